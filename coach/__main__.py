@@ -1,0 +1,5 @@
+"""`python -m coach`: the command line."""
+
+from coach.cli import main
+
+main()

@@ -1,0 +1,11 @@
+"""The command line: the one place that prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+from coach.cli.app import app
+from coach.cli import routines, speech, track, live  # noqa: F401  (they register their commands)
+
+
+def main() -> None:
+    """Run the coach command line."""
+    app(prog_name="coach")

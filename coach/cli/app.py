@@ -1,0 +1,89 @@
+"""The typer application and what every command shares: options, JSON output, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from coach.errors import CoachError, RoutineError
+
+app = typer.Typer(
+    name="coach",
+    help="A voice-guided audio coach for runners' mobility work.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DEFAULT_CACHE_DIR = "audio_cache"
+
+VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
+RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+CacheDirOption = typer.Option(
+    None, "--cache-dir", help="Speech cache directory [default: $COACH_CACHE_DIR or audio_cache/]."
+)
+JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
+
+
+def cache_dir(option: Optional[Path]) -> Path:
+    """The cache directory: the option, else $COACH_CACHE_DIR, else audio_cache/."""
+    if option is not None:
+        return option
+    return Path(os.environ.get("COACH_CACHE_DIR") or DEFAULT_CACHE_DIR)
+
+
+def print_json(payload: Any) -> None:
+    """Print one JSON object on stdout."""
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def warn(message: str) -> None:
+    """Print a warning line on stderr."""
+    sys.stderr.write(message + "\n")
+
+
+_debug = False
+
+
+@app.callback()
+def _global_options(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+) -> None:
+    """A voice-guided audio coach for runners' mobility work."""
+    global _debug
+    _debug = debug
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command whose library errors become `coach: error: ...` lines and exit codes."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def guarded(*call_args: Any, **call_kwargs: Any) -> Any:
+            try:
+                return function(*call_args, **call_kwargs)
+            except RoutineError as error:
+                if _debug:
+                    raise
+                for diagnostic in error.diagnostics:
+                    sys.stderr.write(f"{diagnostic}\n")
+                raise typer.Exit(error.exit_code) from None
+            except CoachError as error:
+                if _debug:
+                    raise
+                sys.stderr.write(f"coach: error: {error}\n")
+                raise typer.Exit(error.exit_code) from None
+            except KeyboardInterrupt:
+                sys.stderr.write("coach: interrupted\n")
+                raise typer.Exit(130) from None
+
+        return app.command(*args, **kwargs)(guarded)
+
+    return register

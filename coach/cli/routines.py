@@ -1,0 +1,134 @@
+"""Commands about routine scripts: check, plan, list, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from coach import session, sources
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.compiler import compile_routine, routine_warnings, stretch_warnings
+from coach.errors import CoachError, RoutineError
+from coach.schema import routine_schema
+from coach.timeline import Timeline
+
+
+@command("check")
+def check(
+    routines: List[str] = typer.Argument(..., metavar="ROUTINE...", help="Routine files or built-in names."),
+    quick: bool = typer.Option(False, "--quick", help="Skip speech: no check of cues against their breath slots."),
+    cache: Optional[Path] = CacheDirOption,
+) -> None:
+    """Validate routines: every problem as path:line:col: error: message (exit 2 when invalid)."""
+    invalid = False
+    for argument in routines:
+        try:
+            routine = session.load(argument)
+            compile_routine(routine)
+        except RoutineError as error:
+            invalid = True
+            for diagnostic in error.diagnostics:
+                sys.stderr.write(f"{diagnostic}\n")
+            continue
+        except CoachError as error:
+            invalid = True
+            sys.stderr.write(f"coach: error: {error}\n")
+            continue
+        warnings = routine_warnings(routine)
+        if not quick:
+            prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+            warnings += stretch_warnings(prepared.timeline.stretched)
+        for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
+            sys.stderr.write(f"{warning}\n")
+        sys.stdout.write(f"{routine.source}: ok ({len(routine.exercises)} exercises)\n")
+    if invalid:
+        raise typer.Exit(2)
+
+
+@command("plan")
+def plan(
+    routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
+    as_json: bool = JsonOption,
+    voice: Optional[str] = VoiceOption,
+    rate: Optional[int] = RateOption,
+    cache: Optional[Path] = CacheDirOption,
+) -> None:
+    """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
+    routine = session.load(routine_arg)
+    prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), cache_dir(cache))
+    if as_json:
+        print_json(prepared.timeline.to_json())
+        return
+    sys.stdout.write(plan_table(prepared.timeline))
+    for warning in stretch_warnings(prepared.timeline.stretched):
+        sys.stderr.write(f"{warning}\n")
+
+
+def plan_table(timeline: Timeline) -> str:
+    """The timeline as a readable table: time, then the chapter headings, cues and timed spans."""
+    rows: list[tuple[int, int, str]] = []
+    for index, chapter in enumerate(timeline.chapters):
+        rows.append((chapter.start_ms, 0, f"== {index + 1}. {chapter.title} =="))
+    for cue in timeline.cues:
+        rows.append((cue.start_ms, 1, ("  (over) " if cue.overlay else "  ") + cue.text))
+    for span in timeline.spans:
+        seconds = (span.end_ms - span.start_ms) / 1000
+        rows.append((span.start_ms, 2, f"  [{span.kind} {seconds:g}s]"))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    lines = [f"{timeline.title}", f"{'time':>8}  what"]
+    lines += [f"{clock(ms):>8}  {text}" for ms, _order, text in rows]
+    distinct = len({cue.text for cue in timeline.cues})
+    lines.append(
+        f"total {clock(timeline.duration_ms)}: {len(timeline.chapters)} chapters, "
+        f"{len(timeline.cues)} cues ({distinct} distinct), {len(timeline.tones)} tones"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def clock(ms: int) -> str:
+    """Milliseconds as M:SS.s (or H:MM:SS.s)."""
+    tenths = ms // 100
+    hours, rest = divmod(tenths, 36000)
+    minutes, rest = divmod(rest, 600)
+    seconds, tenth = divmod(rest, 10)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds:02d}.{tenth}"
+    return f"{minutes}:{seconds:02d}.{tenth}"
+
+
+@command("list")
+def list_routines(
+    as_json: bool = JsonOption,
+    cache: Optional[Path] = CacheDirOption,
+) -> None:
+    """List the built-in routines with their length and number of exercises."""
+    found = []
+    for name in sources.builtin_routines():
+        routine = session.load(name)
+        prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+        found.append(
+            {
+                "name": name,
+                "title": routine.title,
+                "exercises": len(routine.exercises),
+                "duration": round(prepared.timeline.duration_ms / 1000, 3),
+            }
+        )
+    if as_json:
+        print_json({"routines": found})
+        return
+    for item in found:
+        sys.stdout.write(
+            f"{item['name']:<12} {clock(round(item['duration'] * 1000)):>8}  "
+            f"{item['exercises']} exercises  {item['title']}\n"
+        )
+
+
+@command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the routine format, for editors with a YAML language server."""
+    sys.stdout.write(json.dumps(routine_schema(), indent=2) + "\n")

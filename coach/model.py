@@ -1,0 +1,130 @@
+"""The typed, frozen model of a routine file (format version 1), as the loader builds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Union
+
+
+@dataclass(frozen=True)
+class Where:
+    """A position in a routine file (1-based line and column) for warnings after loading."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+NOWHERE = Where("<generated>", 0, 0)
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak a line."""
+
+    text: str
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Speak an optional line, then time `seconds` of holding (the timer starts after the cue)."""
+
+    seconds: float
+    text: str | None = None
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Breath:
+    """One inhale or exhale slot: the cue is spoken and the slot lasts at least `seconds` (pace.breath if None)."""
+
+    phase: str  # "in" or "out"
+    text: str
+    seconds: float | None = None
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Breathe:
+    """`count` slow breaths with generated in/out cues."""
+
+    count: int
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Rest:
+    """A pause inside an exercise."""
+
+    seconds: float
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A block of steps repeated `count` times; `count_aloud` speaks the repetition number."""
+
+    count: int
+    steps: tuple["Step", ...]
+    count_aloud: bool = False
+    where: Where = NOWHERE
+
+
+Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Speech voice settings; None means the engine's default."""
+
+    name: str | None = None
+    rate: int | None = None
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Routine-wide timing defaults, in seconds."""
+
+    breath: float = 4.0
+    rest: float = 15.0
+    switch: float = 5.0
+    countdown: int = 3
+    halfway: float | None = 30.0  # None = never say "Halfway"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: optional setup, then its steps once per side and per round."""
+
+    name: str
+    steps: tuple[Step, ...]
+    note: str | None = None
+    say_note: bool = False
+    setup: str | None = None
+    sides: tuple[str, ...] = ()
+    rounds: int = 1
+    rest: float | None = None  # overrides pace.rest after this exercise
+    where: Where = NOWHERE
+
+
+def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(items or {}))
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A whole routine script."""
+
+    title: str
+    exercises: tuple[Exercise, ...]
+    about: str | None = None
+    credit: str | None = None
+    voice: Voice = Voice()
+    pace: Pace = Pace()
+    phrases: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    source: str = "<routine>"

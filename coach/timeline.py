@@ -1,0 +1,100 @@
+"""The timeline: every cue, tone, timed span and chapter at an absolute time in integer milliseconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coach.model import Where
+
+
+@dataclass(frozen=True)
+class CueEvent:
+    """A spoken cue from start_ms to end_ms (end = start + clip length)."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    chapter: int  # index into Timeline.chapters
+    overlay: bool = False
+
+
+@dataclass(frozen=True)
+class ToneEvent:
+    """A beep starting at start_ms."""
+
+    start_ms: int
+    kind: str  # "start" | "count" | "end"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A timed stretch with no new cue (hold, rest, switch): what a screen counts down."""
+
+    start_ms: int
+    end_ms: int
+    kind: str
+    chapter: int
+
+
+@dataclass(frozen=True)
+class ChapterSpan:
+    """A chapter: one exercise (or the intro/outro) from start_ms to end_ms."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A cue longer than its slot: the slot was stretched from slot_ms to needed_ms."""
+
+    where: Where
+    text: str
+    slot_ms: int
+    needed_ms: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The exact session: everything placed, nothing left to guess."""
+
+    title: str
+    duration_ms: int
+    chapters: tuple[ChapterSpan, ...]
+    cues: tuple[CueEvent, ...]
+    tones: tuple[ToneEvent, ...]
+    spans: tuple[Span, ...]
+    stretched: tuple[Stretch, ...] = ()
+
+    def chapter_at(self, ms: int) -> int:
+        """Index of the chapter playing at `ms` (the last one at or after the end)."""
+        for index, chapter in enumerate(self.chapters):
+            if ms < chapter.end_ms:
+                return index
+        return len(self.chapters) - 1
+
+    def to_json(self) -> dict:
+        """The plan as a JSON-ready dict (times in seconds, 3 decimals)."""
+
+        def s(ms: int) -> float:
+            return round(ms / 1000, 3)
+
+        return {
+            "title": self.title,
+            "duration": s(self.duration_ms),
+            "chapters": [{"title": c.title, "start": s(c.start_ms), "end": s(c.end_ms)} for c in self.chapters],
+            "cues": [
+                {"start": s(c.start_ms), "end": s(c.end_ms), "text": c.text, "chapter": self.chapters[c.chapter].title}
+                for c in self.cues
+            ],
+            "tones": [{"start": s(t.start_ms), "kind": t.kind} for t in self.tones],
+            "spans": [
+                {"start": s(p.start_ms), "end": s(p.end_ms), "kind": p.kind, "chapter": self.chapters[p.chapter].title}
+                for p in self.spans
+            ],
+            "warnings": [
+                f"{w.where}: warning: cue takes {w.needed_ms / 1000:.2f}s, longer than its {w.slot_ms / 1000:.2f}s slot: {w.text!r}"
+                for w in self.stretched
+            ],
+        }

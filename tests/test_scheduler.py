@@ -1,0 +1,91 @@
+"""The scheduler: each cue starts when the previous slot ends; spans, tones and chapters at exact times."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.cues import Chapter, Pause, Speak, Tone
+from coach.model import Where
+from coach.scheduler import clip_ms, schedule
+from coach.timeline import ChapterSpan, CueEvent, Span, Stretch, ToneEvent
+
+
+def test_cues_follow_each_other_by_their_clip_lengths():
+    script = (Chapter("A"), Speak("one"), Speak("two"), Pause(2.0), Speak("three"))
+    timeline = schedule(script, {"one": 1.2, "two": 0.5, "three": 0.25})
+    assert [(c.start_ms, c.end_ms, c.text) for c in timeline.cues] == [
+        (0, 1200, "one"), (1200, 1700, "two"), (3700, 3950, "three"),
+    ]
+    assert timeline.duration_ms == 3950
+
+
+def test_a_breath_slot_lasts_at_least_its_length():
+    script = (Chapter("A"), Speak("in", slot=4.0), Speak("out", slot=4.0))
+    timeline = schedule(script, {"in": 1.5, "out": 1.0})
+    assert [c.start_ms for c in timeline.cues] == [0, 4000]
+    assert timeline.duration_ms == 8000
+
+
+def test_a_cue_longer_than_its_slot_stretches_it_and_is_reported():
+    where = Where("r.yaml", 4, 9)
+    script = (Chapter("A"), Speak("long", slot=2.0, where=where), Speak("next"))
+    timeline = schedule(script, {"long": 2.7504, "next": 1.0})
+    assert [c.start_ms for c in timeline.cues] == [0, 2751]
+    assert timeline.stretched == (Stretch(where, "long", 2000, 2751),)
+
+
+def test_overlay_cues_do_not_move_the_cursor():
+    script = (Chapter("A"), Pause(10.0, "hold"), Speak("Halfway.", overlay=True), Pause(10.0, "hold"), Speak("after"))
+    timeline = schedule(script, {"Halfway.": 0.8, "after": 1.0})
+    assert timeline.cues == (CueEvent(10000, 10800, "Halfway.", 0, True), CueEvent(20000, 21000, "after", 0, False))
+
+
+def test_adjacent_pauses_of_one_kind_form_one_span_across_tones_and_overlays():
+    script = (
+        Chapter("A"), Speak("Hold."), Tone("start"), Pause(5.0, "hold"), Tone("count"), Pause(1.0, "hold"),
+        Tone("end"), Speak("Rest."), Pause(3.0, "rest"), Pause(1.0, "gap"),
+    )
+    timeline = schedule(script, {"Hold.": 1.0, "Rest.": 1.0})
+    assert timeline.spans == (Span(1000, 7000, "hold", 0), Span(8000, 11000, "rest", 0))
+    assert timeline.tones == (ToneEvent(1000, "start"), ToneEvent(6000, "count"), ToneEvent(7000, "end"))
+    assert timeline.duration_ms == 12000
+
+
+def test_chapters_run_from_their_start_to_the_next_start_and_the_last_to_the_end():
+    script = (Chapter("A"), Speak("a"), Chapter("B"), Speak("b"), Pause(1.0))
+    timeline = schedule(script, {"a": 2.0, "b": 3.0})
+    assert timeline.chapters == (ChapterSpan("A", 0, 2000), ChapterSpan("B", 2000, 6000))
+    assert [c.chapter for c in timeline.cues] == [0, 1]
+    assert timeline.chapter_at(1999) == 0 and timeline.chapter_at(2000) == 1 and timeline.chapter_at(99999) == 1
+
+
+def test_an_overlay_running_past_the_end_extends_the_duration():
+    script = (Chapter("A"), Pause(1.0, "hold"), Speak("late", overlay=True))
+    assert schedule(script, {"late": 2.0}).duration_ms == 3000
+
+
+def test_no_drift_over_thousands_of_fractional_pauses():
+    script = (Chapter("A"),) + (Pause(0.1, "hold"), Tone("count")) * 3000
+    timeline = schedule(script, {})
+    assert timeline.duration_ms == 300_000
+    assert timeline.tones[-1].start_ms == 300_000
+
+
+def test_clip_lengths_round_up_to_whole_milliseconds():
+    assert clip_ms(1.0) == 1000
+    assert clip_ms(1.0001) == 1001
+    assert clip_ms(0.0) == 0
+
+
+def test_a_missing_clip_length_is_an_error():
+    with pytest.raises(KeyError):
+        schedule((Chapter("A"), Speak("unrendered")), {})
+
+
+def test_json_has_the_contract_fields():
+    timeline = schedule((Chapter("A"), Speak("a"), Tone("end")), {"a": 1.5}, title="T")
+    payload = timeline.to_json()
+    assert payload["title"] == "T" and payload["duration"] == 1.5
+    assert payload["chapters"] == [{"title": "A", "start": 0.0, "end": 1.5}]
+    assert payload["cues"] == [{"start": 0.0, "end": 1.5, "text": "a", "chapter": "A"}]
+    assert payload["tones"] == [{"start": 1.5, "kind": "end"}]

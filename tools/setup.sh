@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Set up what coach needs on a Debian-like machine, and say what was done.
+# Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
+# cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+did=()
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else echo "setup: need root to run: $*" >&2; exit 1
+    fi
+}
+
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "setup: please install $* with your package manager" >&2
+        exit 1
+    fi
+    if [ -z "${APT_UPDATED:-}" ]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    did+=("installed system packages: $*")
+}
+
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+    apt_install ffmpeg
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c "import ensurepip" >/dev/null 2>&1; then
+        version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+        apt_install "python${version}-venv" || apt_install python3-venv
+    fi
+    "$PYTHON" -m venv .venv
+    did+=("created the virtual environment .venv")
+fi
+
+stamp=.venv/.coach-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    touch "$stamp"
+    did+=("installed coach and its Python packages into .venv")
+fi
+
+if [ ${#did[@]} -eq 0 ]; then
+    echo "setup: nothing to do (ffmpeg, .venv and packages present)"
+else
+    for line in "${did[@]}"; do echo "setup: $line"; done
+fi
