@@ -1,0 +1,119 @@
+"""check, plan, list and schema through typer's test runner."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from coach.cli import app
+
+runner = CliRunner()
+
+SEVERAL_MISTAKES = """\
+title: Broken
+pace:
+  breath: fast
+exercises:
+  - name: Couch stretch
+    sidess: [left, right]
+    steps:
+      - hold: 45 seconds
+      - say: Hello {sid}
+"""
+
+
+def run(*args: str, env: dict | None = None):
+    return runner.invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def cache_env(tmp_path):
+    return {"COACH_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def test_check_lists_every_mistake_with_its_line_and_column_in_one_run(tmp_path):
+    routine = tmp_path / "broken.yaml"
+    routine.write_text(SEVERAL_MISTAKES)
+    result = run("check", "--quick", str(routine))
+    assert result.exit_code == 2
+    positions = re.findall(r"broken\.yaml:(\d+):(\d+): error: ", result.stderr)
+    assert [(int(line), int(col)) for line, col in positions] == [(3, 11), (6, 5), (8, 15), (9, 14)]
+    assert "Traceback" not in result.output
+
+
+def test_check_good_routines_reports_ok_and_exit_0(cache_env):
+    result = run("check", "post-run", "pre-run", env=cache_env)
+    assert result.exit_code == 0, result.stderr
+    assert "post-run.yaml: ok (7 exercises)" in result.stdout
+    assert "warning" not in result.stderr
+
+
+def test_check_warns_about_a_cue_longer_than_its_slot_with_its_position(tmp_path, cache_env):
+    routine = tmp_path / "tight.yaml"
+    routine.write_text(
+        "title: Tight\nexercises:\n  - name: E\n    steps:\n"
+        "      - inhale: Lift the belly high and tilt the pelvis forward, poking your tailbone out behind you.\n"
+        "        breath: 1s\n"
+    )
+    result = run("check", str(routine), env=cache_env)
+    assert result.exit_code == 0
+    assert re.search(r"tight\.yaml:5:9: warning: cue takes \d+\.\ds to say, longer than its 1s slot", result.stderr)
+
+
+def test_check_missing_file_is_a_one_line_error_exit_2(tmp_path):
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"coach: error: {tmp_path / 'nope.yaml'}: no such file, and not a built-in routine (built-in: post-run, pre-run)"
+    ]
+
+
+def test_plan_table_shows_chapters_cues_spans_and_total(cache_env):
+    result = run("plan", "post-run", env=cache_env)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Post-run mobility"
+    assert "  0:00.0  == 1. Couch stretch ==" in lines
+    assert any(line.endswith("  Left side.") for line in lines)
+    assert any(line.endswith("[hold 30s]") for line in lines)
+    assert re.fullmatch(r"total \d+:\d\d\.\d: 7 chapters, \d+ cues \(\d+ distinct\), \d+ tones", lines[-1])
+
+
+def test_plan_json_has_the_contract_fields(cache_env):
+    result = run("plan", "pre-run", "--json", env=cache_env)
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["title"] == "Pre-run mobility"
+    assert {"title", "duration", "chapters", "cues", "tones"} <= set(plan)
+    assert plan["chapters"][-1]["end"] == plan["duration"]
+    assert {"start", "end", "text", "chapter"} == set(plan["cues"][0])
+
+
+def test_plan_rate_option_changes_the_length(cache_env, tmp_path):
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: R\nexercises:\n  - name: E\n    steps:\n      - say: A fairly long sentence to say here.\n")
+    slow = json.loads(run("plan", str(routine), "--json", "--rate", "100", env=cache_env).stdout)
+    fast = json.loads(run("plan", str(routine), "--json", "--rate", "300", env=cache_env).stdout)
+    assert fast["duration"] < slow["duration"]
+
+
+def test_list_shows_both_built_ins_with_length_and_count(cache_env):
+    result = run("list", "--json", env=cache_env)
+    assert result.exit_code == 0, result.stderr
+    routines = json.loads(result.stdout)["routines"]
+    assert [r["name"] for r in routines] == ["post-run", "pre-run"]
+    assert all(r["exercises"] == 7 and r["duration"] > 300 for r in routines)
+
+
+def test_schema_prints_the_json_schema():
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert "exercises" in schema["properties"]
+
+
+def test_unknown_command_is_a_usage_error():
+    assert run("frobnicate").exit_code == 2

@@ -1,0 +1,124 @@
+"""Golden plans of the built-in routines.
+
+With the deterministic fake engine the whole timeline is compared exactly; with the real espeak
+engine, the cue texts, chapters and tones exactly and the times within a tolerance (renders vary by
+a few milliseconds). After a deliberate change to a routine, the compiler or the phrases, refresh
+them with:  COACH_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from coach import session
+from coach.cues import Pause, Speak
+from coach.scheduler import clip_ms
+from coach.sources import builtin_routines
+from coach.speech import SpeechSettings
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("COACH_UPDATE_GOLDEN") == "1"
+BUILTINS = sorted(builtin_routines())
+TIME_TOLERANCE = 0.02  # of the routine's length, for the real engine only
+
+
+def compare_or_update(name: str, actual: dict) -> dict:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"no golden file {path}: run with COACH_UPDATE_GOLDEN=1 to write it")
+        path.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def real_plans(tmp_path_factory) -> dict[str, session.Prepared]:
+    cache = tmp_path_factory.mktemp("cache")
+    plans = {}
+    for name in BUILTINS:
+        routine = session.load(name)
+        plans[name] = session.prepare(routine, session.speech_settings(routine), cache)
+    return plans
+
+
+def test_the_built_in_routines_are_post_run_and_pre_run():
+    assert BUILTINS == ["post-run", "pre-run"]
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_fake_engine_plan_matches_golden_exactly(name, tmp_path):
+    routine = session.load(name)
+    settings = SpeechSettings(voice="fake/low", rate=routine.voice.rate)
+    prepared = session.prepare(routine, settings, tmp_path, engine="fake")
+    actual = prepared.timeline.to_json()
+    assert actual == compare_or_update(f"{name}.fake.json", actual)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_real_engine_plan_matches_golden_within_tolerance(name, real_plans):
+    actual = real_plans[name].timeline.to_json()
+    golden = compare_or_update(f"{name}.espeak.json", actual)
+    assert [c["text"] for c in actual["cues"]] == [c["text"] for c in golden["cues"]]
+    assert [c["chapter"] for c in actual["cues"]] == [c["chapter"] for c in golden["cues"]]
+    assert [c["title"] for c in actual["chapters"]] == [c["title"] for c in golden["chapters"]]
+    assert [t["kind"] for t in actual["tones"]] == [t["kind"] for t in golden["tones"]]
+    allowed = golden["duration"] * TIME_TOLERANCE
+    assert actual["duration"] == pytest.approx(golden["duration"], abs=allowed)
+    for mine, theirs in zip(actual["cues"], golden["cues"]):
+        assert mine["start"] == pytest.approx(theirs["start"], abs=allowed), mine["text"]
+
+
+POST_RUN_EXERCISES = [
+    "Couch stretch",
+    "90/90 gluteal kinetic stretch",
+    "90/90 internal rotation kinetic stretch",
+    "Hamstring stretch with isometrics",
+    "Half fish pose",
+    "Combat stance ankle stretch with isometrics",
+    "Seated toe extension with isometrics",
+]
+
+
+def test_post_run_has_all_seven_exercises_in_order_with_both_sides(real_plans):
+    timeline = real_plans["post-run"].timeline
+    assert [c.title for c in timeline.chapters] == POST_RUN_EXERCISES
+    sided = {c.title for c in timeline.chapters} - {"Seated toe extension with isometrics"}
+    for index, chapter in enumerate(timeline.chapters):
+        said = [cue.text for cue in timeline.cues if cue.chapter == index]
+        switched = any(text.startswith("Switch sides.") for text in said)
+        assert switched == (chapter.title in sided), chapter.title
+
+
+def test_post_run_carries_the_seed_text_holds_and_safety_notes(real_plans):
+    said = [cue.text for cue in real_plans["post-run"].timeline.cues]
+    assert "Keep the knee comfortable on a towel. Stop this stretch at any point if you feel knee pain." in said
+    assert "Inhale, lift the belly high, tailbone out." in said
+    assert said.count("Breathe in.") == 24  # half fish: 12 breaths either side
+    assert said.count("Hold for 45 seconds.") == 4  # hamstring: two rounds a side
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_length_follows_from_the_routine_with_no_drift(name, real_plans):
+    prepared = real_plans[name]
+    lengths = {text: clip_ms(clip.seconds) for text, clip in prepared.report.clips.items()}
+    expected = 0
+    for item in prepared.script:
+        if isinstance(item, Speak) and not item.overlay:
+            expected += max(lengths[item.text], round(item.slot * 1000))
+        elif isinstance(item, Pause):
+            expected += round(item.seconds * 1000)
+    assert prepared.timeline.duration_ms == expected
+    starts = [cue.start_ms for cue in prepared.timeline.cues]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_built_in_routines_fit_their_slots_and_say_their_true_length(name, real_plans):
+    prepared = real_plans[name]
+    assert prepared.timeline.stretched == ()
+    minutes = round(prepared.timeline.duration_ms / 60_000)
+    assert f"about {minutes} minutes." in prepared.timeline.cues[0].text
