@@ -1,0 +1,51 @@
+"""Timing of the pure stages (load, compile, schedule) and of a warm `plan` on the built-in routines."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from coach import session, sources  # noqa: E402
+from coach.compiler import compile_routine  # noqa: E402
+from coach.loader import parse_routine  # noqa: E402
+from coach.scheduler import schedule  # noqa: E402
+
+
+def best_ms(action, repeats: int = 20) -> float:
+    """The median wall time of `action` in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Print the figures for each built-in routine."""
+    with tempfile.TemporaryDirectory() as cache:
+        for name, path in sources.builtin_routines().items():
+            data = path.read_bytes()
+            routine = parse_routine(data, str(path))
+            script = compile_routine(routine)
+            prepared = session.prepare(routine, session.speech_settings(routine), Path(cache))
+            seconds = {text: clip.seconds for text, clip in prepared.report.clips.items()}
+            load = best_ms(lambda: parse_routine(data, str(path)))
+            compile_ = best_ms(lambda: compile_routine(routine))
+            place = best_ms(lambda: schedule(prepared.script, seconds, routine.title))
+            warm = best_ms(lambda: session.prepare(routine, session.speech_settings(routine), Path(cache)), 5)
+            print(f"{name}: cues: {len(prepared.timeline.cues)} ({len(seconds)} distinct), script items: {len(script)}")
+            print(f"{name}: load: {load:.2f} ms")
+            print(f"{name}: compile: {compile_:.2f} ms")
+            print(f"{name}: schedule: {place:.2f} ms")
+            print(f"{name}: warm plan (load excluded, cache hit for every cue): {warm:.1f} ms")
+            print(f"{name}: session length: {prepared.timeline.duration_ms / 1000:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
