@@ -27,7 +27,7 @@ DEFAULT_CACHE_DIR = "audio_cache"
 VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
 RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
 CacheDirOption = typer.Option(
-    None, "--cache-dir", help="Speech cache directory [default: $COACH_CACHE_DIR or audio_cache/]."
+    None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else audio_cache/)."
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 

@@ -1,0 +1,82 @@
+"""`coach watch`: on every save, check, re-render only the changed cues, and re-plan or re-export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coach import session, sources
+from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.routines import clock
+from coach.cues import spoken_texts
+from coach.errors import CoachError, RoutineError
+from coach.export import export_track, track_tags
+from coach.watch import changed_texts, saves
+
+
+@command("watch")
+def watch(
+    routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Re-export to this file on every save."),
+    voice: Optional[str] = VoiceOption,
+    rate: Optional[int] = RateOption,
+    cache: Optional[Path] = CacheDirOption,
+    interval: float = typer.Option(0.3, "--interval", min=0.05, max=10.0, help="Seconds between looks at the file."),
+) -> None:
+    """Watch a routine file: on every save, check it, render only what changed, and re-plan (or re-export)."""
+    path = sources.resolve(routine_arg)
+    directory = cache_dir(cache)
+    previous: list[str] = []
+    say(f"watching {path} (Ctrl-C to stop)")
+    try:
+        for _save in saves(path, interval=interval):
+            previous = _update(path, output, voice, rate, directory, previous)
+    except KeyboardInterrupt:
+        say("stopped watching")
+
+
+def _update(
+    path: Path, output: Optional[Path], voice: Optional[str], rate: Optional[int], directory: Path, previous: list[str]
+) -> list[str]:
+    """One round after a save; returns the texts now spoken (unchanged after a broken save)."""
+    try:
+        routine = session.load(str(path))
+        prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), directory)
+    except RoutineError as error:
+        for diagnostic in error.diagnostics:
+            sys.stderr.write(f"{diagnostic}\n")
+        say(f"{path}: {len(error.diagnostics)} problem(s); waiting for the next save")
+        return previous
+    except CoachError as error:
+        say(f"coach: error: {error}; waiting for the next save")
+        return previous
+    texts = spoken_texts(prepared.script)
+    added, removed = changed_texts(previous, texts) if previous else ([], [])
+    report = prepared.report
+    say(
+        f"{path}: ok, {clock(prepared.timeline.duration_ms)}, {len(texts)} cues: "
+        f"{len(report.synthesized)} synthesized, {len(report.reused)} reused"
+    )
+    for text in added:
+        say(f"  + {text}")
+    for text in removed:
+        say(f"  - {text}")
+    if output is not None:
+        try:
+            result = export_track(
+                prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, output, tags=track_tags(routine)
+            )
+        except CoachError as error:
+            say(f"coach: error: {error}")
+        else:
+            say(f"wrote {result.output} ({clock(round(result.duration * 1000))})")
+    return texts
+
+
+def say(line: str) -> None:
+    """One line of the watch log, flushed at once (it is read while the command runs)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
