@@ -272,3 +272,8 @@ def stretch_warnings(stretched: tuple[Stretch, ...]) -> list[Diagnostic]:
 
 def _warning(where: Where, message: str) -> Diagnostic:
     return Diagnostic(where.path, max(1, where.line), max(1, where.col), message, severity="warning")
+
+
+def intro_text(script: CueScript) -> str:
+    """The intro cue: by construction the script's first spoken text."""
+    return next(item.text for item in script if isinstance(item, Speak))

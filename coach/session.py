@@ -9,7 +9,7 @@ import numpy as np
 
 from coach import sources
 from coach.cache import ClipCache
-from coach.compiler import compile_routine
+from coach.compiler import compile_routine, intro_text
 from coach.cues import CueScript, spoken_texts
 from coach.loader import parse_routine
 from coach.model import Routine
@@ -59,19 +59,23 @@ def prepare(
     progress: bool = False,
     engine: str = "auto",
 ) -> Prepared:
-    """Compile, render what the cache lacks, and schedule; the intro then speaks the true length."""
+    """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes."""
     cache = ClipCache(cache_dir)
     script = compile_routine(routine)
-    report = render(spoken_texts(script), settings, cache, engine=engine, jobs=jobs, progress=progress)
-    timeline = _schedule(script, report, routine)
-    minutes = max(1, round(timeline.duration_ms / 60_000))
-    # The intro says "about N minutes"; once the real length is known, say the real N (one cue re-rendered).
-    exact = compile_routine(routine, minutes=minutes)
-    if exact != script:
-        script = exact
-        second = render(spoken_texts(script), settings, cache, engine=engine, jobs=jobs, progress=False)
-        report = _merge(report, second)
+    intro = intro_text(script)
+    # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
+    body = [text for text in spoken_texts(script) if text != intro]
+    body_report = render(body, settings, cache, engine=engine, jobs=jobs, progress=progress)
+    lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
+    minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
+    for _attempt in range(2):
+        script = compile_routine(routine, minutes=minutes)
+        intro_report = render([intro_text(script)], settings, cache, engine=engine)
+        report = _merge(body_report, intro_report)
         timeline = _schedule(script, report, routine)
+        if _minutes(timeline.duration_ms) == minutes:
+            break
+        minutes = _minutes(timeline.duration_ms)  # the intro itself tipped the rounding
     return Prepared(routine, settings, script, timeline, report)
 
 
@@ -87,9 +91,13 @@ def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Time
     return schedule(script, seconds, title=routine.title)
 
 
-def _merge(first: RenderReport, second: RenderReport) -> RenderReport:
-    """One report for two renders: the clips of the second, counting what either synthesized."""
-    clips = second.clips
-    synthesized = [text for text in dict.fromkeys(first.synthesized + second.synthesized) if text in clips]
+def _minutes(duration_ms: int) -> int:
+    return max(1, round(duration_ms / 60_000))
+
+
+def _merge(body: RenderReport, intro: RenderReport) -> RenderReport:
+    """One report for the body and the intro render (the intro's clip first, as it is spoken first)."""
+    clips = {**intro.clips, **{text: clip for text, clip in body.clips.items() if text not in intro.clips}}
+    synthesized = list(dict.fromkeys(intro.synthesized + body.synthesized))
     reused = [text for text in clips if text not in synthesized]
-    return replace(second, synthesized=synthesized, reused=reused)
+    return replace(body, clips=clips, synthesized=synthesized, reused=reused)

@@ -1,0 +1,305 @@
+"""The content-addressed cache of rendered cue clips: one WAV file per (text, engine, version, voice, rate, format).
+
+Files are named `slug-<first 16 hex of the key>.wav` so a person can see what a clip says. A clip is
+written to a temporary file in the same directory and renamed over its final name, so readers only
+ever see whole clips, and two processes storing the same clip both succeed (the last rename wins;
+both wrote the same content). Every lookup checks the header against the file's size, so a clip
+damaged some other way (a disk filling up under another tool, a power cut before the data reached
+the disk) is seen as missing and rendered again. A lookup that hits sets the file's mtime to now:
+that is the "last used" time `prune --older-than` goes by (atime is unreliable under relatime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import struct
+import tempfile
+import time
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import CacheError
+from coach.speech.engine import VoiceProfile, normalize_text
+
+CACHE_SCHEMA = 1  # bump when what a key means changes (trimming, file layout)
+AUDIO_FORMAT = "wav/pcm_s16le/mono"
+WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # the canonical 44-byte RIFF/fmt/data header this cache writes
+SLUG_LENGTH = 40
+CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_SECONDS = 3600.0  # a temporary file this old belongs to a writer that died, not one still writing
+
+
+def clip_key(text: str, profile: VoiceProfile) -> str:
+    """The sha256 hex key of a clip: normalized text plus everything that changes how it sounds."""
+    fields = [
+        CACHE_SCHEMA,
+        normalize_text(text),
+        profile.engine,
+        profile.version,
+        profile.voice,
+        profile.rate,
+        AUDIO_FORMAT,
+        profile.sample_rate,
+    ]
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+
+
+def slug(text: str, limit: int = SLUG_LENGTH) -> str:
+    """A readable file-name stem from a text: lower-case ascii words joined by '-', cut at a word, or 'cue'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    stem = ""
+    for word in words:
+        candidate = f"{stem}-{word}" if stem else word
+        if len(candidate) > limit:
+            break
+        stem = candidate
+    if not stem and words:
+        stem = words[0][:limit]
+    return stem or "cue"
+
+
+def clip_file_name(text: str, key: str) -> str:
+    """The file name a clip is stored under."""
+    return f"{slug(normalize_text(text))}-{key[:16]}.wav"
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """A clip in the cache: which text it speaks, its key, its file, and its length in frames."""
+
+    text: str
+    key: str
+    path: Path
+    sample_rate: int
+    frames: int
+
+    @property
+    def seconds(self) -> float:
+        """The clip's length in seconds."""
+        return self.frames / self.sample_rate
+
+    def read(self) -> np.ndarray:
+        """The clip's samples (int16 mono); CacheError if the file vanished or changed since lookup."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as error:
+            raise CacheError(f"cannot read speech clip {self.path}: {error.strerror or error}") from error
+        header = _parse_header(data[: WAV_HEADER.size], len(data))
+        if header is None or header != (self.sample_rate, self.frames):
+            raise CacheError(f"speech clip {self.path} is damaged; run `coach render` again to replace it")
+        return np.frombuffer(data, dtype="<i2", offset=WAV_HEADER.size).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What a cache directory holds."""
+
+    directory: Path
+    clips: int
+    bytes: int
+    seconds: float
+    damaged: int
+    temporary: int
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune or clear removed and kept."""
+
+    removed: int
+    freed_bytes: int
+    kept: int
+
+
+class ClipCache:
+    """A directory of rendered clips keyed by content; safe to share between processes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, text: str, profile: VoiceProfile) -> Path:
+        """Where the clip for `text` spoken with `profile` lives (whether or not it exists yet)."""
+        return self.directory / clip_file_name(text, clip_key(text, profile))
+
+    def lookup(self, text: str, profile: VoiceProfile) -> ClipRef | None:
+        """The cached clip for `text`, or None when it is missing or damaged; marks a hit as used now."""
+        key = clip_key(text, profile)
+        path = self.directory / clip_file_name(text, key)
+        header = _read_header(path)
+        if header is None or header[0] != profile.sample_rate:
+            return None
+        try:
+            os.utime(path)
+        except OSError:
+            pass  # a read-only cache still serves clips; only its last-used times go stale
+        return ClipRef(text=text, key=key, path=path, sample_rate=header[0], frames=header[1])
+
+    def store(self, text: str, profile: VoiceProfile, samples: np.ndarray) -> ClipRef:
+        """Write a clip atomically under its final name and return it; CacheError if the disk refuses."""
+        samples = np.asarray(samples, dtype="<i2").reshape(-1)
+        if samples.size == 0:
+            raise CacheError(f"refusing to cache an empty clip for {text[:40]!r}")
+        key = clip_key(text, profile)
+        path = self.directory / clip_file_name(text, key)
+        payload = samples.tobytes()
+        header = WAV_HEADER.pack(
+            b"RIFF", 36 + len(payload), b"WAVE", b"fmt ", 16, 1, 1,
+            profile.sample_rate, profile.sample_rate * 2, 2, 16, b"data", len(payload),
+        )  # fmt: skip
+        self._ensure_directory()
+        temporary = None
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(header)
+                handle.write(payload)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
+            os.replace(temporary, path)
+            temporary = None
+        except OSError as error:
+            raise CacheError(f"cannot write to speech cache {self.directory}: {error.strerror or error}") from error
+        finally:
+            if temporary is not None:
+                _remove(Path(temporary))
+        return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=samples.size)
+
+    def stats(self) -> CacheStats:
+        """Count and size the clips (and damaged or leftover temporary files) in the directory."""
+        clips = size = damaged = temporary = 0
+        seconds = 0.0
+        for path in self._files():
+            if path.name.endswith(TEMP_SUFFIX):
+                temporary += 1
+                continue
+            header = _read_header(path)
+            if header is None:
+                damaged += 1
+                continue
+            clips += 1
+            size += _size(path)
+            seconds += header[1] / header[0]
+        return CacheStats(self.directory, clips, size, seconds, damaged, temporary)
+
+    def prune(self, keep: Collection[str] | None = None, unused_days: float | None = None) -> PruneResult:
+        """Remove clips neither in `keep` nor used within `unused_days` (whichever are given), and damaged clips."""
+        kept_prefixes = None if keep is None else {key[:16] for key in keep}
+        cutoff = None if unused_days is None else time.time() - unused_days * 86400
+        removed = freed = kept = 0
+        for path in self._files():
+            match = CLIP_NAME.match(path.name)
+            if match is None:
+                if self._is_stale_temporary(path):
+                    freed += _remove(path)
+                continue
+            tidy_only = kept_prefixes is None and cutoff is None
+            wanted = kept_prefixes is not None and match["hash"] in kept_prefixes
+            recent = cutoff is not None and _mtime(path) >= cutoff
+            if (tidy_only or wanted or recent) and _read_header(path) is not None:
+                kept += 1
+                continue
+            freed += _remove(path)
+            removed += 1
+        return PruneResult(removed, freed, kept)
+
+    def clear(self) -> PruneResult:
+        """Remove every clip (and leftover temporary file); other files in the directory are left alone."""
+        removed = freed = 0
+        for path in self._files():
+            if CLIP_NAME.match(path.name):
+                freed += _remove(path)
+                removed += 1
+            elif self._is_stale_temporary(path):
+                freed += _remove(path)
+        return PruneResult(removed, freed, 0)
+
+    def _files(self) -> list[Path]:
+        """This cache's files (clips and our temporary files), never anything else in the directory."""
+        if not self.directory.exists():
+            return []
+        if not self.directory.is_dir():
+            raise CacheError(f"speech cache {self.directory} is not a directory")
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError as error:
+            raise CacheError(f"cannot read speech cache {self.directory}: {error.strerror or error}") from error
+        return [
+            self.directory / name
+            for name in names
+            if CLIP_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+        ]
+
+    def _is_stale_temporary(self, path: Path) -> bool:
+        return path.name.endswith(TEMP_SUFFIX) and _mtime(path) < time.time() - STALE_TEMP_SECONDS
+
+    def _ensure_directory(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as error:
+            raise CacheError(f"speech cache {self.directory} is not a directory") from error
+        except OSError as error:
+            raise CacheError(f"cannot create speech cache {self.directory}: {error.strerror or error}") from error
+
+
+def _parse_header(header: bytes, file_size: int) -> tuple[int, int] | None:
+    """(sample rate, frames) of a clip file in this cache's layout, or None if it is not whole and valid."""
+    if len(header) < WAV_HEADER.size:
+        return None
+    riff, riff_size, wave, fmt, fmt_size, encoding, channels, rate, byte_rate, align, bits, data, data_size = (
+        WAV_HEADER.unpack(header)
+    )
+    valid = (
+        (riff, wave, fmt, data) == (b"RIFF", b"WAVE", b"fmt ", b"data")
+        and (fmt_size, encoding, channels, align, bits) == (16, 1, 1, 2, 16)
+        and rate > 0
+        and byte_rate == rate * 2
+        and data_size > 0
+        and data_size % 2 == 0
+        and riff_size == 36 + data_size
+        and file_size == WAV_HEADER.size + data_size
+    )
+    return (rate, data_size // 2) if valid else None
+
+
+def _read_header(path: Path) -> tuple[int, int] | None:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(WAV_HEADER.size)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        return None
+    return _parse_header(header, size)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove(path: Path) -> int:
+    """Delete a file (another process may have beaten us to it); the bytes freed."""
+    size = _size(path)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    except OSError as error:
+        raise CacheError(f"cannot remove {path} from the speech cache: {error.strerror or error}") from error
+    return size

@@ -1,0 +1,218 @@
+"""Render cue texts to clips: reuse what the cache holds, synthesize the rest, in worker processes when it pays.
+
+Parallel synthesis uses processes, never threads: libespeak-ng keeps its state in globals. Each
+worker gets one engine (on Linux forked from this process, already initialized) and writes its
+clips into the cache itself, so only small ClipRefs travel back. Starting a pool costs about as
+much as synthesizing a handful of cues (fork ~15 ms against ~3 ms a cue), so a render with few
+missing cues stays in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import TextIO
+
+from coach.cache import ClipCache, ClipRef, clip_key
+from coach.errors import SpeechError, UsageError
+from coach.speech.engine import SpeechEngine, SpeechSettings, VoiceProfile, check_text, get_engine
+
+MIN_CUES_PER_PROCESS = 8  # below this many missing cues per worker, a pool's start-up outweighs its gain
+CHUNKS_PER_PROCESS = 4  # small enough chunks to balance the load and move the progress bar
+MAX_CHUNK = 16  # cues; ~0.1 s of work, so Ctrl-C (which waits for running chunks) stops promptly
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What a render produced: every text's clip, which were synthesized now and which reused, and the voice used."""
+
+    clips: dict[str, ClipRef]
+    synthesized: list[str]
+    reused: list[str]
+    engine: str
+    voice: str
+    rate: int
+    version: str = ""
+    processes: int = 1  # how many processes synthesized (1: this one)
+
+
+def render(
+    texts: Sequence[str],
+    settings: SpeechSettings,
+    cache: ClipCache,
+    engine: str | SpeechEngine = "auto",
+    jobs: int | None = None,
+    progress: bool = False,
+) -> RenderReport:
+    """Give every text a clip in `cache`, synthesizing only what is missing or damaged; `jobs=None` uses all cores."""
+    speech = engine if isinstance(engine, SpeechEngine) else get_engine(engine)
+    profile = speech.profile(settings)  # an unknown voice or bad rate fails here, before any work
+    for text in texts:
+        check_text(text)
+    clips: dict[str, ClipRef] = {}
+    reused: list[str] = []
+    missing: dict[str, list[str]] = {}  # key -> texts that differ only in whitespace share one clip
+    for text in dict.fromkeys(texts):
+        clip = cache.lookup(text, profile)
+        if clip is not None:
+            clips[text] = clip
+            reused.append(text)
+        else:
+            missing.setdefault(clip_key(text, profile), []).append(text)
+    to_synthesize = [group[0] for group in missing.values()]
+    processes = process_count(len(to_synthesize), jobs)
+    made = _synthesize(to_synthesize, speech, profile, cache, processes, progress)
+    for group in missing.values():
+        clips[group[0]] = made[group[0]]
+        for twin in group[1:]:
+            clips[twin] = replace(made[group[0]], text=twin)
+            reused.append(twin)
+    ordered = {text: clips[text] for text in dict.fromkeys(texts)}
+    return RenderReport(
+        clips=ordered,
+        synthesized=to_synthesize,
+        reused=reused,
+        engine=speech.name,
+        voice=profile.voice,
+        rate=profile.rate,
+        version=speech.version,
+        processes=processes,
+    )
+
+
+def clip_keys(texts: Sequence[str], settings: SpeechSettings, engine: str | SpeechEngine = "auto") -> set[str]:
+    """The cache keys these texts have with these settings (what `prune` keeps for a routine)."""
+    speech = engine if isinstance(engine, SpeechEngine) else get_engine(engine)
+    profile = speech.profile(settings)
+    return {clip_key(text, profile) for text in texts}
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def process_count(missing: int, jobs: int | None) -> int:
+    """How many processes to synthesize `missing` cues with, given `jobs` (None: all cores); 1 means in-process."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise UsageError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+    limit = available_cores() if jobs is None else jobs
+    return max(1, min(limit, missing // MIN_CUES_PER_PROCESS))
+
+
+def _synthesize(
+    texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, progress: bool
+) -> dict[str, ClipRef]:
+    bar = _ProgressBar(len(texts), sys.stderr if progress else None)
+    made: dict[str, ClipRef] = {}
+    try:
+        if processes <= 1:
+            for text in texts:
+                made[text] = _render_one(speech, profile, cache, text)
+                bar.advance(1)
+        else:
+            made = _synthesize_in_pool(texts, speech, profile, cache, processes, bar)
+    finally:
+        bar.close()
+    return made
+
+
+def _synthesize_in_pool(
+    texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, bar: _ProgressBar
+) -> dict[str, ClipRef]:
+    size = max(1, min(MAX_CHUNK, -(-len(texts) // (processes * CHUNKS_PER_PROCESS))))
+    chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
+    made: dict[str, ClipRef] = {}
+    executor = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=_pool_context(),
+        initializer=_start_worker,
+        initargs=(speech, profile, cache),
+    )
+    try:
+        for future in as_completed([executor.submit(_render_chunk, chunk) for chunk in chunks]):
+            for clip in future.result():
+                made[clip.text] = clip
+                bar.advance(1)
+    except BrokenProcessPool as error:
+        raise SpeechError("a speech worker process died (out of memory?); try again with --jobs 1") from error
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return made
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork starts a worker in ~7 ms with the engine already loaded; spawn takes ~300 ms and is the
+    # only safe choice on macOS, where system frameworks do not survive fork.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+_worker: tuple[SpeechEngine, VoiceProfile, ClipCache] | None = None
+
+
+def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache) -> None:
+    """Worker initializer: keep the engine for every chunk; leave Ctrl-C to the parent, which cancels cleanly."""
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker = (speech, profile, cache)
+
+
+def _render_chunk(texts: list[str]) -> list[ClipRef]:
+    """Worker task: synthesize and store a chunk of texts."""
+    if _worker is None:
+        raise RuntimeError("speech worker used before its initializer ran")
+    speech, profile, cache = _worker
+    return [_render_one(speech, profile, cache, text) for text in texts]
+
+
+def _render_one(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, text: str) -> ClipRef:
+    return cache.store(text, profile, speech.synthesize(text, profile.settings))
+
+
+class _ProgressBar:
+    """A one-line progress bar redrawn in place on a terminal stream; does nothing without one."""
+
+    WIDTH = 30
+    REDRAW_SECONDS = 0.05
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream if total > 0 else None
+        self._drawn_at = 0.0
+        self._draw()
+
+    def advance(self, count: int) -> None:
+        """Count `count` more cues done and redraw (at most every 50 ms, and at the end)."""
+        self.done += count
+        now = time.monotonic()
+        if self.done >= self.total or now - self._drawn_at >= self.REDRAW_SECONDS:
+            self._draw()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.stream is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.stream = None
+
+    def _draw(self) -> None:
+        if self.stream is None:
+            return
+        self._drawn_at = time.monotonic()
+        filled = self.WIDTH * self.done // self.total
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\rrendering speech [{bar}] {self.done}/{self.total} cues")
+        self.stream.flush()

@@ -1,0 +1,27 @@
+"""Speech engines: text to int16 mono clips, through libespeak-ng on Linux or the system voice elsewhere."""
+
+from __future__ import annotations
+
+from coach.speech.engine import (
+    ENGINE_NAMES,
+    RATE_RANGE,
+    SpeechEngine,
+    SpeechSettings,
+    VoiceInfo,
+    VoiceProfile,
+    default_engine_name,
+    get_engine,
+    normalize_text,
+)
+
+__all__ = [
+    "ENGINE_NAMES",
+    "RATE_RANGE",
+    "SpeechEngine",
+    "SpeechSettings",
+    "VoiceInfo",
+    "VoiceProfile",
+    "default_engine_name",
+    "get_engine",
+    "normalize_text",
+]

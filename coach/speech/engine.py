@@ -1,0 +1,193 @@
+"""The speech engine interface, the checks every engine shares, and the factory that picks one.
+
+Every engine returns clips the same way: int16 mono samples at the engine's `sample_rate`, with
+leading silence cut to at most 10 ms and trailing silence to at most 100 ms. The scheduler uses a
+clip's length as the cue's length, so silence an engine pads around speech would otherwise become
+dead time after every cue; 100 ms keeps the natural decay of the last word.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coach.errors import SpeechError
+
+RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
+MAX_LEADING_SILENCE = 0.010
+MAX_TRAILING_SILENCE = 0.100
+SILENCE_LEVEL = 64  # int16 amplitude (about -54 dBFS) below which a sample counts as silence
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """How to speak: a voice id or name and a rate in words per minute; None means the engine's default."""
+
+    voice: str | None = None
+    rate: int | None = None
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice an engine offers: the id to use in `voice.name`/`--voice`, a display name, its languages."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """Everything besides the text that decides how a clip sounds; together with the text, the cache key."""
+
+    engine: str
+    version: str
+    voice: str
+    rate: int
+    sample_rate: int
+
+    @property
+    def settings(self) -> SpeechSettings:
+        """The settings that render exactly this profile (voice resolved, rate explicit)."""
+        return SpeechSettings(voice=self.voice, rate=self.rate)
+
+
+def normalize_text(text: str) -> str:
+    """The text as it is spoken and keyed: whitespace runs collapsed to one space, ends stripped."""
+    return " ".join(text.split())
+
+
+def check_text(text: str) -> str:
+    """The normalized text, or SpeechError when there is nothing to speak."""
+    spoken = normalize_text(text)
+    if not spoken:
+        raise SpeechError("cannot speak empty text")
+    return spoken
+
+
+def matches_language(languages: tuple[str, ...], wanted: str) -> bool:
+    """Whether a voice speaks `wanted`: an exact tag or a more specific one (`en` matches `en-us`)."""
+    wanted = wanted.strip().lower().replace("_", "-")
+    return any(tag.lower() == wanted or tag.lower().startswith(wanted + "-") for tag in languages)
+
+
+def unknown_voice(voice: str) -> SpeechError:
+    """The error for a voice the engine does not have."""
+    return SpeechError(f"unknown voice '{voice}' (run `coach voices` to list the voices available)")
+
+
+class SpeechEngine(ABC):
+    """A text-to-speech engine: lists voices and renders one text at a time to int16 mono samples."""
+
+    name: str
+    version: str
+    sample_rate: int
+    default_voice: str
+    default_rate: int
+
+    @abstractmethod
+    def all_voices(self) -> list[VoiceInfo]:
+        """Every voice the engine offers."""
+
+    @abstractmethod
+    def resolve_voice(self, voice: str | None) -> str:
+        """The canonical id of a voice given by id or name (None: the default); SpeechError if unknown."""
+
+    @abstractmethod
+    def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
+        """Raw engine output for normalized, non-empty text with a resolved voice: int16 mono samples."""
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        """The voices offered, optionally only those speaking `language` (`en` includes `en-us`)."""
+        found = self.all_voices()
+        if language:
+            found = [voice for voice in found if matches_language(voice.languages, language)]
+        return found
+
+    def resolve_rate(self, rate: int | None) -> int:
+        """The rate in force (None: the default); SpeechError outside the supported range."""
+        if rate is None:
+            return self.default_rate
+        low, high = RATE_RANGE
+        if isinstance(rate, bool) or not isinstance(rate, int) or not low <= rate <= high:
+            raise SpeechError(f"speech rate {rate!r} is out of range: use {low} to {high} words per minute")
+        return rate
+
+    def profile(self, settings: SpeechSettings) -> VoiceProfile:
+        """The exact voice, rate and engine build these settings render with."""
+        return VoiceProfile(
+            engine=self.name,
+            version=self.version,
+            voice=self.resolve_voice(settings.voice),
+            rate=self.resolve_rate(settings.rate),
+            sample_rate=self.sample_rate,
+        )
+
+    def synthesize(self, text: str, settings: SpeechSettings) -> np.ndarray:
+        """Speak `text` into int16 mono samples at `sample_rate`, silence trimmed; SpeechError on any failure."""
+        spoken = check_text(text)
+        voice = self.resolve_voice(settings.voice)
+        rate = self.resolve_rate(settings.rate)
+        samples = self._synthesize(spoken, voice, rate)
+        return finish_clip(samples, self.sample_rate, spoken, voice)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An engine wraps process-wide native state: a worker process gets its own through the factory.
+        return (get_engine, (self.name,))
+
+
+def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) -> np.ndarray:
+    """Check an engine's raw output and trim the silence around the speech; SpeechError if nothing was said."""
+    samples = np.asarray(samples, dtype=np.int16).reshape(-1)
+    quoted = text if len(text) <= 40 else text[:37] + "..."
+    if samples.size == 0:
+        raise SpeechError(f"voice '{voice}' rendered nothing for {quoted!r}")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_LEVEL)
+    if loud.size == 0:
+        raise SpeechError(f"voice '{voice}' rendered only silence for {quoted!r}")
+    start = max(0, int(loud[0]) - int(MAX_LEADING_SILENCE * sample_rate))
+    end = min(samples.size, int(loud[-1]) + 1 + int(MAX_TRAILING_SILENCE * sample_rate))
+    return np.ascontiguousarray(samples[start:end])
+
+
+ENGINE_NAMES = ("espeak", "pyttsx3", "fake")
+_engines: dict[str, SpeechEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def default_engine_name(platform: str | None = None) -> str:
+    """The engine `auto` means on a platform: libespeak-ng on Linux, the system voice (pyttsx3) elsewhere."""
+    platform = sys.platform if platform is None else platform
+    return "espeak" if platform.startswith("linux") else "pyttsx3"
+
+
+def get_engine(name: str = "auto") -> SpeechEngine:
+    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, or `fake` for tests), started once."""
+    resolved = default_engine_name() if name == "auto" else name
+    if resolved not in ENGINE_NAMES:
+        raise SpeechError(f"unknown speech engine '{name}' (choose from auto, {', '.join(ENGINE_NAMES)})")
+    with _engines_lock:
+        engine = _engines.get(resolved)
+        if engine is None:
+            engine = _engines[resolved] = _start_engine(resolved)
+        return engine
+
+
+def _start_engine(name: str) -> SpeechEngine:
+    # Imported here so a process only loads the native library of the engine it uses.
+    if name == "espeak":
+        from coach.speech.espeak import EspeakEngine
+
+        return EspeakEngine()
+    if name == "pyttsx3":
+        from coach.speech.pyttsx3_driver import Pyttsx3Engine
+
+        return Pyttsx3Engine()
+    from coach.speech.fake import FakeEngine
+
+    return FakeEngine()
