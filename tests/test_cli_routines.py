@@ -117,3 +117,12 @@ def test_schema_prints_the_json_schema():
 
 def test_unknown_command_is_a_usage_error():
     assert run("frobnicate").exit_code == 2
+
+
+def test_committed_schema_file_is_what_coach_schema_prints():
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent.parent / "coach-routine.schema.json"
+    assert json.loads(committed.read_text()) == json.loads(run("schema").stdout), (
+        "refresh it: .venv/bin/coach schema > coach-routine.schema.json"
+    )
