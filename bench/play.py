@@ -1,0 +1,135 @@
+"""Live playback benchmark: time to first sound with a warm cache, and how far cue starts stray from the wall clock.
+
+Run: .venv/bin/python bench/play.py [--routine NAME]... [--limit-seconds N]    (prints `name: value` lines)
+
+A whole built-in session lasts 20 minutes or more and the NULL backend plays in real time, so by
+default only the first 60 s of each built-in routine is played (--limit-seconds 0 plays it all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from coach import devices, session, sources  # noqa: E402
+from coach.cli.live import live_player  # noqa: E402
+from coach.player import CueStarted  # noqa: E402
+
+REPEATS = 3  # time to first sound: best and median of three starts
+
+
+def first_sound_seconds(routine: str, cache: Path) -> float:
+    """From starting `coach play` to its first cue line.
+
+    The routine opens with the intro cue at 0:00.0, so the first block handed to the device is the first
+    sound, and `--no-ui` prints that cue's line the moment that block is handed over.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    if not line:
+        raise RuntimeError(f"coach play {routine} printed no cue (exit {process.returncode})")
+    return elapsed
+
+
+def import_seconds() -> float:
+    """How long `import coach.cli` takes in a fresh interpreter: part of every start."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import coach.cli"], check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def clock_against_wall(routine_name: str, cache: Path, limit_seconds: float) -> dict[str, float]:
+    """Play on the null device; fit the audio clock to the wall clock and see how far cue events stray from it.
+
+    The loop samples (wall time, frames handed to the device) about every 50 ms; a straight-line fit
+    of one against the other gives the clock's drift, and says at what wall time each cue's frame was
+    due. A cue's error is when its event arrived minus that time: expected within one device period,
+    since a cue is announced when the block holding it is handed over.
+    """
+    routine = session.load(routine_name)
+    prepared = session.prepare(routine, session.speech_settings(routine), cache)
+    timeline = prepared.timeline
+    player = live_player(prepared)  # the same player `coach play` builds
+    rate = player.sample_rate
+    limit_ms = timeline.duration_ms if limit_seconds <= 0 else min(timeline.duration_ms, round(limit_seconds * 1000))
+    device = devices.open_output(devices.NULL_OUTPUT, rate)
+    samples: list[tuple[float, float]] = []  # (wall seconds, audio clock seconds)
+    cues: list[tuple[float, float]] = []  # (wall seconds the event arrived, audio clock seconds of the cue)
+    try:
+        device.start(player.feed())
+        while not player.ended and player.position_ms < limit_ms:
+            event = player.next_event(0.05)
+            now = time.perf_counter()
+            samples.append((now, player.clock_frames / rate))
+            if isinstance(event, CueStarted):
+                cues.append((now, event.clock_frame / rate))
+    finally:
+        device.close()
+    if len(cues) < 2:
+        raise RuntimeError(f"{routine_name}: fewer than two cues in the first {limit_ms / 1000:g} s")
+    walls, clocks = np.array(samples).T
+    slope, offset = np.polyfit(clocks, walls, 1)  # wall = slope * clock + offset
+    # The first cue rides on the device's start-up fill (it takes two periods at once): not the steady clock.
+    errors = [arrived - (slope * clock + offset) for arrived, clock in cues[1:]]
+    return {
+        "played_s": limit_ms / 1000,
+        "cues": len(cues),
+        "max_error_ms": float(max(abs(error) for error in errors) * 1000),
+        "mean_error_ms": float(statistics.fmean(errors) * 1000),
+        "drift_ppm": float((slope - 1) * 1e6),
+    }
+
+
+def main() -> int:
+    """Print the playback figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--routine", action="append", help="a routine file or built-in name (repeatable; default: all built-ins)")
+    parser.add_argument("--limit-seconds", type=float, default=60.0, help="play this much of each routine (0: all)")
+    args, _ = parser.parse_known_args()
+    routines = args.routine or list(sources.builtin_routines())
+    limit = args.limit_seconds
+    print(f"device: null (miniaudio NULL backend, real time), period {devices.PERIOD_MS} ms")
+    print(f"played: {'whole routines' if limit <= 0 else f'first {limit:g} s of each routine'}")
+    print(f"import_coach_cli_s: {min(import_seconds() for _ in range(REPEATS)):.3f}")
+    with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
+        cache = Path(folder)
+        os.environ["COACH_CACHE_DIR"] = str(cache)
+        for name in routines:
+            routine = session.load(name)
+            session.prepare(routine, session.speech_settings(routine), cache)  # warm the cache first
+            starts = [first_sound_seconds(name, cache) for _ in range(REPEATS)]
+            print(f"{name}.time_to_first_sound_s (warm cache, best of {REPEATS}): {min(starts):.3f}")
+            print(f"{name}.time_to_first_sound_median_s: {statistics.median(starts):.3f}")
+            figures = clock_against_wall(name, cache, limit)
+            print(f"{name}.played_s: {figures['played_s']:g}")
+            print(f"{name}.cue_events: {figures['cues']:g}")
+            print(f"{name}.cue_start_error_max_ms (cue event vs audio clock on the wall clock, after the first cue): {figures['max_error_ms']:.1f}")
+            print(f"{name}.cue_start_error_mean_ms: {figures['mean_error_ms']:.1f}")
+            print(f"{name}.audio_clock_drift_ppm (vs wall clock, over the played time): {figures['drift_ppm']:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,508 @@
+"""The live session's screen, readable from the floor: a frame of text lines for a position and terminal size.
+
+Everything here is pure: `Screen.render` turns (position, paused, width, height) into lines no
+wider and no more than the terminal, so it is tested without a terminal. The exercise, its side
+and the countdown are drawn in a built-in block font. When the terminal is small, the help line
+and blank lines go first, then the type is scaled down step by step, then long names are
+abbreviated, and last the next-up line goes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import unicodedata
+from dataclasses import dataclass
+
+from coach.model import Routine
+from coach.phrases import Phrases
+from coach.timeline import CueEvent, Span, Timeline
+
+# The block font: 5 rows per glyph, '#' is ink. Mostly 4 columns wide; a few need 5 (M, W, V, Y) or fewer.
+_FONT_ROWS = 5
+_FONT: dict[str, tuple[str, ...]] = {
+    "A": (".##.", "#..#", "####", "#..#", "#..#"),
+    "B": ("###.", "#..#", "###.", "#..#", "###."),
+    "C": (".###", "#...", "#...", "#...", ".###"),
+    "D": ("###.", "#..#", "#..#", "#..#", "###."),
+    "E": ("####", "#...", "###.", "#...", "####"),
+    "F": ("####", "#...", "###.", "#...", "#..."),
+    "G": (".###", "#...", "#.##", "#..#", ".###"),
+    "H": ("#..#", "#..#", "####", "#..#", "#..#"),
+    "I": ("###", ".#.", ".#.", ".#.", "###"),
+    "J": ("...#", "...#", "...#", "#..#", ".##."),
+    "K": ("#..#", "#.#.", "##..", "#.#.", "#..#"),
+    "L": ("#...", "#...", "#...", "#...", "####"),
+    "M": ("#...#", "##.##", "#.#.#", "#...#", "#...#"),
+    "N": ("#..#", "##.#", "#.##", "#..#", "#..#"),
+    "O": (".##.", "#..#", "#..#", "#..#", ".##."),
+    "P": ("###.", "#..#", "###.", "#...", "#..."),
+    "Q": (".##.", "#..#", "#..#", "#.#.", ".#.#"),
+    "R": ("###.", "#..#", "###.", "#.#.", "#..#"),
+    "S": (".###", "#...", ".##.", "...#", "###."),
+    "T": ("###", ".#.", ".#.", ".#.", ".#."),
+    "U": ("#..#", "#..#", "#..#", "#..#", ".##."),
+    "V": ("#...#", "#...#", ".#.#.", ".#.#.", "..#.."),
+    "W": ("#...#", "#...#", "#.#.#", "##.##", "#...#"),
+    "X": ("#..#", "#..#", ".##.", "#..#", "#..#"),
+    "Y": ("#...#", ".#.#.", "..#..", "..#..", "..#.."),
+    "Z": ("####", "...#", ".##.", "#...", "####"),
+    "0": (".##.", "#..#", "#.##", "##.#", ".##."),
+    "1": (".#.", "##.", ".#.", ".#.", "###"),
+    "2": ("###.", "...#", ".##.", "#...", "####"),
+    "3": ("###.", "...#", ".##.", "...#", "###."),
+    "4": ("#..#", "#..#", "####", "...#", "...#"),
+    "5": ("####", "#...", "###.", "...#", "###."),
+    "6": (".##.", "#...", "###.", "#..#", ".##."),
+    "7": ("####", "...#", "..#.", ".#..", ".#.."),
+    "8": (".##.", "#..#", ".##.", "#..#", ".##."),
+    "9": (".##.", "#..#", ".###", "...#", ".##."),
+    " ": ("..", "..", "..", "..", ".."),
+    "-": ("...", "...", "###", "...", "..."),
+    "+": ("...", ".#.", "###", ".#.", "..."),
+    "/": ("..#", "..#", ".#.", "#..", "#.."),
+    ":": (".", "#", ".", "#", "."),
+    ".": (".", ".", ".", ".", "#"),
+    ",": ("..", "..", "..", ".#", "#."),
+    "'": ("#", "#", ".", ".", "."),
+    "!": ("#", "#", "#", ".", "#"),
+    "?": ("###.", "...#", ".##.", "....", ".#.."),
+    "(": (".#", "#.", "#.", "#.", ".#"),
+    ")": ("#.", ".#", ".#", ".#", "#."),
+    "&": (".#..", "#.#.", ".#..", "#.#.", ".#.#"),
+}
+_FONT_ALIASES = {"’": "'", "‘": "'", "–": "-", "—": "-", "_": "-"}
+
+FULL_BLOCK, UPPER_HALF, LOWER_HALF = "█", "▀", "▄"
+
+
+@dataclass(frozen=True)
+class TypeSize:
+    """How big the block font is drawn: columns per font pixel and text rows per font pixel row."""
+
+    name: str
+    columns: int  # text columns per font pixel
+    rows: float  # text rows per font pixel row (0.5: two pixel rows per text row, with half blocks)
+
+    @property
+    def height(self) -> int:
+        """Text rows one line of big type takes."""
+        return math.ceil(_FONT_ROWS * self.rows)
+
+
+HUGE = TypeSize("huge", 2, 2)  # pixels of 2 columns by 2 rows
+LARGE = TypeSize("large", 2, 1)  # about square pixels in a usual terminal cell
+MEDIUM = TypeSize("medium", 1, 1)
+SMALL = TypeSize("small", 1, 0.5)  # half blocks: three rows high
+TYPE_SIZES = (HUGE, LARGE, MEDIUM, SMALL)
+PLAIN = TypeSize("plain", 0, 0)  # ordinary text
+
+
+def font_text(text: str) -> str | None:
+    """`text` as the block font can draw it (upper case, accents dropped), or None if it has other characters."""
+    upper = unicodedata.normalize("NFKD", text.upper())
+    drawable = "".join(_FONT_ALIASES.get(char, char) for char in upper if not unicodedata.combining(char))
+    drawable = " ".join(drawable.split())
+    if not drawable or any(char not in _FONT for char in drawable):
+        return None
+    return drawable
+
+
+@functools.lru_cache(maxsize=512)
+def big_text(text: str, size: TypeSize) -> tuple[str, ...] | None:
+    """One line of `text` in big type at `size` (rows without trailing spaces), or None if not drawable."""
+    drawable = font_text(text)
+    if drawable is None or size is PLAIN:
+        return None
+    pixel_rows = [".".join(_FONT[char][row] for char in drawable) for row in range(_FONT_ROWS)]
+    if size.rows == 0.5:
+        pairs = [(pixel_rows[i], pixel_rows[i + 1] if i + 1 < _FONT_ROWS else "." * len(pixel_rows[i])) for i in range(0, _FONT_ROWS, 2)]
+        rows = ["".join(_half_block(top, bottom) for top, bottom in zip(*pair)) for pair in pairs]
+    else:
+        painted = ["".join((FULL_BLOCK if pixel == "#" else " ") * size.columns for pixel in row) for row in pixel_rows]
+        rows = [row for row in painted for _ in range(int(size.rows))]
+    return tuple(row.rstrip() for row in rows)
+
+
+def big_width(text: str, size: TypeSize) -> int:
+    """Columns `text` takes in big type at `size` (0 if it cannot be drawn)."""
+    drawable = font_text(text)
+    if drawable is None or size is PLAIN:
+        return 0
+    pixels = sum(len(_FONT[char][0]) for char in drawable) + len(drawable) - 1
+    return pixels * size.columns
+
+
+def _half_block(top: str, bottom: str) -> str:
+    if top == "#" and bottom == "#":
+        return FULL_BLOCK
+    if top == "#":
+        return UPPER_HALF
+    if bottom == "#":
+        return LOWER_HALF
+    return " "
+
+
+def abbreviations(text: str) -> list[str]:
+    """`text`, then shorter forms of it with long words cut ('Kinetic' -> 'Kinet.', then 'Kin.')."""
+    forms = [text]
+    for keep in (5, 3):
+        words = [word if len(word) <= keep + 1 else word[:keep] + "." for word in text.split()]
+        form = " ".join(words)
+        if form not in forms:
+            forms.append(form)
+    return forms
+
+
+@functools.lru_cache(maxsize=256)
+def wrapped_big_text(text: str, size: TypeSize, width: int) -> tuple[str, ...] | None:
+    """`text` in big type, wrapped at word boundaries to `width` columns; None if a word is too wide."""
+    words = text.split()
+    lines: list[list[str]] = []
+    for word in words:
+        if big_width(word, size) > width or font_text(word) is None:
+            return None
+        if lines and big_width(" ".join(lines[-1] + [word]), size) <= width:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    rows: list[str] = []
+    for number, line in enumerate(lines):
+        if number:
+            rows.append("")  # a blank row between lines of big type, or they run together
+        rows.extend(big_text(" ".join(line), size) or ())
+    return tuple(rows)
+
+
+# Text measured in terminal cells: wide (East Asian) characters take two, combining marks none.
+
+
+def cells(text: str) -> int:
+    """How many terminal columns `text` takes."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_cells, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_cells(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to at most `width` columns, ending in '…' when something was cut."""
+    if cells(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    kept, used = [], 0
+    for char in text:
+        size = _char_cells(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + "…"
+
+
+def wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """`text` wrapped at spaces to `width` columns in at most `max_lines` lines (the last one clipped with '…')."""
+    if width <= 0 or max_lines <= 0:
+        return []
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if cells(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while cells(current) > width:  # a word longer than the line: cut it across lines
+            head = clip(current, width + 1)[:-1] if width > 1 else current[:1]
+            head = head or current[:1]
+            lines.append(head)
+            current = current[len(head) :]
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [clip(" ".join(lines[max_lines - 1 :]), width)]
+        last = lines[-1]
+        if not last.endswith("…"):
+            lines[-1] = clip(last + " …", width)
+    return lines
+
+
+def format_clock(ms: int) -> str:
+    """`MM:SS` (minutes may pass 59) for a time in milliseconds, rounded down to the second."""
+    seconds = max(0, ms) // 1000
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def format_countdown(ms: int) -> str:
+    """Seconds left, rounded up, as `23` under a minute and `1:30` from a minute on."""
+    seconds = math.ceil(max(0, ms) / 1000)
+    return str(seconds) if seconds < 60 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def cue_log_line(cue: CueEvent) -> str:
+    """The `--no-ui` line for a cue: `[MM:SS.s] text`, at the cue's time in the plan."""
+    tenths = cue.start_ms // 100
+    minutes, rest = divmod(tenths, 600)
+    return f"[{minutes:02d}:{rest // 10:02d}.{rest % 10}] {cue.text}"
+
+
+SideMarks = tuple[tuple[tuple[int, str], ...], ...]
+
+
+def side_marks(routine: Routine, timeline: Timeline) -> SideMarks:
+    """Per chapter, (start_ms, side) where each side begins: at the cue that announces it."""
+    phrases = Phrases(routine.phrases)
+    by_title = {exercise.name: exercise for exercise in routine.exercises}
+    marks: list[tuple[tuple[int, str], ...]] = []
+    for index, chapter in enumerate(timeline.chapters):
+        exercise = routine.exercises[index] if len(timeline.chapters) == len(routine.exercises) else by_title.get(chapter.title)
+        if exercise is None or not exercise.sides:
+            marks.append(())
+            continue
+        # The compiler says `first_side` for the first side and `switch` for each later one.
+        announced = []
+        for side_index, side in enumerate(exercise.sides):
+            other = exercise.sides[(side_index + 1) % len(exercise.sides)] if len(exercise.sides) > 1 else None
+            values: dict[str, object] = {"side": side, "Side": side.capitalize()}
+            if other is not None:
+                values.update(other=other, Other=other.capitalize())
+            key = "first_side" if side_index == 0 else "switch"
+            announced.append((phrases.say(key, **values), side))
+        found = []
+        cues = [cue for cue in timeline.cues if cue.chapter == index]
+        for text, side in announced:
+            after = found[-1][0] if found else chapter.start_ms
+            start = next((cue.start_ms for cue in cues if cue.text == text and cue.start_ms >= after), None)
+            if start is not None:
+                found.append((start, side))
+        marks.append(tuple(found))
+    return tuple(marks)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What the screen shows at one position, derived from the timeline."""
+
+    position_ms: int
+    chapter: int
+    side: str | None
+    span: Span | None
+    cue: CueEvent | None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    name_size: TypeSize
+    name_form: int  # 0: the full name; 1, 2: more and more abbreviated
+    row_size: TypeSize
+    gaps: bool
+    help: bool
+    cue_lines: int
+    next_line: bool
+
+
+_EXTRAS = ((True, True, 3, True), (False, True, 2, True), (False, False, 2, True))
+_BARE = (False, False, 1, False)
+
+
+def _layouts() -> list[_Layout]:
+    """Every layout from the richest to the barest.
+
+    The name and the side/countdown row shrink together (neither far bigger than the other);
+    the name is abbreviated only when no size fits it whole; the help line and gaps go before
+    the type shrinks a step; the next-up line goes last.
+    """
+    sizes = TYPE_SIZES + (PLAIN,)
+    names = [(size, form, rank + 1.5 * form) for form in range(3) for rank, size in enumerate(TYPE_SIZES)]
+    names.append((PLAIN, 0, float(len(TYPE_SIZES)) + 3.0))
+    pairs = sorted(
+        ((name_size, form, row_size, name_rank, row_rank) for name_size, form, name_rank in names for row_rank, row_size in enumerate(sizes)),
+        key=lambda pair: (max(pair[3], pair[4]), pair[3] + pair[4], pair[3]),
+    )
+    found = [
+        _Layout(name_size, form, row_size, *extras)
+        for name_size, form, row_size, _name_rank, _row_rank in pairs
+        for extras in _EXTRAS
+    ]
+    found += [_Layout(name_size, form, row_size, *_BARE) for name_size, form, row_size, _n, _r in pairs]
+    return found
+
+
+_LAYOUTS = _layouts()
+
+
+@dataclass
+class _Parts:
+    """The pieces of a frame that do not depend on the layout, made once per frame."""
+
+    header: str
+    next_line: str
+    progress: str
+    help: str
+    cue: dict[int, list[str]]
+    rows: dict[TypeSize, list[str] | None]
+
+
+class Screen:
+    """Frames for one timeline; the lookups it needs are indexed once, each frame is then cheap."""
+
+    def __init__(self, timeline: Timeline, sides: SideMarks | None = None):
+        self.timeline = timeline
+        self._sides = sides or tuple(() for _ in timeline.chapters)
+        self._cue_starts = [cue.start_ms for cue in timeline.cues]
+        self._spans = sorted(timeline.spans, key=lambda span: span.start_ms)
+        self._span_starts = [span.start_ms for span in self._spans]
+
+    def moment(self, position_ms: int) -> Moment:
+        """What is going on at `position_ms`: chapter, side, the timed span under way, the last cue begun."""
+        position = max(0, min(position_ms, self.timeline.duration_ms))
+        chapter = self.timeline.chapter_at(position)
+        side = None
+        if chapter < len(self._sides):
+            for start, name in self._sides[chapter]:
+                if start <= position:
+                    side = name
+        span = None
+        found = bisect.bisect_right(self._span_starts, position) - 1
+        if found >= 0 and position < self._spans[found].end_ms:
+            span = self._spans[found]
+        cue_index = bisect.bisect_right(self._cue_starts, position) - 1
+        cue = self.timeline.cues[cue_index] if cue_index >= 0 else None
+        return Moment(position, chapter, side, span, cue)
+
+    def render(self, position_ms: int, paused: bool, width: int, height: int) -> list[str]:
+        """The frame at `position_ms`: at most `height` lines of at most `width` columns."""
+        if width <= 0 or height <= 0:
+            return []
+        moment = self.moment(position_ms)
+        parts = _Parts(
+            header=self._header(moment, width),
+            next_line=clip(self._next(moment), width),
+            progress=self._progress(moment.position_ms, width),
+            help=clip(f"{'space resume' if paused else 'space pause'} · n next · b back · q quit", width),
+            cue={count: wrap("» " + moment.cue.text, width, count) if moment.cue else [] for count in (1, 2, 3)},
+            rows={},
+        )
+        for layout in _LAYOUTS:
+            lines = self._compose(moment, paused, width, height, layout, parts)
+            if lines is not None:
+                return lines
+        # Smaller than any layout: keep what matters most, in a few plain lines.
+        chapter = self.timeline.chapters[moment.chapter].title if self.timeline.chapters else ""
+        tiny = [("PAUSED " if paused else "") + chapter.upper(), parts.progress]
+        return [clip(line, width) for line in tiny[:height]]
+
+    def _compose(
+        self, moment: Moment, paused: bool, width: int, height: int, layout: _Layout, parts: _Parts
+    ) -> list[str] | None:
+        if layout.row_size not in parts.rows:
+            parts.rows[layout.row_size] = self._row(moment, paused, width, layout.row_size)
+        row = parts.rows[layout.row_size]
+        if row is None:
+            return None
+        cue_lines = parts.cue[layout.cue_lines]
+        bottom = ([parts.next_line] if layout.next_line else []) + [parts.progress] + ([parts.help] if layout.help else [])
+        gap = [""] if layout.gaps else []
+        fixed = 1 + len(gap) * 4 + len(row) + len(cue_lines) + len(bottom)
+        if fixed >= height:
+            return None
+        timeline = self.timeline
+        title = timeline.chapters[moment.chapter].title if timeline.chapters else timeline.title
+        name = self._name(title, width, height - fixed, layout.name_size, layout.name_form)
+        if name is None:
+            return None
+        return [parts.header] + gap + name + gap + row + gap + cue_lines + gap + bottom
+
+    def _header(self, moment: Moment, width: int) -> str:
+        count = len(self.timeline.chapters)
+        right = f"{moment.chapter + 1}/{count}" if count > 1 else ""
+        left = self.timeline.title
+        room = width - cells(right) - 1
+        if room < 4:
+            return clip(right or left, width)
+        left = clip(left, room)
+        return left + " " * (width - cells(left) - cells(right)) + right
+
+    @staticmethod
+    def _name(title: str, width: int, rows: int, size: TypeSize, form: int) -> list[str] | None:
+        if rows <= 0:
+            return None
+        if size is PLAIN:
+            return wrap(title.upper(), width, rows) or [""]
+        forms = abbreviations(title)
+        if form >= len(forms):
+            return None
+        drawn = wrapped_big_text(forms[form], size, width)
+        return list(drawn) if drawn is not None and len(drawn) <= rows else None
+
+    def _row(self, moment: Moment, paused: bool, width: int, size: TypeSize) -> list[str] | None:
+        """The side (or PAUSED) on the left and the countdown on the right, with a caption line above."""
+        left_word = "PAUSED" if paused else (moment.side or "")
+        count = format_countdown(moment.span.end_ms - moment.position_ms) if moment.span else ""
+        caption_left = f"{moment.side} side" if moment.side else ""
+        caption_right = moment.span.kind if moment.span else ""
+        if size is PLAIN:
+            parts = [part for part in (("PAUSED" if paused else ""), caption_left, f"{caption_right} {count}".strip()) if part]
+            return [clip(" · ".join(parts), width)]
+        left = big_text(left_word, size) if left_word else ()
+        right = big_text(count, size) if count else ()
+        if left is None or right is None:
+            return None
+        left_width = big_width(left_word, size) if left_word else 0
+        right_width = big_width(count, size) if count else 0
+        if left_width + right_width + (2 if left and right else 0) > width:
+            if paused or right_width > width:
+                return None
+            left, left_width = (), 0  # the side is still named in the caption
+        caption = self._spread(caption_left, caption_right, width)
+        rows = []
+        for index in range(size.height):
+            left_row = left[index] if left else ""
+            right_row = right[index] if right else ""
+            if right_row or right:
+                padded_right = right_row.ljust(right_width)
+                rows.append((left_row.ljust(width - right_width) + padded_right).rstrip())
+            else:
+                rows.append(left_row)
+        return [caption] + rows
+
+    @staticmethod
+    def _spread(left: str, right: str, width: int) -> str:
+        if not right:
+            return clip(left, width)
+        if cells(left) + cells(right) + 1 > width:
+            return clip(f"{left} {right}".strip(), width)
+        return left + " " * (width - cells(left) - cells(right)) + right
+
+    def _next(self, moment: Moment) -> str:
+        chapters = self.timeline.chapters
+        if moment.chapter + 1 < len(chapters):
+            upcoming = chapters[moment.chapter + 1]
+            return f"Next: {upcoming.title} in {format_clock(upcoming.start_ms - moment.position_ms)}"
+        return f"Next: the end, in {format_clock(self.timeline.duration_ms - moment.position_ms)}"
+
+    def _progress(self, position_ms: int, width: int) -> str:
+        total = self.timeline.duration_ms
+        times = f"{format_clock(position_ms)} / {format_clock(total)}"
+        bar_width = width - cells(times) - 1
+        if bar_width < 5:
+            return clip(times, width)
+        done = round(bar_width * position_ms / total) if total else bar_width
+        return FULL_BLOCK * done + "░" * (bar_width - done) + " " + times
+
+
+def render_frame(
+    timeline: Timeline, position_ms: int, paused: bool, width: int, height: int, sides: SideMarks | None = None
+) -> list[str]:
+    """One frame of the live screen (see Screen.render); index the timeline once with Screen for many frames."""
+    return Screen(timeline, sides).render(position_ms, paused, width, height)
