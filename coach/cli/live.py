@@ -9,20 +9,20 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import typer
 
-from coach import devices, session
+from coach import session
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
 from coach.durations import parse_duration
 from coach.errors import AudioDeviceError, UsageError
 from coach.keys import TerminalSession, Terminated
-from coach.loudness import program_gain
-from coach.mixer import Mixer
-from coach.player import CueStarted, Player
 from coach.screen import Screen, cue_log_line, format_clock, side_marks
 from coach.timeline import Timeline
+
+if TYPE_CHECKING:
+    from coach.player import Player
 
 TICK_SECONDS = 0.05  # how often the loop looks at keys and redraws: quick enough to feel immediate
 STALL_SECONDS = 5.0  # an output that takes no audio for this long has gone away
@@ -57,6 +57,8 @@ def play(
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
+    from coach import devices  # audio libraries load only for the command that plays
+
     if list_devices:
         for output in devices.list_outputs():
             detail = devices.NULL_DESCRIPTION if output.is_null else output.backend
@@ -106,6 +108,11 @@ def play(
 
 def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
     """A player over a block mixer of the prepared session at the loudness target; nothing is mixed yet."""
+    from coach import devices
+    from coach.loudness import program_gain
+    from coach.mixer import Mixer
+    from coach.player import Player
+
     clips = prepared.clip_arrays()
     gain = program_gain(clips, prepared.clip_rate, prepared.timeline)
     mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain)
@@ -115,6 +122,9 @@ def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
 
 def run_session(player: Player, terminal: TerminalSession, screen: Screen | None) -> Outcome:
     """Follow the player until the plan ends or the user stops it: keys, cue lines or the screen."""
+    from coach import devices
+    from coach.player import CueStarted
+
     last_size = shutil.get_terminal_size()
     last_clock, last_move = player.clock_frames, time.monotonic()
     try:

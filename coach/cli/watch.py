@@ -13,7 +13,6 @@ from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, co
 from coach.cli.routines import clock
 from coach.cues import spoken_texts
 from coach.errors import CoachError, RoutineError
-from coach.export import export_track, track_tags
 from coach.watch import changed_texts, saves
 
 
@@ -65,6 +64,8 @@ def _update(
     for text in removed:
         say(f"  - {text}")
     if output is not None:
+        from coach.export import export_track, track_tags  # the encoder stack loads only when exporting
+
         try:
             result = export_track(
                 prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, output, tags=track_tags(routine)
