@@ -1,0 +1,142 @@
+"""The mixer: any stretch of the session as float32 PCM, cue clips and beeps added in place, then peak-limited.
+
+Any block is rendered with the margins the limiter looks at around it, so a block rendered on its own
+is identical to the same frames of a whole-track render: the player and the exporter can use any block size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from scipy import signal
+
+from coach.beeps import beep
+from coach.errors import SpeechError
+from coach.loudness import CEILING_DBTP, PeakLimiter, as_float
+from coach.timeline import Timeline
+
+
+def frame_at(ms: int, sample_rate: int) -> int:
+    """The frame where an event at `ms` milliseconds starts: round(ms * sample_rate / 1000)."""
+    return round(ms * sample_rate / 1000)
+
+
+def frames_for(ms: int, sample_rate: int) -> int:
+    """How many frames `ms` milliseconds take, rounded up."""
+    return -(-ms * sample_rate // 1000)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A sound on the mix: its samples are looked up by key when a block needs them."""
+
+    start: int
+    length: int
+    key: str
+    is_tone: bool
+
+
+class Mixer:
+    """Renders the session's PCM block by block; cheap to build, so playback can start at once.
+
+    `clips` maps each cue text to its mono samples (int16 or float) at `clip_rate`; they are resampled to
+    `sample_rate` (default: clip_rate) once each, when first needed. `gain` (see loudness.program_gain)
+    applies to the speech only: the beeps are made at their own fixed level. The limiter's true-peak
+    ceiling is `ceiling_dbtp`.
+    """
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        clips: Mapping[str, np.ndarray],
+        clip_rate: int,
+        sample_rate: int | None = None,
+        gain: float = 1.0,
+        ceiling_dbtp: float = CEILING_DBTP,
+    ):
+        if clip_rate <= 0 or (sample_rate is not None and sample_rate <= 0):
+            raise ValueError("sample rates must be positive")
+        if not (math.isfinite(gain) and gain >= 0):
+            raise ValueError(f"gain must be a finite number >= 0, not {gain}")
+        missing = sorted({cue.text for cue in timeline.cues} - clips.keys())
+        if missing:
+            raise SpeechError(f"no rendered clip for cue {missing[0]!r} ({len(missing)} missing)")
+        self.timeline = timeline
+        self.clip_rate = int(clip_rate)
+        self._rate = int(sample_rate or clip_rate)
+        self.gain = float(gain)
+        self._sources = clips
+        self._resampled: dict[str, np.ndarray] = {}
+        self.limiter = PeakLimiter(self._rate, ceiling_dbtp)
+        # Only lengths here (no resampling yet): placement needs them to find what overlaps a block.
+        placed = [
+            _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(clips[cue.text]), cue.text, False)
+            for cue in timeline.cues
+        ]
+        placed += [
+            _Placed(frame_at(tone.start_ms, self._rate), beep(tone.kind, self._rate).size, tone.kind, True)
+            for tone in timeline.tones
+        ]
+        placed.sort(key=lambda p: p.start)  # stable: cues before tones at the same frame, in timeline order
+        self._placed = placed
+        self._starts = np.array([p.start for p in placed], dtype=np.int64)
+        self._longest = max((p.length for p in placed), default=0)
+
+    @property
+    def sample_rate(self) -> int:
+        """Frames per second of the output."""
+        return self._rate
+
+    @property
+    def total_frames(self) -> int:
+        """Length of the session in frames (its duration rounded up to a whole frame)."""
+        return frames_for(self.timeline.duration_ms, self._rate)
+
+    def render(self, start: int, count: int) -> np.ndarray:
+        """Frames [start, start+count) as float32 mono in [-1, 1], limited; frames outside the session are silent."""
+        if count < 0:
+            raise ValueError(f"frame count must be >= 0, not {count}")
+        before, after = self.limiter.margins
+        raw = self._mix(start - before, count + before + after)
+        return self.limiter.apply(raw, before, count)
+
+    def _mix(self, start: int, count: int) -> np.ndarray:
+        buffer = np.zeros(count, dtype=np.float32)
+        lo = max(start, 0)
+        hi = min(start + count, self.total_frames)
+        if hi <= lo:
+            return buffer
+        first = int(np.searchsorted(self._starts, lo - self._longest, side="right"))
+        last = int(np.searchsorted(self._starts, hi, side="left"))
+        for placed in self._placed[first:last]:
+            end = min(placed.start + placed.length, hi)
+            begin = max(placed.start, lo)
+            if end <= begin:
+                continue
+            samples = beep(placed.key, self._rate) if placed.is_tone else self._speech(placed.key)
+            # In place into the one buffer: never a copy of more than the overlapping part.
+            buffer[begin - start : end - start] += samples[begin - placed.start : end - placed.start]
+        return buffer
+
+    def _speech(self, text: str) -> np.ndarray:
+        found = self._resampled.get(text)
+        if found is None:
+            found = self._prepare_clip(self._sources[text])
+            self._resampled[text] = found  # once per distinct clip, however often it is spoken
+        return found
+
+    def _prepare_clip(self, samples: np.ndarray) -> np.ndarray:
+        values = as_float(samples)
+        if self._rate != self.clip_rate:
+            factor = math.gcd(self._rate, self.clip_rate)
+            values = signal.resample_poly(values, self._rate // factor, self.clip_rate // factor)
+            values = values[: self._resampled_length(samples)]
+        scaled = (values * np.float32(self.gain)).astype(np.float32)
+        scaled.setflags(write=False)
+        return scaled
+
+    def _resampled_length(self, samples: np.ndarray) -> int:
+        return -(-len(samples) * self._rate // self.clip_rate)
