@@ -29,7 +29,7 @@ def routine_texts() -> tuple[str, list[str]]:
         names = list(sources.builtin_routines())
         for name in names:
             routine = session.load(name)
-            texts.update(dict.fromkeys(session.cue_texts(routine, session.speech_settings(routine))))
+            texts.update(dict.fromkeys(session.cue_texts(routine)))
         if texts:
             return f"built-in routines ({', '.join(names)})", list(texts)
     except Exception as error:  # the bench must still measure speech while other stages are broken

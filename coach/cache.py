@@ -7,6 +7,10 @@ both wrote the same content). Every lookup checks the header against the file's 
 damaged some other way (a disk filling up under another tool, a power cut before the data reached
 the disk) is seen as missing and rendered again. A lookup that hits sets the file's mtime to now:
 that is the "last used" time `prune --older-than` goes by (atime is unreliable under relatime).
+
+Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
+measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
+They follow the clips' rules: written atomically, checked on read, pruned and cleared with them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ AUDIO_FORMAT = "wav/pcm_s16le/mono"
 WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # the canonical 44-byte RIFF/fmt/data header this cache writes
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
+GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0  # a temporary file this old belongs to a writer that died, not one still writing
 
@@ -155,12 +160,32 @@ class ClipCache:
             b"RIFF", 36 + len(payload), b"WAVE", b"fmt ", 16, 1, 1,
             profile.sample_rate, profile.sample_rate * 2, 2, 16, b"data", len(payload),
         )  # fmt: skip
+        self._write_atomically(path, header + payload)
+        return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=samples.size)
+
+    def gain(self, key: str) -> float | None:
+        """The program gain stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
+        path = self.directory / _gain_file_name(key)
+        found = _read_gain(path)
+        if found is None or found[0] != key:
+            return None
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+        return found[1]
+
+    def store_gain(self, key: str, gain: float) -> None:
+        """Store a program gain under `key`, atomically; CacheError if the disk refuses."""
+        payload = json.dumps({"key": key, "gain": float(gain)}).encode()
+        self._write_atomically(self.directory / _gain_file_name(key), payload)
+
+    def _write_atomically(self, path: Path, payload: bytes) -> None:
         self._ensure_directory()
         temporary = None
         try:
             descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(header)
                 handle.write(payload)
             os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
             os.replace(temporary, path)
@@ -170,13 +195,14 @@ class ClipCache:
         finally:
             if temporary is not None:
                 _remove(Path(temporary))
-        return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=samples.size)
 
     def stats(self) -> CacheStats:
         """Count and size the clips (and damaged or leftover temporary files) in the directory."""
         clips = size = damaged = temporary = 0
         seconds = 0.0
         for path in self._files():
+            if GAIN_NAME.match(path.name):
+                continue  # a few bytes of bookkeeping, not clips
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
@@ -190,12 +216,16 @@ class ClipCache:
         return CacheStats(self.directory, clips, size, seconds, damaged, temporary)
 
     def prune(self, keep: Collection[str] | None = None, unused_days: float | None = None) -> PruneResult:
-        """Remove clips neither in `keep` nor used within `unused_days` (whichever are given), and damaged clips."""
+        """Remove clips (and stored gains) neither in `keep` nor used within `unused_days` (whichever are given), and damaged ones.
+
+        The counts are of clips; stored gains go by the same rules without being counted.
+        """
         kept_prefixes = None if keep is None else {key[:16] for key in keep}
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
-            match = CLIP_NAME.match(path.name)
+            gain = GAIN_NAME.match(path.name)
+            match = CLIP_NAME.match(path.name) or gain
             if match is None:
                 if self._is_stale_temporary(path):
                     freed += _remove(path)
@@ -203,11 +233,12 @@ class ClipCache:
             tidy_only = kept_prefixes is None and cutoff is None
             wanted = kept_prefixes is not None and match["hash"] in kept_prefixes
             recent = cutoff is not None and _mtime(path) >= cutoff
-            if (tidy_only or wanted or recent) and _read_header(path) is not None:
-                kept += 1
+            whole = _read_gain(path) is not None if gain else _read_header(path) is not None
+            if (tidy_only or wanted or recent) and whole:
+                kept += 0 if gain else 1
                 continue
             freed += _remove(path)
-            removed += 1
+            removed += 0 if gain else 1
         return PruneResult(removed, freed, kept)
 
     def clear(self) -> PruneResult:
@@ -217,6 +248,8 @@ class ClipCache:
             if CLIP_NAME.match(path.name):
                 freed += _remove(path)
                 removed += 1
+            elif GAIN_NAME.match(path.name):
+                freed += _remove(path)
             elif self._is_stale_temporary(path):
                 freed += _remove(path)
         return PruneResult(removed, freed, 0)
@@ -234,7 +267,7 @@ class ClipCache:
         return [
             self.directory / name
             for name in names
-            if CLIP_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+            if CLIP_NAME.match(name) or GAIN_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
     def _is_stale_temporary(self, path: Path) -> bool:
@@ -267,6 +300,20 @@ def _parse_header(header: bytes, file_size: int) -> tuple[int, int] | None:
         and file_size == WAV_HEADER.size + data_size
     )
     return (rate, data_size // 2) if valid else None
+
+
+def _gain_file_name(key: str) -> str:
+    return f"gain-{key[:16]}.json"
+
+
+def _read_gain(path: Path) -> tuple[str, float] | None:
+    """(key, gain) of a stored gain, or None if the file is missing or not a whole, valid record."""
+    try:
+        record = json.loads(path.read_bytes())
+        key, gain = record["key"], float(record["gain"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (key, gain) if isinstance(key, str) and gain >= 0 and gain != float("inf") else None
 
 
 def _read_header(path: Path) -> tuple[int, int] | None:

@@ -1,5 +1,10 @@
 """Loudness: an ITU-R BS.1770-4 meter (K-weighting with scipy.signal, gated), true peak, the peak limiter,
-and the program gain that brings speech to the target through that limiter."""
+and the program gain that brings speech to the target through that limiter.
+
+scipy.signal takes ~0.75 s to import, so it is imported only where it filters (the meter, the true-peak
+reading): the limiter, which every block of a live session goes through, needs numpy alone, and a
+session whose program gain is cached starts playing without loading scipy at all.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ from collections import Counter
 from typing import Mapping
 
 import numpy as np
-from scipy import ndimage, signal
 
 from coach.timeline import Timeline
 
+GAIN_ALGORITHM = 1  # bump when program_gain would give another value for the same clips: stored gains go stale
 TARGET_LUFS = -16.0  # a phone outdoors: the common spoken-word target for podcasts
 # True-peak ceiling of the limiter: a lossy encoder adds up to about a decibel of overshoot,
 # and the file must stay under the -1 dBTP that players and platforms expect.
@@ -29,6 +34,7 @@ TRUE_PEAK_OVERSAMPLING = 4
 _ANTI_DENORMAL = 1e-12
 _BLOCK_SEGMENTS = 4  # a 400 ms gating block is four 100 ms segments (75 % overlap)
 _CLIP_PADDING_SECONDS = 0.3  # silence around a clip, as in the mix, so short cues still fill a block
+_METER_CHUNK = 1 << 18  # samples filtered at a time: the meter's memory stays flat however much it is fed
 
 
 def as_float(samples: np.ndarray) -> np.ndarray:
@@ -73,6 +79,9 @@ class LoudnessMeter:
     def __init__(self, rate: int):
         if rate <= 0:
             raise ValueError(f"sample rate must be positive, not {rate}")
+        from scipy import signal  # see the module docstring
+
+        self._sosfilt = signal.sosfilt
         self.rate = int(rate)
         self._sos = k_weighting(self.rate)
         self._state = np.zeros((self._sos.shape[0], 2))
@@ -82,14 +91,16 @@ class LoudnessMeter:
 
     def add(self, samples: np.ndarray) -> None:
         """Feed the next samples (int16 or float mono)."""
-        values = as_float(samples).astype(np.float64)
-        if values.size == 0:
-            return
+        values = as_float(samples)
+        for start in range(0, values.size, _METER_CHUNK):
+            self._add_chunk(values[start : start + _METER_CHUNK].astype(np.float64))
+
+    def _add_chunk(self, values: np.ndarray) -> None:
         # In silence the filters' state decays into denormal numbers, which makes sosfilt ~50x slower;
         # a +-1e-12 signal at Nyquist keeps it normal and adds -240 dB, far under the -70 LUFS gate.
         values[0::2] += _ANTI_DENORMAL
         values[1::2] -= _ANTI_DENORMAL
-        filtered, self._state = signal.sosfilt(self._sos, values, zi=self._state)
+        filtered, self._state = self._sosfilt(self._sos, values, zi=self._state)
         squares = filtered * filtered
         start = self._seen
         end = start + squares.size
@@ -97,15 +108,13 @@ class LoudnessMeter:
         first = start * 10 // self.rate + 1
         last = end * 10 // self.rate
         bounds = np.arange(first, last + 1, dtype=np.int64) * self.rate // 10 - start
-        running = np.concatenate([[0.0], np.cumsum(squares)])
-        if bounds.size:
-            edges = np.concatenate([[0], bounds])
-            sums = running[edges[1:]] - running[edges[:-1]]
-            sums[0] += self._partial
-            self._segments.append(sums)
-            self._partial = float(running[-1] - running[bounds[-1]])
-        else:
-            self._partial += float(running[-1])
+        # Sums of [0, b0), [b0, b1), ... and of what follows the last bound (a segment still open).
+        pieces = np.add.reduceat(squares, np.concatenate([[0], bounds[bounds < squares.size]]))
+        pieces[0] += self._partial
+        closes_here = bounds.size > 0 and bounds[-1] == squares.size
+        finished, self._partial = (pieces, 0.0) if closes_here else (pieces[:-1], float(pieces[-1]))
+        if finished.size:
+            self._segments.append(finished)
         self._seen = end
 
     def block_powers(self) -> np.ndarray:
@@ -155,6 +164,8 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
 
 def true_peak_dbtp(samples: np.ndarray, rate: int, chunk: int = 1 << 18) -> float:
     """True peak of mono samples in dBTP, from 4x oversampling (-inf when silent)."""
+    from scipy import signal  # see the module docstring
+
     values = as_float(samples).astype(np.float64)
     if values.size == 0:
         return float("-inf")
@@ -304,7 +315,7 @@ class PeakLimiter:
         limited = np.array(raw[offset : offset + count], dtype=np.float32)
         if raw.size == 0 or float(np.max(np.abs(raw))) * _INTERPOLATOR_GAIN <= self.ceiling:
             return limited  # nothing here can reach the ceiling, even between samples
-        envelope = peak_envelope(raw)
+        envelope = envelope_over(raw, self.ceiling)
         over = np.flatnonzero(envelope > self.ceiling)
         if over.size == 0:
             return limited
@@ -324,7 +335,7 @@ class PeakLimiter:
         # Worst reduction over [n - hold - ramp, n + ramp], then a triangle-weighted average over [n - ramp, n + ramp]:
         # every frame averaged has the peak at n inside its window, so the gain never lets a peak through.
         window = hold + 2 * ramp + 1
-        held = ndimage.maximum_filter1d(reduction, size=window, origin=hold // 2, mode="constant")
+        held = sliding_max(reduction, back=hold + ramp, ahead=ramp)
         smoothed = _triangle_sum(held, ramp)[lo - first : hi - first]
         gain = 1.0 - smoothed / (float(_GAIN_STEPS) * (ramp + 1) ** 2)
         part = limited[lo - offset : hi - offset]
@@ -337,10 +348,13 @@ class PeakLimiter:
 def _interpolator() -> np.ndarray:
     """A 4x interpolation filter reaching up to the original Nyquist frequency (81 taps, ~20 per phase), gain 4.
 
-    The same design as scipy's resample_poly: a shorter or gentler filter misses the peaks of a voice's
-    sibilants, whose energy reaches right up to the top of a 22 kHz clip.
+    The same design as scipy's resample_poly (a Kaiser-windowed sinc, beta 5, firwin's unit DC gain): a
+    shorter or gentler filter misses the peaks of a voice's sibilants, whose energy reaches right up to
+    the top of a 22 kHz clip.
     """
-    return (signal.firwin(81, 0.25, window=("kaiser", 5.0)) * 4).astype(np.float32)
+    taps = np.arange(81) - 40
+    lowpass = 0.25 * np.sinc(0.25 * taps) * np.kaiser(81, 5.0)
+    return (lowpass / lowpass.sum() * 4).astype(np.float32)
 
 
 _INTERPOLATOR = _interpolator()
@@ -357,20 +371,64 @@ def peak_envelope(samples: np.ndarray) -> np.ndarray:
     products of the samples around it, so any stretch containing them gives bit-identical values.
     """
     values = np.asarray(samples, dtype=np.float32)
-    count = values.size
+    envelope = np.abs(values)
+    _interpolate_peaks(values, np.arange(values.size), envelope)
+    return envelope
+
+
+def envelope_over(samples: np.ndarray, ceiling: float) -> np.ndarray:
+    """peak_envelope(samples) wherever it may pass `ceiling`, and elsewhere the samples' magnitude (under it too).
+
+    So `envelope_over(x, c) > c` marks exactly the frames `peak_envelope(x) > c` does, with the same values
+    there, while the interpolation runs only near loud samples: a small part of even a loud voice.
+    """
+    values = np.asarray(samples, dtype=np.float32)
+    envelope = np.abs(values)
+    # An interpolated value is at most _INTERPOLATOR_GAIN times the largest sample within reach of it;
+    # the margin covers float32 rounding in the sums.
+    loud = np.flatnonzero(envelope * (_INTERPOLATOR_GAIN * (1 + 1e-5)) > ceiling)
+    if loud.size:
+        reach = _INTERPOLATOR_REACH
+        edges = np.zeros(values.size + 1, np.int64)
+        np.add.at(edges, np.maximum(loud - reach, 0), 1)
+        np.add.at(edges, np.minimum(loud + reach + 1, values.size), -1)
+        _interpolate_peaks(values, np.flatnonzero(np.cumsum(edges[:-1])), envelope)
+    return envelope
+
+
+def _interpolate_peaks(values: np.ndarray, frames: np.ndarray, envelope: np.ndarray) -> None:
+    """Raise envelope[frames] to the 4x-interpolated magnitudes between each of those frames and the next."""
     reach = _INTERPOLATOR_REACH
     padded = np.concatenate([np.zeros(reach, np.float32), values, np.zeros(reach, np.float32)])
-    envelope = np.abs(values)
+    peaks = envelope[frames]
     for phase in (1, 2, 3):
         # The value a quarter, half or three quarters of the way from sample n to n+1:
-        # sum over d of tap[4d + delay + phase] * x[n - d].
-        between = np.zeros(count, np.float32)
+        # sum over d of tap[4d + delay + phase] * x[n - d], always summed in this order (bit-identical anywhere).
+        between = np.zeros(frames.size, np.float32)
         for d in range(-reach, reach + 1):
             tap = 4 * d + _INTERPOLATOR_DELAY + phase
             if 0 <= tap < _INTERPOLATOR.size:
-                between += _INTERPOLATOR[tap] * padded[reach - d : reach - d + count]
-        np.maximum(envelope, np.abs(between), out=envelope)
-    return envelope
+                between += _INTERPOLATOR[tap] * padded[frames + reach - d]
+        np.maximum(peaks, np.abs(between), out=peaks)
+    envelope[frames] = peaks
+
+
+def sliding_max(values: np.ndarray, back: int, ahead: int) -> np.ndarray:
+    """max(values[n - back : n + ahead + 1]) for every n, zeros beyond the ends (values must be >= 0).
+
+    Van Herk / Gil-Werman: running maxima within fixed blocks of the window's width, forwards and
+    backwards, so each output is the larger of two look-ups: O(n) whatever the width.
+    """
+    width = back + ahead + 1
+    count = values.size
+    blocks = -(-(count + width - 1) // width)
+    padded = np.zeros(blocks * width, dtype=values.dtype)
+    padded[back : back + count] = values  # window n is padded[n : n + width]
+    grid = padded.reshape(blocks, width)
+    forward = np.maximum.accumulate(grid, axis=1).reshape(-1)
+    backward = np.maximum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    starts = np.arange(count)
+    return np.maximum(backward[starts], forward[starts + width - 1])
 
 
 def _triangle_sum(values: np.ndarray, half: int) -> np.ndarray:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from scipy import signal
-
 from coach.beeps import beep
 from coach.errors import SpeechError
 from coach.loudness import CEILING_DBTP, PeakLimiter, as_float
@@ -131,6 +129,8 @@ class Mixer:
     def _prepare_clip(self, samples: np.ndarray) -> np.ndarray:
         values = as_float(samples)
         if self._rate != self.clip_rate:
+            from scipy import signal  # ~0.75 s to import: only when a clip needs resampling
+
             factor = math.gcd(self._rate, self.clip_rate)
             values = signal.resample_poly(values, self._rate // factor, self.clip_rate // factor)
             values = values[: self._resampled_length(samples)]

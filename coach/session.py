@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -12,6 +15,7 @@ from coach.cache import ClipCache
 from coach.compiler import compile_routine, intro_text
 from coach.cues import CueScript, spoken_texts
 from coach.loader import parse_routine
+from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.render import RenderReport, render
 from coach.scheduler import schedule
@@ -28,6 +32,7 @@ class Prepared:
     script: CueScript
     timeline: Timeline
     report: RenderReport
+    cache: ClipCache
 
     @property
     def clip_rate(self) -> int:
@@ -38,6 +43,24 @@ class Prepared:
     def clip_arrays(self) -> dict[str, np.ndarray]:
         """Every cue text mapped to its samples (int16 mono at clip_rate)."""
         return {text: clip.read() for text, clip in self.report.clips.items()}
+
+    def program_gain(self, clips: Mapping[str, np.ndarray], ceiling_dbtp: float) -> float:
+        """The gain that brings this session's speech to the loudness target under `ceiling_dbtp`: from the cache, else measured and stored."""
+        key = self.gain_key(ceiling_dbtp)
+        found = self.cache.gain(key)
+        if found is None:
+            from coach.loudness import program_gain
+
+            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp)
+            self.cache.store_gain(key, found)
+        return found
+
+    def gain_key(self, ceiling_dbtp: float) -> str:
+        """The cache key of the program gain: every clip it weighs (its key, length and uses), the target and the ceiling."""
+        uses = cue_uses(self.timeline)
+        weighed = sorted((clip.key, clip.frames, uses[text]) for text, clip in self.report.clips.items() if uses[text])
+        fields = [GAIN_ALGORITHM, TARGET_LUFS, ceiling_dbtp, self.clip_rate, weighed]
+        return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
 def load(argument: str) -> Routine:
@@ -76,14 +99,21 @@ def prepare(
         if _minutes(timeline.duration_ms) == minutes:
             break
         minutes = _minutes(timeline.duration_ms)  # the intro itself tipped the rounding
-    return Prepared(routine, settings, script, timeline, report)
+    return Prepared(routine, settings, script, timeline, report, cache)
 
 
-def cue_texts(routine: Routine, settings: SpeechSettings, cache_dir: Path | None = None) -> list[str]:
-    """Every text the routine speaks with these settings (with a cache: exactly as `prepare` renders them)."""
-    if cache_dir is None:
-        return spoken_texts(compile_routine(routine))
-    return spoken_texts(prepare(routine, settings, cache_dir).script)
+def cue_texts(routine: Routine) -> list[str]:
+    """Every text the routine speaks, the intro's length in minutes as compiled without timing (see `prepare`)."""
+    return spoken_texts(compile_routine(routine))
+
+
+def cache_keys(prepared: Prepared) -> set[str]:
+    """Every cache key a prepared session uses: its clips, and its stored gain for playing and for each export format."""
+    from coach.encode import FORMATS
+    from coach.loudness import CEILING_DBTP
+
+    ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
+    return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:

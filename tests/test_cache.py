@@ -231,3 +231,36 @@ def test_clear_removes_every_clip_and_nothing_else(cache):
     assert result.removed == 3
     assert sorted(path.name for path in cache.directory.iterdir()) == [".gitkeep", "notes.wav"]
     assert cache.stats().clips == 0
+
+
+GAIN_KEY = "ab" * 32
+
+
+def test_a_stored_gain_reads_back_and_other_keys_miss(cache):
+    assert cache.gain(GAIN_KEY) is None
+    cache.store_gain(GAIN_KEY, 2.4375)
+    assert cache.gain(GAIN_KEY) == 2.4375
+    assert cache.gain("cd" * 32) is None
+    assert cache.gain("ab" * 8 + "cd" * 24) is None  # same file name, other key: the record says whose it is
+    assert cache.stats().clips == 0  # bookkeeping, not a clip
+
+
+@pytest.mark.parametrize("content", [b"", b'{"key": "', b'{"key": "' + b"ab" * 32 + b'", "gain": "NaN"}', b"[1, 2]"])
+def test_a_damaged_gain_record_is_a_miss(cache, content):
+    cache.store_gain(GAIN_KEY, 1.5)
+    (path,) = cache.directory.glob("gain-*.json")
+    path.write_bytes(content)
+    assert cache.gain(GAIN_KEY) is None
+
+
+def test_prune_and_clear_handle_stored_gains_like_clips(cache):
+    kept, dropped = "12" * 32, "34" * 32
+    cache.store_gain(kept, 1.0)
+    cache.store_gain(dropped, 2.0)
+    clip = cache.store("Breathe in.", PROFILE, tone())
+    result = cache.prune(keep={kept, clip.key})
+    assert (result.removed, result.kept) == (0, 1)  # the counts are of clips
+    assert cache.gain(kept) == 1.0 and cache.gain(dropped) is None
+    cache.clear()
+    assert cache.gain(kept) is None
+    assert list(cache.directory.iterdir()) == []

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import coach.mixer as mixer_module
 from coach.beeps import beep
 from coach.errors import SpeechError
-from coach.loudness import PeakLimiter, peak_envelope, true_peak_dbtp
+from coach.loudness import PeakLimiter, envelope_over, peak_envelope, sliding_max, true_peak_dbtp
 from coach.mixer import Mixer, frame_at
 from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
@@ -174,7 +173,7 @@ def test_clips_at_another_rate_are_resampled_once_each(monkeypatch):
     clip = (0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     calls = []
     real = signal.resample_poly
-    monkeypatch.setattr(mixer_module.signal, "resample_poly", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(signal, "resample_poly", lambda *a, **k: calls.append(1) or real(*a, **k))
     starts = [0, 700, 1400, 2100]
     mix = Mixer(timeline(2700, [(ms, "tone") for ms in starts]), {"tone": clip}, clip_rate, sample_rate=rate)
     assert calls == []  # building the mixer resamples nothing: playback can start at once
@@ -207,3 +206,21 @@ def test_bad_gain_or_rate_is_refused():
         Mixer(timeline(1000), {}, RATE, gain=float("nan"))
     with pytest.raises(ValueError):
         Mixer(timeline(1000), {}, 0)
+
+
+@pytest.mark.parametrize("back, ahead, size", [(0, 0, 1), (3, 2, 10), (507, 66, 1000), (20, 20, 7), (0, 9, 3), (5, 0, 500)])
+def test_sliding_max_is_the_maximum_over_each_window(back, ahead, size):
+    values = np.random.default_rng(size).integers(0, 1 << 24, size)
+    expected = [values[max(0, n - back) : n + ahead + 1].max() for n in range(size)]
+    assert list(sliding_max(values, back, ahead)) == expected
+
+
+def test_the_envelope_near_peaks_marks_and_values_exactly_what_the_full_envelope_does():
+    rng = np.random.default_rng(4)
+    ceiling = 10 ** (-2 / 20)
+    for level in (0.05, 0.2, 0.4):
+        samples = signal.lfilter([1.0], [1.0, -0.5], rng.standard_normal(20000)).astype(np.float32) * np.float32(level)
+        full, near = peak_envelope(samples), envelope_over(samples, ceiling)
+        over = full > ceiling
+        assert np.array_equal(near > ceiling, over)
+        assert np.array_equal(near[over], full[over])

@@ -109,12 +109,12 @@ def play(
 def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
     """A player over a block mixer of the prepared session at the loudness target; nothing is mixed yet."""
     from coach import devices
-    from coach.loudness import program_gain
+    from coach.loudness import CEILING_DBTP
     from coach.mixer import Mixer
     from coach.player import Player
 
     clips = prepared.clip_arrays()
-    gain = program_gain(clips, prepared.clip_rate, prepared.timeline)
+    gain = prepared.program_gain(clips, CEILING_DBTP)
     mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain)
     tail = mixer.sample_rate * devices.PERIOD_MS * DEVICE_PERIODS // 1000
     return Player(prepared.timeline, mixer, start_ms=start_ms, tail_frames=tail)

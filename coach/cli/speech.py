@@ -14,7 +14,6 @@ from coach import session
 from coach.cache import ClipCache
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json, warn
 from coach.errors import SpeechError, UsageError
-from coach.render import clip_keys
 from coach.speech import SpeechSettings, get_engine
 
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
@@ -186,7 +185,7 @@ def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], di
         settings = session.speech_settings(routine, voice, rate)
         check_settings(settings)
         # The intro names the session's real length, known only once its cues are rendered: hence the cache.
-        keys |= clip_keys(session.cue_texts(routine, settings, directory), settings)
+        keys |= session.cache_keys(session.prepare(routine, settings, directory))
     return keys
 
 

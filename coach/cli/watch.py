@@ -64,11 +64,15 @@ def _update(
     for text in removed:
         say(f"  - {text}")
     if output is not None:
-        from coach.export import export_track, track_tags  # the encoder stack loads only when exporting
+        from coach.encode import output_format  # the encoder stack loads only when exporting
+        from coach.export import export_track, track_tags
 
         try:
+            form = output_format(output.suffix or "mp3")
+            clips = prepared.clip_arrays()
+            gain = prepared.program_gain(clips, form.ceiling_dbtp)
             result = export_track(
-                prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, output, tags=track_tags(routine)
+                prepared.timeline, clips, prepared.clip_rate, output, form.name, tags=track_tags(routine), gain=gain
             )
         except CoachError as error:
             say(f"coach: error: {error}")

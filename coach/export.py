@@ -1,0 +1,296 @@
+"""Export a session to audio files: mix in blocks, encode with chapters and tags, and put files in place only when complete."""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import math
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+import numpy as np
+
+from coach.cover import cover_png
+from coach.encode import EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
+from coach.errors import OutputError, UsageError
+from coach.loudness import LoudnessMeter, program_gain
+from coach.mixer import Mixer, frame_at
+from coach.model import Routine
+from coach.timeline import ChapterSpan, Timeline
+
+BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
+Progress = Callable[[int, int], None]  # (frames done, frames in all)
+
+
+@dataclass(frozen=True)
+class TrackTags:
+    """What the exported file says about itself."""
+
+    title: str
+    artist: str | None = None
+    album: str = "coach"
+    year: int | None = None
+    comment: str | None = None
+    cover_png: bytes | None = None  # PNG bytes of the cover art
+
+    def metadata(self) -> dict[str, str]:
+        """The tags as ffmpeg metadata keys (empty ones left out)."""
+        found = {
+            "title": self.title,
+            "artist": self.artist,
+            "album": self.album,
+            "date": str(self.year) if self.year else None,
+            "comment": self.comment,
+        }
+        return {key: value for key, value in found.items() if value}
+
+
+def track_tags(routine: Routine, year: int | None = None) -> TrackTags:
+    """A routine's tags: its title, its credit as artist, album 'coach', this year, its about as comment, a cover."""
+    return TrackTags(
+        title=routine.title,
+        artist=routine.credit,
+        album="coach",
+        year=year or datetime.date.today().year,
+        comment=routine.about,
+        cover_png=cover_png(routine.title),
+    )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    output: Path  # the track, or with split the playlist
+    duration: float  # seconds
+    chapters: tuple[ChapterSpan, ...]
+    files: tuple[Path, ...]  # every file written, the audio first
+    format: str
+    gain_db: float  # gain applied to the speech
+    loudness_lufs: float  # integrated loudness of the mix handed to the encoder
+
+
+def export_track(
+    timeline: Timeline,
+    clips: Mapping[str, np.ndarray],
+    clip_rate: int,
+    output: Path,
+    fmt: str = "mp3",
+    bitrate: str | None = None,
+    tags: TrackTags | None = None,
+    split: bool = False,
+    transcript: bool = True,
+    *,
+    gain: float | None = None,
+    on_progress: Progress | None = None,
+) -> ExportResult:
+    """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
+
+    Every file is written to a temporary name beside its target and moved into place only when all
+    are complete; on any failure or interrupt the temporary files are removed and targets left as they were.
+    """
+    form = output_format(fmt)
+    rate = checked_bitrate(form, bitrate)
+    target = _target_path(Path(output), form)
+    ffmpeg = find_ffmpeg()
+    tags = tags or TrackTags(title=timeline.title)
+    if gain is None:
+        gain = program_gain(clips, clip_rate, timeline, ceiling_dbtp=form.ceiling_dbtp)
+    mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
+    if mixer.total_frames == 0:
+        raise UsageError("nothing to export: the session is empty")
+    meter = LoudnessMeter(mixer.sample_rate)
+    progress = _Progress(mixer.total_frames, on_progress)
+
+    with _Staging() as staging:
+        if split:
+            playlist = target.with_suffix(".m3u8")
+            entries = []
+            for index, chapter in enumerate(timeline.chapters):
+                start, end = _chapter_frames(mixer, index)
+                if end <= start:
+                    continue  # a chapter with no time in it has nothing to play
+                piece = target.with_name(f"{target.stem} - {index + 1:02d} - {_file_safe(chapter.title)}{form.extension}")
+                piece_tags = {
+                    **tags.metadata(),
+                    "title": chapter.title,
+                    "album": tags.title,
+                    "track": f"{index + 1}/{len(timeline.chapters)}",
+                }
+                job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
+                encode(_blocks(mixer, start, end, meter, progress), job, ffmpeg)
+                if transcript:
+                    staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
+                entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
+            staging.write_text(playlist, m3u8(entries, tags.title))
+            result_path = playlist
+        else:
+            chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
+            job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
+            encode(_blocks(mixer, 0, mixer.total_frames, meter, progress), job, ffmpeg)
+            if transcript:
+                staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
+            result_path = target
+        files = staging.commit()
+
+    return ExportResult(
+        output=result_path,
+        duration=mixer.total_frames / mixer.sample_rate,
+        chapters=timeline.chapters,
+        files=tuple(files),
+        format=form.name,
+        gain_db=20 * math.log10(gain) if gain > 0 else float("-inf"),
+        loudness_lufs=meter.integrated(),
+    )
+
+
+def checked_output(output: Path, fmt: str = "mp3", bitrate: str | None = None) -> Path:
+    """The file export_track would write for these arguments, or the UsageError or OutputError it would raise."""
+    form = output_format(fmt)
+    checked_bitrate(form, bitrate)
+    return _target_path(Path(output), form)
+
+
+def _target_path(output: Path, form: OutputFormat) -> Path:
+    if output.is_dir():  # before adding an extension: `-o DIR` must not become DIR.mp3 beside it (nor crash on `-o .`)
+        raise OutputError(f"cannot write {output}: it is a directory")
+    if not output.suffix:
+        output = output.with_name(output.name + form.extension)
+    elif output.suffix.lower() != form.extension and output.suffix.lower().lstrip(".") in _KNOWN_EXTENSIONS:
+        raise UsageError(f"output {output.name} does not match the format {form.name}: name it *{form.extension}")
+    parent = output.parent
+    if not parent.exists():
+        raise OutputError(f"cannot write {output}: no such directory {parent}")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {output}: {parent} is not a directory")
+    if output.is_dir():
+        raise OutputError(f"cannot write {output}: it is a directory")
+    return output
+
+
+_KNOWN_EXTENSIONS = ("mp3", "m4a", "ogg", "wav", "opus", "aac", "flac")
+
+
+def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
+    chapters = mixer.timeline.chapters
+    start = frame_at(chapters[index].start_ms, mixer.sample_rate)
+    end = frame_at(chapters[index + 1].start_ms, mixer.sample_rate) if index + 1 < len(chapters) else mixer.total_frames
+    return start, max(start, end)
+
+
+def _blocks(mixer: Mixer, start: int, end: int, meter: LoudnessMeter, progress: "_Progress") -> Iterator[np.ndarray]:
+    step = max(1, round(BLOCK_SECONDS * mixer.sample_rate))
+    for position in range(start, end, step):
+        block = mixer.render(position, min(step, end - position))
+        meter.add(block)
+        yield block
+        progress.advance(block.size)
+
+
+class _Progress:
+    def __init__(self, total: int, callback: Progress | None):
+        self.total, self.done, self.callback = total, 0, callback
+
+    def advance(self, frames: int) -> None:
+        self.done += frames
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+def lrc(timeline: Timeline, start_ms: int = 0, end_ms: int | None = None) -> str:
+    """A timed transcript: one `[mm:ss.xx]text` line per cue starting in [start_ms, end_ms), times from start_ms."""
+    stop = timeline.duration_ms + 1 if end_ms is None else end_ms
+    lines = []
+    for cue in timeline.cues:
+        if start_ms <= cue.start_ms < stop:
+            text = " ".join(cue.text.split())
+            lines.append(f"[{lrc_time(cue.start_ms - start_ms)}]{text}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def lrc_time(ms: int) -> str:
+    """Milliseconds as an LRC time stamp mm:ss.xx (minutes go past 59 for long tracks)."""
+    centis = (ms + 5) // 10
+    minutes, rest = divmod(centis, 6000)
+    return f"{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
+
+
+def m3u8(entries: list[tuple[str, float, str]], title: str) -> str:
+    """An extended M3U playlist of (file name, seconds, title) entries, UTF-8."""
+    lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(title)}"]
+    for name, seconds, entry_title in entries:
+        lines += [f"#EXTINF:{seconds:.3f},{_one_line(entry_title)}", name]
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _file_safe(title: str) -> str:
+    cleaned = re.sub(r"[^\w ,.'()+-]+", "-", title, flags=re.UNICODE).strip(" .-")
+    return re.sub(r"[- ]{2,}", " ", cleaned)[:60].rstrip(" .-") or "chapter"
+
+
+class _Staging:
+    """Temporary files beside their targets: moved into place together by commit, or all removed."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
+
+    def __enter__(self) -> "_Staging":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.discard()
+
+    def new(self, target: Path) -> Path:
+        """A new empty temporary file in target's directory, to be moved to target on commit."""
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            # Mode 0o666 through the umask, like any file the user creates (mkstemp would give 0o600).
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except OSError as error:
+            raise _output_error(target, error) from None
+        self._pending.append((temporary, target))
+        return temporary
+
+    def write_text(self, target: Path, text: str) -> None:
+        """Stage a text file (UTF-8) for target."""
+        temporary = self.new(target)
+        try:
+            temporary.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise _output_error(target, error) from None
+
+    def commit(self) -> list[Path]:
+        """Move every staged file onto its target (after syncing it to disk); returns the targets."""
+        try:
+            for temporary, _target in self._pending:
+                with open(temporary, "rb") as file:
+                    os.fsync(file.fileno())
+            for temporary, target in self._pending:
+                os.replace(temporary, target)
+        except OSError as error:
+            raise _output_error(self._pending[0][1], error) from None
+        done = [target for _temporary, target in self._pending]
+        self._pending = []
+        return done
+
+    def discard(self) -> None:
+        """Remove every staged file that is still there."""
+        for temporary, _target in self._pending:
+            try:
+                temporary.unlink()
+            except FileNotFoundError:
+                pass
+        self._pending = []
+
+
+def _output_error(target: Path, error: OSError) -> OutputError:
+    reason = {errno.EACCES: "permission denied", errno.ENOSPC: "disk full", errno.EROFS: "read-only file system"}.get(error.errno or 0)
+    return OutputError(f"cannot write {target}: {reason or error.strerror or error}")

@@ -1,0 +1,42 @@
+"""The session pipeline: the program gain is measured once per set of clips and then read from the cache."""
+
+from __future__ import annotations
+
+import coach.loudness as loudness
+from coach import session
+from coach.speech import SpeechSettings
+
+
+def prepared(cache_dir, rate=None):
+    """The built-in pre-run routine prepared with the fake engine."""
+    routine = session.load("pre-run")
+    return session.prepare(routine, SpeechSettings(voice="fake/low", rate=rate), cache_dir, engine="fake")
+
+
+def test_the_program_gain_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    first = prepared(tmp_path)
+    clips = first.clip_arrays()
+    measured = first.program_gain(clips, -2.0)
+    assert 1.0 < measured < 20.0  # the fake voice (a sine at -12 dBFS) is lifted towards -16 LUFS
+    calls = []
+    real = loudness.program_gain
+    monkeypatch.setattr(loudness, "program_gain", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = prepared(tmp_path)
+    assert again.program_gain(again.clip_arrays(), -2.0) == measured
+    assert calls == []
+    again.program_gain(clips, -2.5)
+    assert calls == [1]  # another ceiling is another measurement
+
+
+def test_the_gain_key_follows_the_clips_and_the_ceiling(tmp_path):
+    base = prepared(tmp_path)
+    assert base.gain_key(-2.0) == prepared(tmp_path).gain_key(-2.0)
+    assert base.gain_key(-2.0) != base.gain_key(-1.0)
+    assert base.gain_key(-2.0) != prepared(tmp_path, rate=200).gain_key(-2.0)
+
+
+def test_cache_keys_cover_every_clip_and_stored_gain(tmp_path):
+    base = prepared(tmp_path)
+    keys = session.cache_keys(base)
+    assert {clip.key for clip in base.report.clips.values()} <= keys
+    assert base.gain_key(loudness.CEILING_DBTP) in keys
