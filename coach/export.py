@@ -17,7 +17,7 @@ import numpy as np
 from coach.cover import cover_png
 from coach.encode import EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
-from coach.loudness import LoudnessMeter, program_gain
+from coach.loudness import TARGET_LUFS, program_gain
 from coach.mixer import Mixer, frame_at
 from coach.model import Routine
 from coach.timeline import ChapterSpan, Timeline
@@ -71,7 +71,7 @@ class ExportResult:
     files: tuple[Path, ...]  # every file written, the audio first
     format: str
     gain_db: float  # gain applied to the speech
-    loudness_lufs: float  # integrated loudness of the mix handed to the encoder
+    target_lufs: float  # the integrated loudness the gain brings the speech to
 
 
 def export_track(
@@ -103,7 +103,6 @@ def export_track(
     mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
     if mixer.total_frames == 0:
         raise UsageError("nothing to export: the session is empty")
-    meter = LoudnessMeter(mixer.sample_rate)
     progress = _Progress(mixer.total_frames, on_progress)
 
     with _Staging() as staging:
@@ -122,7 +121,7 @@ def export_track(
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
                 job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
-                encode(_blocks(mixer, start, end, meter, progress), job, ffmpeg)
+                encode(_blocks(mixer, start, end, progress), job, ffmpeg)
                 if transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -131,7 +130,7 @@ def export_track(
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
-            encode(_blocks(mixer, 0, mixer.total_frames, meter, progress), job, ffmpeg)
+            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
             if transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
@@ -144,7 +143,7 @@ def export_track(
         files=tuple(files),
         format=form.name,
         gain_db=20 * math.log10(gain) if gain > 0 else float("-inf"),
-        loudness_lufs=meter.integrated(),
+        target_lufs=TARGET_LUFS,
     )
 
 
@@ -182,11 +181,10 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
-def _blocks(mixer: Mixer, start: int, end: int, meter: LoudnessMeter, progress: "_Progress") -> Iterator[np.ndarray]:
+def _blocks(mixer: Mixer, start: int, end: int, progress: "_Progress") -> Iterator[np.ndarray]:
     step = max(1, round(BLOCK_SECONDS * mixer.sample_rate))
     for position in range(start, end, step):
         block = mixer.render(position, min(step, end - position))
-        meter.add(block)
         yield block
         progress.advance(block.size)
 

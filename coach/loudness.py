@@ -320,13 +320,23 @@ class PeakLimiter:
         if over.size == 0:
             return limited
         ramp, hold = self._ramp, self._hold
+        # The gain at a frame depends on the reduction from hold + 2 ramps before it to 2 ramps after it; peaks
+        # further apart than that are ducked one group at a time, each over its own stretch only.
+        apart = np.flatnonzero(np.diff(over) > hold + 4 * ramp + 1)
+        for first, last in zip(over[np.concatenate([[0], apart + 1])], over[np.concatenate([apart, [over.size - 1]])]):
+            self._duck(limited, envelope, int(first), int(last), offset)
+        return limited
+
+    def _duck(self, limited: np.ndarray, envelope: np.ndarray, first_peak: int, last_peak: int, offset: int) -> None:
+        """Apply the gain around one group of peaks (frames of `envelope`) to `limited`, which starts at `offset`."""
+        ramp, hold = self._ramp, self._hold
         # The gain dips below 1 only within [first peak - 2 ramps, last peak + hold + 2 ramps], and there it
         # depends on the reduction up to hold + 2 ramps back and 2 ramps ahead; the reduction is zero
         # elsewhere, so working on that stretch alone gives exactly the numbers of the whole.
-        lo = max(offset, int(over[0]) - 2 * ramp)
-        hi = min(offset + count, int(over[-1]) + hold + 2 * ramp + 1)
+        lo = max(offset, first_peak - 2 * ramp)
+        hi = min(offset + limited.size, last_peak + hold + 2 * ramp + 1)
         if hi <= lo:
-            return limited
+            return
         first = lo - hold - 2 * ramp  # >= the interpolator's reach, where the envelope is exact
         stretch = envelope[first : hi + 2 * ramp].astype(np.float64)
         needed = np.minimum(1.0, self.ceiling / np.maximum(stretch, 1e-12))
@@ -334,7 +344,6 @@ class PeakLimiter:
         reduction = np.ceil((1.0 - needed) * _GAIN_STEPS).astype(np.int64)
         # Worst reduction over [n - hold - ramp, n + ramp], then a triangle-weighted average over [n - ramp, n + ramp]:
         # every frame averaged has the peak at n inside its window, so the gain never lets a peak through.
-        window = hold + 2 * ramp + 1
         held = sliding_max(reduction, back=hold + ramp, ahead=ramp)
         smoothed = _triangle_sum(held, ramp)[lo - first : hi - first]
         gain = 1.0 - smoothed / (float(_GAIN_STEPS) * (ramp + 1) ** 2)
@@ -342,7 +351,6 @@ class PeakLimiter:
         part *= gain.astype(np.float32)
         # float32 rounding could leave a sample a hair above the ceiling; the gain has already done the work.
         np.clip(part, -self.ceiling, self.ceiling, out=part)
-        return limited
 
 
 def _interpolator() -> np.ndarray:
@@ -401,6 +409,8 @@ def _interpolate_peaks(values: np.ndarray, frames: np.ndarray, envelope: np.ndar
     reach = _INTERPOLATOR_REACH
     padded = np.concatenate([np.zeros(reach, np.float32), values, np.zeros(reach, np.float32)])
     peaks = envelope[frames]
+    # Row reach - d holds x[n - d] for every frame n: one gather, then contiguous rows.
+    around = padded[np.arange(2 * reach, -1, -1)[:, None] + frames[None, :]]
     for phase in (1, 2, 3):
         # The value a quarter, half or three quarters of the way from sample n to n+1:
         # sum over d of tap[4d + delay + phase] * x[n - d], always summed in this order (bit-identical anywhere).
@@ -408,7 +418,7 @@ def _interpolate_peaks(values: np.ndarray, frames: np.ndarray, envelope: np.ndar
         for d in range(-reach, reach + 1):
             tap = 4 * d + _INTERPOLATOR_DELAY + phase
             if 0 <= tap < _INTERPOLATOR.size:
-                between += _INTERPOLATOR[tap] * padded[frames + reach - d]
+                between += _INTERPOLATOR[tap] * around[reach + d]
         np.maximum(peaks, np.abs(between), out=peaks)
     envelope[frames] = peaks
 

@@ -84,7 +84,7 @@ def export(
                     for c in result.chapters
                 ],
                 "files": [str(path) for path in result.files],
-                "loudness": round(result.loudness_lufs, 1),
+                "target_lufs": result.target_lufs,
                 "gain_db": round(result.gain_db, 2),
             }
         )
@@ -92,7 +92,8 @@ def export(
     lines = [
         f"{result.output}  {length(result.duration)}  "
         f"({len(result.chapters)} chapters; {len(report.clips)} cues: "
-        f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; {result.loudness_lufs:.1f} LUFS)"
+        f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
+        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
     ]
     lines += [f"  {length(c.start_ms / 1000):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
