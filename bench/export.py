@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from coach import session, sources  # noqa: E402
 
 REPEATS = 3  # best of three for the warm export and the floor: the machine is shared
@@ -135,6 +137,28 @@ def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
     return best
 
 
+def encode_stage_alone(pcm: Path, rate: int, output: Path) -> float:
+    """Best-of-N seconds for coach's encode stage (ffmpeg fed through its pipe, with the metadata input) on the raw mix."""
+    from coach.encode import FORMATS, EncodeJob, encode
+    from coach.export import BLOCK_SECONDS
+
+    step = round(BLOCK_SECONDS * rate) * 2  # bytes of s16le mono
+
+    def blocks():
+        with open(pcm, "rb") as file:
+            while chunk := file.read(step):
+                yield np.frombuffer(chunk, dtype="<i2").astype(np.float32) / np.float32(32767.0)
+
+    fmt = FORMATS["mp3"]
+    job = EncodeJob(output, fmt, rate, fmt.default_bitrate, {"title": "bench"}, [("All", 0, 1000)])
+    best = float("inf")
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        encode(blocks(), job)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def bench(name: str, routine: str, scratch: Path) -> None:
     """Print the figures of one routine."""
     cache = scratch / f"cache-{name}"
@@ -142,6 +166,7 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     cold = export_in_child(routine, output, cache)
     warm = min((export_in_child(routine, output, cache) for _ in range(REPEATS)), key=lambda f: f["export"])
     floor = encoder_alone(Path(warm["pcm"]), warm["rate"], scratch / f"{name}-floor.mp3")
+    piped = encode_stage_alone(Path(warm["pcm"]), warm["rate"], scratch / f"{name}-piped.mp3")
     command = command_seconds(routine, output, cache)
     length = warm["duration"]
     print(f"{name}: session {length / 60:.1f} min, {warm['cues']} cues ({warm['distinct']} distinct)")
@@ -152,7 +177,9 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     )
     print(f"{name}: warm `coach export` command: {command:.2f} s (with interpreter start and imports)")
     print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
+    print(f"{name}: encode stage alone (ffmpeg fed through coach's pipe with its metadata input, no mixing): {piped:.2f} s")
     print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x (target <= 1.2 x)")
+    print(f"{name}: warm export / encode stage alone: {warm['export'] / piped:.2f} x (what mixing adds)")
     print(f"{name}: warm command / encoder alone: {command / floor:.2f} x")
     print(f"{name}: speed: {length / warm['export']:.0f} x real time")
     print(f"{name}: peak memory of the coach process: {warm['peak_mb']:.0f} MB (target < 300 MB)")

@@ -130,7 +130,7 @@ def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, out
     finished = False
     try:
         for block in blocks:
-            if not writer.put(pcm_s16le(block)):
+            if not writer.put(block):
                 break  # ffmpeg stopped reading: its exit status and message say why
         writer.close()
         code = process.wait()
@@ -145,20 +145,20 @@ def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, out
 
 
 class _PipeWriter:
-    """Writes to ffmpeg's stdin from its own thread, so the next block is mixed while ffmpeg encodes this one."""
+    """Converts blocks to PCM and writes them to ffmpeg's stdin from its own thread, so the next block is mixed meanwhile."""
 
     def __init__(self, pipe: BinaryIO, depth: int = 4):
         self._pipe = pipe
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)  # bounded: memory stays flat
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)  # bounded: memory stays flat
         self.broken = False
         self._thread = threading.Thread(target=self._write_all, name="coach-encoder-feed", daemon=True)
         self._thread.start()
 
-    def put(self, data: bytes) -> bool:
-        """Queue bytes for ffmpeg; False once ffmpeg has stopped reading."""
+    def put(self, block: np.ndarray) -> bool:
+        """Queue a float block for ffmpeg; False once ffmpeg has stopped reading."""
         if self.broken:
             return False
-        self._queue.put(data)
+        self._queue.put(block)
         return True
 
     def close(self) -> None:
@@ -167,11 +167,11 @@ class _PipeWriter:
         self._thread.join()
 
     def _write_all(self) -> None:
-        while (data := self._queue.get()) is not None:
+        while (block := self._queue.get()) is not None:
             if self.broken:
                 continue  # keep taking from the queue so the producer never blocks
             try:
-                self._pipe.write(data)
+                self._pipe.write(pcm_s16le(block))
             except (BrokenPipeError, OSError, ValueError):
                 self.broken = True
         try:
