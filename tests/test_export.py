@@ -387,6 +387,14 @@ def mp3_export(tmp_path_factory):
     return timeline, result
 
 
+EXPECTED_TAGS = {"title": TITLE, "artist": "Ann Artist", "album": "coach", "date": "2024", "comment": COMMENT}
+
+
+def format_tags(info):
+    """The container-level tags ffprobe read that a phone shows."""
+    return {key: info["format"]["tags"].get(key) for key in EXPECTED_TAGS}
+
+
 def test_mp3_lasts_the_session_with_its_chapters_and_tags_as_ffprobe_reads_them(mp3_export):
     timeline, result = mp3_export
     info = probe(result.output)
@@ -394,13 +402,7 @@ def test_mp3_lasts_the_session_with_its_chapters_and_tags_as_ffprobe_reads_them(
     assert played_seconds(info) == pytest.approx(timeline.duration_ms / 1000, abs=0.05)
     assert decoded(result.output).size == round(result.duration * RATE)  # the gapless header trims it exactly
     assert chapters_seen(info) == list(CHAPTERS)
-    assert {key: info["format"]["tags"].get(key) for key in ("title", "artist", "album", "date", "comment")} == {
-        "title": TITLE,
-        "artist": "Ann Artist",
-        "album": "coach",
-        "date": "2024",
-        "comment": COMMENT,
-    }
+    assert format_tags(info) == EXPECTED_TAGS
     audio, picture = info["streams"]
     assert (audio["codec_name"], int(audio["sample_rate"]), audio["channels"]) == ("mp3", RATE, 1)
     assert audio["bit_rate"] == "64000"
@@ -455,13 +457,7 @@ def test_m4a_has_chapters_tags_and_cover(tmp_path):
     info = probe(result.output)
     assert chapters_seen(info) == list(CHAPTERS)
     assert played_seconds(info) == pytest.approx(timeline.duration_ms / 1000, abs=0.05)
-    assert {key: info["format"]["tags"].get(key) for key in ("title", "artist", "album", "date", "comment")} == {
-        "title": TITLE,
-        "artist": "Ann Artist",
-        "album": "coach",
-        "date": "2024",
-        "comment": COMMENT,
-    }
+    assert format_tags(info) == EXPECTED_TAGS
     (cover,) = MP4(result.output).tags["covr"]
     assert cover.imageformat == cover.FORMAT_PNG and bytes(cover) == cover_png(TITLE)
 
