@@ -206,7 +206,12 @@ class Terminal:
         self.master, self.slave = pty.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.settings_before = termios.tcgetattr(self.slave)
-        self.process = subprocess.Popen(args, stdin=self.slave, stdout=self.slave, stderr=self.slave, close_fds=True)
+        # Its own process group, as a shell starts a job: pytest's group may be orphaned (CI starts it without
+        # job control) and the kernel drops a stop signal sent to an orphaned group; a group whose member's
+        # parent is in the same session is not orphaned, so Ctrl-Z stops it as it would from a shell.
+        self.process = subprocess.Popen(
+            args, stdin=self.slave, stdout=self.slave, stderr=self.slave, close_fds=True, process_group=0
+        )
         self.output = b""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
