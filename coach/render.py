@@ -87,13 +87,6 @@ def render(
     )
 
 
-def clip_keys(texts: Sequence[str], settings: SpeechSettings, engine: str | SpeechEngine = "auto") -> set[str]:
-    """The cache keys these texts have with these settings (what `prune` keeps for a routine)."""
-    speech = engine if isinstance(engine, SpeechEngine) else get_engine(engine)
-    profile = speech.profile(settings)
-    return {clip_key(text, profile) for text in texts}
-
-
 def available_cores() -> int:
     """The CPU cores this process may run on."""
     try:

@@ -14,7 +14,7 @@ import pytest
 
 from coach.cache import ClipCache
 from coach.errors import SpeechError, UsageError
-from coach.render import MIN_CUES_PER_PROCESS, available_cores, clip_keys, process_count, render
+from coach.render import MIN_CUES_PER_PROCESS, available_cores, process_count, render
 from coach.speech import SpeechSettings
 from coach.speech.fake import FakeEngine
 
@@ -114,12 +114,6 @@ def test_process_count_stays_in_process_for_a_few_cues_and_honours_jobs():
     for bad in (0, -2, True):
         with pytest.raises(UsageError):
             process_count(10, bad)
-
-
-def test_clip_keys_are_the_keys_render_stores_under(cache):
-    fake = FakeEngine()
-    report = render(ROUTINE_TEXTS, SpeechSettings(rate=200), cache, engine=fake, jobs=1)
-    assert clip_keys(ROUTINE_TEXTS, SpeechSettings(rate=200), fake) == {clip.key for clip in report.clips.values()}
 
 
 def test_progress_bar_goes_to_stderr_only_when_asked(cache, capsys):
