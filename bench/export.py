@@ -138,7 +138,7 @@ def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
 
 
 def encode_stage_alone(pcm: Path, rate: int, output: Path) -> float:
-    """Best-of-N seconds for coach's encode stage (ffmpeg fed through its pipe, with the metadata input) on the raw mix."""
+    """Best-of-N seconds for coach's encode stage (ffmpeg fed through its pipe, tags and chapters written) on the raw mix."""
     from coach.encode import FORMATS, EncodeJob, encode
     from coach.export import BLOCK_SECONDS
 
@@ -177,7 +177,7 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     )
     print(f"{name}: warm `coach export` command: {command:.2f} s (with interpreter start and imports)")
     print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
-    print(f"{name}: encode stage alone (ffmpeg fed through coach's pipe with its metadata input, no mixing): {piped:.2f} s")
+    print(f"{name}: encode stage alone (ffmpeg fed through coach's pipe, tags and chapters written, no mixing): {piped:.2f} s")
     print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x (target <= 1.2 x)")
     print(f"{name}: warm export / encode stage alone: {warm['export'] / piped:.2f} x (what mixing adds)")
     print(f"{name}: warm command / encoder alone: {command / floor:.2f} x")

@@ -16,6 +16,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from coach import id3
 from coach.errors import EncoderError, OutputError, UsageError
 
 FFMPEG_MISSING = "ffmpeg not found: install it (Debian: apt-get install ffmpeg)"
@@ -30,20 +31,22 @@ class OutputFormat:
     muxer: str
     codec: tuple[str, ...]
     default_bitrate: str | None  # None: the format has no bitrate (PCM)
-    chapters: str  # "ffmetadata" (ID3 CHAP/CTOC, MP4 chapter track), "vorbis" (CHAPTERnnn comments) or "none"
-    cover: str  # "attached" (a picture stream), "vorbis" (METADATA_BLOCK_PICTURE) or "none"
+    # How chapters and the cover travel: "id3" (coach writes CHAP/CTOC and APIC frames into the tag ffmpeg leaves
+    # room in), "ffmetadata" (an MP4 chapter track from a metadata input), "attached" (a picture input),
+    # "vorbis" (CHAPTERnnn and METADATA_BLOCK_PICTURE comments) or "none".
+    chapters: str
+    cover: str
     # The limiter's true-peak ceiling for this format: lossy encoders overshoot, so each keeps the
     # headroom it was measured to need to stay under -1 dBTP (post-run routine, default bitrate).
     ceiling_dbtp: float = -2.0
 
 
 FORMATS: dict[str, OutputFormat] = {
-    # Spoken word, mono. ID3v2.3 because more players read it than v2.4; ffmpeg writes its CHAP frames in
-    # order with a CTOC. LAME's algorithm quality 5 encodes about twice as fast as ffmpeg's default (3),
+    # Spoken word, mono. ID3v2.3 because more players read it than v2.4. LAME's algorithm quality 5 encodes about twice as fast as ffmpeg's default (3),
     # with no audible loss for a voice. Measured overshoot at 64k: +0.2..0.5 dB over the mix's true peak.
     "mp3": OutputFormat(
         "mp3", ".mp3", "mp3", ("-c:a", "libmp3lame", "-compression_level", "5", "-id3v2_version", "3"),
-        "64k", "ffmetadata", "attached", ceiling_dbtp=-2.0,
+        "64k", "id3", "id3", ceiling_dbtp=-2.0,
     ),
     # ffmpeg's default AAC coder overshoots by up to 2.5 dB true peak and is 2.5x slower; "fast" does neither.
     "m4a": OutputFormat(
@@ -108,14 +111,24 @@ def pcm_s16le(block: np.ndarray) -> bytes:
 def encode(blocks: Iterable[np.ndarray], job: EncodeJob, ffmpeg: str | None = None) -> None:
     """Encode float PCM blocks into job.output with ffmpeg; on any failure or interrupt ffmpeg is stopped first."""
     executable = ffmpeg or find_ffmpeg()
-    comment = job.tags.get("comment") if job.fmt.name == "mp3" else None
-    comment_frame = _id3_comment_frame(comment) if comment else b""
+    frames = id3_frames(job)
     with tempfile.TemporaryDirectory(prefix="coach-encode-") as scratch:
-        command = _command(executable, job, Path(scratch), padding=len(comment_frame))
+        command = _command(executable, job, Path(scratch), padding=len(frames))
         with tempfile.TemporaryFile() as errors:
             _run(command, blocks, errors, job.output)
-    if comment_frame:
-        _write_into_id3_padding(job.output, comment_frame)
+    if frames:
+        id3.write_into_padding(job.output, frames)
+
+
+def id3_frames(job: EncodeJob) -> bytes:
+    """The ID3 frames coach writes into an MP3's tag itself (comment, cover, chapters); empty for other formats."""
+    if job.fmt.chapters != "id3":
+        return b""
+    comment = job.tags.get("comment")
+    frames = id3.comment_frame(comment) if comment else b""
+    if job.cover_png is not None:
+        frames += id3.picture_frame(job.cover_png)
+    return frames + id3.chapter_frames(job.chapters)
 
 
 def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, output: Path) -> None:
@@ -196,34 +209,39 @@ def _tail(errors: BinaryIO) -> str:
 
 def _command(ffmpeg: str, job: EncodeJob, scratch: Path, padding: int) -> list[str]:
     fmt = job.fmt
-    metadata = scratch / "metadata.txt"
-    metadata.write_text(ffmetadata(job), encoding="utf-8")
     command = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
-    # With several inputs ffmpeg reads each in its own thread, and the PCM arrives in 1024-sample
-    # packets: a short queue between them made encoding 50 % slower than with the PCM alone.
-    command += ["-f", "s16le", "-ar", str(job.sample_rate), "-ac", "1", "-thread_queue_size", "1024", "-i", "pipe:0"]
-    command += ["-i", str(metadata)]
-    maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1" if fmt.chapters == "ffmetadata" else "-1"]
+    pcm = ["-f", "s16le", "-ar", str(job.sample_rate), "-ac", "1", "-i", "pipe:0"]
+    maps = ["-map", "0:a"]
+    if fmt.chapters == "id3":
+        command += pcm
+        # The PCM is the only input: the text tags come from the command line, the rest goes into the padding.
+        for key, value in job.tags.items():
+            if value and key != "comment":  # ffmpeg would write it as TXXX, not COMM
+                maps += ["-metadata", f"{key}={value}"]
+        maps += ["-metadata_header_padding", str(padding + 16)]
+    else:
+        metadata = scratch / "metadata.txt"
+        metadata.write_text(ffmetadata(job), encoding="utf-8")
+        # With several inputs ffmpeg reads each in its own thread, and the PCM arrives in 1024-sample packets:
+        # a short queue between them made encoding 50 % slower. (With one input the queue costs 15 %.)
+        command += ["-thread_queue_size", "1024", *pcm, "-i", str(metadata)]
+        maps += ["-map_metadata", "1", "-map_chapters", "1" if fmt.chapters == "ffmetadata" else "-1"]
     if job.cover_png is not None and fmt.cover == "attached":
         cover = scratch / "cover.png"
         cover.write_bytes(job.cover_png)
         command += ["-i", str(cover)]
         maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic"]
-        # ffmpeg makes the APIC picture type "front cover" from this comment.
+        # ffmpeg makes the picture type "front cover" from this comment.
         maps += ["-metadata:s:v", "title=Cover", "-metadata:s:v", "comment=Cover (front)"]
     command += maps + list(fmt.codec) + ["-ac", "1"]
     if job.bitrate:
         command += ["-b:a", job.bitrate]
-    if padding:
-        command += ["-metadata_header_padding", str(padding + 16)]
     return command + ["-f", fmt.muxer, str(job.output)]
 
 
 def ffmetadata(job: EncodeJob) -> str:
-    """The ffmetadata file for a job: global tags, and chapters in the form the format carries them."""
+    """The ffmetadata file for a job (not MP3): global tags, and chapters in the form the format carries them."""
     tags = dict(job.tags)
-    if job.fmt.name == "mp3":
-        tags.pop("comment", None)  # ffmpeg would write it as TXXX; a real COMM frame goes in afterwards
     lines = [";FFMETADATA1"]
     if job.fmt.chapters == "vorbis":
         for number, (title, start_ms, _end_ms) in enumerate(job.chapters, start=1):
@@ -264,30 +282,3 @@ def _flac_picture(png: bytes) -> bytes:
         + png
     )
 
-
-def _id3_comment_frame(text: str) -> bytes:
-    """An ID3v2.3 COMM frame (language 'eng', empty description)."""
-    try:
-        body = b"\x00eng\x00" + text.encode("latin-1")
-    except UnicodeEncodeError:
-        body = b"\x01eng" + "".encode("utf-16") + b"\x00\x00" + text.encode("utf-16")
-    return b"COMM" + struct.pack(">I", len(body)) + b"\x00\x00" + body
-
-
-def _write_into_id3_padding(path: Path, frame: bytes) -> None:
-    """Write an ID3v2.3 frame into the padding ffmpeg reserved at the end of the tag (the file keeps its size)."""
-    with open(path, "r+b") as file:
-        header = file.read(10)
-        if header[:3] != b"ID3" or header[3] != 3:
-            raise EncoderError(f"ffmpeg wrote no ID3v2.3 tag in {path.name}")
-        size = 0
-        for byte in header[6:10]:
-            size = size * 128 + byte
-        tag = file.read(size)
-        position = 0
-        while position + 10 <= len(tag) and tag[position : position + 4] != b"\x00\x00\x00\x00":
-            position += 10 + struct.unpack(">I", tag[position + 4 : position + 8])[0]
-        if len(tag) - position < len(frame):
-            raise EncoderError(f"no room for the comment in the ID3 tag of {path.name}")
-        file.seek(10 + position)
-        file.write(frame)

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from coach.cli import app
 from coach.cover import COVER_SIZE, cover_image, cover_png
-from coach.encode import FFMPEG_MISSING, EncodeJob, checked_bitrate, encode, ffmetadata, output_format, pcm_s16le
+from coach.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
+from coach.encode import pcm_s16le
 from coach.errors import EncoderError, OutputError, UsageError
 from coach.export import TrackTags, export_track, lrc, lrc_time, m3u8
 from coach.mixer import Mixer, frame_at
@@ -212,10 +213,42 @@ def test_ffmetadata_escapes_specials_and_writes_a_chapter_block_each():
     )
 
 
-def test_ffmetadata_for_mp3_leaves_the_comment_to_its_own_frame():
-    job = EncodeJob(Path("x.mp3"), output_format("mp3"), RATE, tags={"title": "T", "comment": "C"}, chapters=[("A", 0, 10)])
-    text = ffmetadata(job)
-    assert "comment" not in text and "title=T\n" in text and "[CHAPTER]" in text
+def test_mp3_is_encoded_from_the_pcm_alone_with_its_text_tags_on_the_command_line(tmp_path):
+    job = EncodeJob(tmp_path / "x.mp3", output_format("mp3"), RATE, "64k", {"title": "T", "comment": "C"}, [("A", 0, 10)], b"png")
+    command = encode_command(job)
+    assert command.count("-i") == 1 and command[command.index("-i") + 1] == "pipe:0"
+    tags = [command[n + 1] for n, arg in enumerate(command) if arg == "-metadata"]
+    assert tags == ["title=T"]  # the comment is a COMM frame of coach's, not ffmpeg's TXXX
+    padding = int(command[command.index("-metadata_header_padding") + 1])
+    assert padding >= len(id3_frames(job))
+
+
+@pytest.mark.parametrize("fmt", ["m4a", "ogg", "wav"])
+def test_other_formats_take_their_tags_from_a_metadata_file(tmp_path, fmt):
+    job = EncodeJob(tmp_path / f"x.{fmt}", output_format(fmt), RATE, tags={"title": "T"}, cover_png=cover_png("T"))
+    command = encode_command(job)
+    assert "-metadata_header_padding" not in command and "title=T" not in command
+    inputs = [command[n + 1] for n, arg in enumerate(command) if arg == "-i"]
+    assert inputs[:2] == ["pipe:0", str(tmp_path / "scratch" / "metadata.txt")]
+    assert len(inputs) == (3 if fmt == "m4a" else 2)  # m4a's cover is a picture input
+
+
+def test_id3_frames_are_empty_for_formats_that_are_not_mp3():
+    job = EncodeJob(Path("x.m4a"), output_format("m4a"), RATE, tags={"comment": "C"}, chapters=[("A", 0, 10)], cover_png=b"p")
+    assert id3_frames(job) == b""
+
+
+def test_more_chapters_than_an_mp3_table_can_list_is_an_encoder_error():
+    chapters = [(f"C{n}", n, n + 1) for n in range(256)]
+    with pytest.raises(EncoderError, match="at most 255 chapters"):
+        id3_frames(EncodeJob(Path("x.mp3"), output_format("mp3"), RATE, chapters=chapters))
+
+
+def encode_command(job):
+    """The ffmpeg command encode would run for a job (its scratch folder made under the output's)."""
+    scratch = job.output.parent / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return _command("ffmpeg", job, scratch, padding=len(id3_frames(job)))
 
 
 def test_ffmetadata_for_ogg_has_vorbis_chapter_comments_and_a_picture_block():
@@ -252,8 +285,9 @@ def test_ffmetadata_for_wav_has_tags_but_neither_chapters_nor_picture():
     assert ffmetadata(job) == ";FFMETADATA1\ntitle=T\n"
 
 
-def test_tags_with_awkward_characters_come_back_from_ffmpeg_without_disturbing_the_others(tmp_path):
-    # ffmpeg's reader ends a line at a carriage return too, and takes a line ending in an escaped
+@pytest.mark.parametrize("fmt", ["ogg", "mp3"])
+def test_tags_with_awkward_characters_come_back_from_ffmpeg_without_disturbing_the_others(tmp_path, fmt):
+    # ffmpeg's metadata-file reader ends a line at a carriage return too, and takes a line ending in an escaped
     # backslash for a continued one: neither may cut a tag short or swallow the next line.
     awkward = {
         "title": "one=1; #two\\three\nfour",
@@ -263,15 +297,16 @@ def test_tags_with_awkward_characters_come_back_from_ffmpeg_without_disturbing_t
         "comment": "last",
     }
     chapters = [("Only\\", 0, 500), ("Next", 500, 1000)]
-    job = EncodeJob(tmp_path / "t.ogg", output_format("ogg"), RATE, "80k", awkward, chapters)
+    job = EncodeJob(tmp_path / f"t.{fmt}", output_format(fmt), RATE, output_format(fmt).default_bitrate, awkward, chapters)
     encode([np.zeros(RATE, dtype=np.float32)], job)
     info = probe(job.output)
-    assert info["streams"][0]["tags"] == {
-        "encoder": info["streams"][0]["tags"]["encoder"],
-        **awkward,
-        "album": "ends in a backslash",  # a trailing backslash cannot be written: it is dropped
-    }
-    assert [title for title, _start, _end in chapters_seen(info)] == ["Only", "Next"]
+    found = info["streams"][0]["tags"] if fmt == "ogg" else info["format"]["tags"]
+    expected = {**awkward, "encoder": found["encoder"]}
+    if fmt == "ogg":  # from the metadata file a trailing backslash cannot be written: it is dropped
+        expected["album"] = "ends in a backslash"
+    assert found == expected
+    titles = ["Only", "Next"] if fmt == "ogg" else ["Only\\", "Next"]
+    assert [title for title, _start, _end in chapters_seen(info)] == titles
 
 
 # --- output paths ---------------------------------------------------------------------------

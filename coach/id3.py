@@ -1,0 +1,88 @@
+"""The ID3v2.3 frames coach writes into an MP3's tag itself: the comment, the cover and the table of chapters.
+
+ffmpeg writes the tag's text frames from its command line and reserves padding; these frames are
+written into that padding afterwards. So ffmpeg encodes from its one PCM input: a second input (a
+metadata file or a picture) makes it spend about 10 % longer on the same encode.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Sequence
+
+from coach.errors import EncoderError
+
+_FRONT_COVER = 3  # APIC picture type
+_TOC_FLAGS = 0x03  # CTOC: ordered (bit 0) and top level (bit 1)
+_NO_OFFSET = 0xFFFFFFFF  # CHAP: no byte offsets, players go by the times
+MAX_CHAPTERS = 255  # CTOC counts its entries in one byte
+
+
+def comment_frame(text: str) -> bytes:
+    """A COMM frame (language 'eng', empty description)."""
+    encoding, encoded = _encoded(text)
+    return _frame("COMM", encoding + b"eng" + _terminated(b"", encoding) + encoded)
+
+
+def picture_frame(png: bytes, description: str = "Cover") -> bytes:
+    """An APIC frame holding a PNG as the front cover."""
+    encoding, encoded = _encoded(description)
+    return _frame("APIC", encoding + b"image/png\x00" + bytes([_FRONT_COVER]) + _terminated(encoded, encoding) + png)
+
+
+def chapter_frames(chapters: Sequence[tuple[str, int, int]]) -> bytes:
+    """A CTOC frame listing one CHAP frame per (title, start_ms, end_ms), in order, and those CHAP frames."""
+    if len(chapters) > MAX_CHAPTERS:
+        raise EncoderError(f"an MP3 can list at most {MAX_CHAPTERS} chapters, not {len(chapters)}")
+    if not chapters:
+        return b""
+    ids = [f"ch{number}".encode("ascii") + b"\x00" for number in range(len(chapters))]
+    toc = _frame("CTOC", b"toc\x00" + bytes([_TOC_FLAGS, len(chapters)]) + b"".join(ids))
+    marks = [
+        _frame("CHAP", element + struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET) + _text_frame("TIT2", title))
+        for element, (title, start_ms, end_ms) in zip(ids, chapters)
+    ]
+    return toc + b"".join(marks)
+
+
+def write_into_padding(path: Path, frames: bytes) -> None:
+    """Write ID3v2.3 frames into the padding at the end of the file's tag (the file keeps its size)."""
+    with open(path, "r+b") as file:
+        header = file.read(10)
+        if header[:3] != b"ID3" or header[3] != 3:
+            raise EncoderError(f"ffmpeg wrote no ID3v2.3 tag in {path.name}")
+        size = 0
+        for byte in header[6:10]:  # syncsafe: seven bits a byte
+            size = size * 128 + byte
+        tag = file.read(size)
+        position = 0
+        while position + 10 <= len(tag) and tag[position : position + 4] != b"\x00\x00\x00\x00":
+            position += 10 + struct.unpack(">I", tag[position + 4 : position + 8])[0]
+        if len(tag) - position < len(frames):
+            raise EncoderError(f"no room for the cover and chapters in the ID3 tag of {path.name}")
+        file.seek(10 + position)
+        file.write(frames)
+
+
+def _text_frame(frame_id: str, text: str) -> bytes:
+    encoding, encoded = _encoded(text)
+    return _frame(frame_id, encoding + encoded)
+
+
+def _frame(frame_id: str, body: bytes) -> bytes:
+    return frame_id.encode("ascii") + struct.pack(">I", len(body)) + b"\x00\x00" + body
+
+
+def _encoded(text: str) -> tuple[bytes, bytes]:
+    """The text as ID3v2.3 allows: Latin-1 (encoding 0) where it fits, else UTF-16 with a byte-order mark (1)."""
+    try:
+        return b"\x00", text.encode("latin-1")
+    except UnicodeEncodeError:
+        return b"\x01", text.encode("utf-16")
+
+
+def _terminated(encoded: bytes, encoding: bytes) -> bytes:
+    if encoding == b"\x00":
+        return encoded + b"\x00"
+    return (encoded or "".encode("utf-16")) + b"\x00\x00"
