@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.cli import app
+from coach.cli.routines import clock
 
 runner = CliRunner()
 
@@ -126,3 +127,17 @@ def test_committed_schema_file_is_what_coach_schema_prints():
     assert json.loads(committed.read_text()) == json.loads(run("schema").stdout), (
         "refresh it: .venv/bin/coach schema > coach-routine.schema.json"
     )
+
+
+@pytest.mark.parametrize(
+    "ms, tenths, shown",
+    [
+        (0, True, "0:00.0"),
+        (61_999, True, "1:01.9"),  # rounded down, as a clock shows it
+        (3_723_456, True, "1:02:03.4"),
+        (941_600, False, "15:41"),
+        (3_600_000, False, "1:00:00"),
+    ],
+)
+def test_clock_shows_minutes_and_seconds_with_hours_from_an_hour(ms, tenths, shown):
+    assert clock(ms, tenths) == shown

@@ -89,15 +89,14 @@ def plan_table(timeline: Timeline) -> str:
     return "\n".join(lines) + "\n"
 
 
-def clock(ms: int) -> str:
-    """Milliseconds as M:SS.s (or H:MM:SS.s)."""
-    tenths = ms // 100
-    hours, rest = divmod(tenths, 36000)
+def clock(ms: int, tenths: bool = True) -> str:
+    """Milliseconds as M:SS.s, or H:MM:SS.s from an hour (rounded down; without tenths M:SS or H:MM:SS)."""
+    tenths_in_all = ms // 100
+    hours, rest = divmod(tenths_in_all, 36000)
     minutes, rest = divmod(rest, 600)
     seconds, tenth = divmod(rest, 10)
-    if hours:
-        return f"{hours}:{minutes:02d}:{seconds:02d}.{tenth}"
-    return f"{minutes}:{seconds:02d}.{tenth}"
+    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return f"{text}.{tenth}" if tenths else text
 
 
 @command("list")

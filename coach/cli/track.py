@@ -11,6 +11,7 @@ import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.routines import clock
 from coach.cli.speech import check_settings
 from coach.errors import UsageError
 
@@ -90,12 +91,12 @@ def export(
         )
         return
     lines = [
-        f"{result.output}  {length(result.duration)}  "
+        f"{result.output}  {clock(round(result.duration * 1000), tenths=False)}  "
         f"({len(result.chapters)} chapters; {len(report.clips)} cues: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
         f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
     ]
-    lines += [f"  {length(c.start_ms / 1000):>7}  {c.title}" for c in result.chapters]
+    lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
     if others:
         lines.append("also wrote: " + ", ".join(str(path) for path in others))
@@ -112,14 +113,6 @@ def _format_name(fmt: Optional[Format], output: Optional[Path]) -> str:
     if from_name:
         raise UsageError(f"cannot tell the format from {output.name}: add --format mp3|m4a|ogg|wav")
     return Format.mp3.value
-
-
-def length(seconds: float) -> str:
-    """Seconds as m:ss, or h:mm:ss from an hour."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class _ProgressLine:
