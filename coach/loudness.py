@@ -273,14 +273,6 @@ def _most_used(used: list[tuple[np.ndarray, int]], frames: int) -> list[tuple[np
     return chosen
 
 
-def clip_block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
-    """K-weighted 400 ms block mean squares of one clip with silence around it, as it sits in a mix."""
-    padding = np.zeros(round(_CLIP_PADDING_SECONDS * rate), dtype=np.float32)
-    meter = LoudnessMeter(rate)
-    meter.add(np.concatenate([padding, as_float(samples), padding]))
-    return meter.block_powers()
-
-
 class PeakLimiter:
     """A look-ahead true-peak limiter with finite memory: its gain at a frame depends only on the signal within
     `margins` around it, so limiting any block with those margins gives the same frames as the whole track.
