@@ -1,0 +1,72 @@
+"""The BS.1770 meter against the standard's reference tone and an independent meter, and the program gain it drives."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyloudnorm
+import pytest
+from scipy import signal
+
+from coach.loudness import CEILING_DBTP, TARGET_LUFS, LoudnessMeter, PeakLimiter, integrated_lufs, program_gain, true_peak_dbtp
+
+
+def voice_like(seconds, rate, level, seed):
+    """Band-limited noise with a quiet stretch and a gap, as float64 in [-level, level]."""
+    rng = np.random.default_rng(seed)
+    values = signal.lfilter([1.0], [1.0, -0.6], rng.standard_normal(round(seconds * rate)))
+    values *= level / np.max(np.abs(values))
+    values[rate * 3 : rate * 5] *= 0.01  # under the relative gate: left out
+    values[rate * 8 : rate * 9] = 0.0  # under the absolute gate: left out
+    return values
+
+
+def test_a_full_scale_997_hz_sine_reads_minus_3_01_lufs_as_the_standard_says():
+    rate = 48000
+    tone = np.sin(2 * np.pi * 997 * np.arange(rate * 5) / rate)
+    assert integrated_lufs(tone.astype(np.float32), rate) == pytest.approx(-3.01, abs=0.02)
+
+
+@pytest.mark.parametrize("rate", [22050, 48000])
+def test_the_meter_agrees_with_pyloudnorm_gates_included(rate):
+    values = voice_like(12, rate, 0.3, seed=rate)
+    reference = pyloudnorm.Meter(rate).integrated_loudness(values)
+    # pyloudnorm's K-weighting is an approximation of the standard's filter, a little further off at 22 kHz.
+    assert integrated_lufs(values.astype(np.float32), rate) == pytest.approx(reference, abs=0.15)
+
+
+def test_feeding_the_meter_in_uneven_blocks_reads_the_same_as_all_at_once():
+    rate = 22050
+    values = voice_like(12, rate, 0.3, seed=3).astype(np.float32)
+    meter = LoudnessMeter(rate)
+    for start, end in zip([0, 1, 2205, 30000, 100_001], [1, 2205, 30000, 100_001, values.size]):
+        meter.add(values[start:end])
+    assert meter.integrated() == pytest.approx(integrated_lufs(values, rate), abs=1e-6)
+
+
+def test_silence_and_a_track_shorter_than_one_block_read_minus_infinity():
+    assert integrated_lufs(np.zeros(22050, np.float32), 22050) == -math.inf
+    assert integrated_lufs(np.full(2000, 0.5, np.float32), 22050) == -math.inf
+
+
+def test_the_program_gain_brings_limited_speech_to_the_target():
+    rate = 22050
+    rng = np.random.default_rng(7)
+    clips = {}
+    for number in range(6):
+        values = signal.lfilter([1.0], [1.0, -0.6], rng.standard_normal(round((1 + 0.4 * number) * rate)))
+        values *= (0.1 + 0.05 * number) / np.max(np.abs(values))
+        clips[f"clip {number}"] = np.round(values * 32767).astype(np.int16)
+    gain = program_gain(clips, rate)
+    gap = np.zeros(rate // 2, np.float32)
+    mix = np.concatenate([part for clip in clips.values() for part in (gap, clip / np.float32(32768) * np.float32(gain))])
+    limited = PeakLimiter(rate).limit(np.concatenate([mix, gap]))
+    assert true_peak_dbtp(mix, rate) > CEILING_DBTP  # the gain alone would pass the ceiling: the limiter had work to do
+    assert pyloudnorm.Meter(rate).integrated_loudness(limited.astype(np.float64)) == pytest.approx(TARGET_LUFS, abs=0.3)
+    assert true_peak_dbtp(limited, rate) <= CEILING_DBTP + 0.01
+
+
+def test_nothing_to_measure_is_a_gain_of_one():
+    assert program_gain({}, 22050) == 1.0
+    assert program_gain({"silent": np.zeros(22050, np.int16)}, 22050) == 1.0
