@@ -57,5 +57,9 @@ class EncoderError(CoachError):
     """The audio encoder is missing or failed."""
 
 
+class MusicError(CoachError):
+    """A music file or folder cannot be played (missing, unreadable, undecodable, no audio in it)."""
+
+
 class OutputError(CoachError):
     """The output file cannot be written (permissions, full disk)."""

@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -22,8 +22,12 @@ from coach.mixer import Mixer, frame_at
 from coach.model import Routine
 from coach.timeline import ChapterSpan, Timeline
 
+if TYPE_CHECKING:
+    from coach.music import MusicOptions
+
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
+MUSIC_RATE = 44100  # with music the track is at CD rate: the speech clips' 22.05 kHz would cut the music at 11 kHz
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class ExportResult:
     format: str
     gain_db: float  # gain applied to the speech
     target_lufs: float  # the integrated loudness the gain brings the speech to
+    channels: int = 1  # 2 with stereo music
+    sample_rate: int = 0
+    bitrate: str | None = None
 
 
 def export_track(
@@ -87,22 +94,31 @@ def export_track(
     *,
     gain: float | None = None,
     on_progress: Progress | None = None,
+    music: MusicOptions | None = None,
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
     Every file is written to a temporary name beside its target and moved into place only when all
     are complete; on any failure or interrupt the temporary files are removed and targets left as they were.
+    With `music`, a ducked bed plays under the session (see coach/bed.py) and the track is at MUSIC_RATE, stereo
+    when the music is, at the format's music bitrate.
     """
     form = output_format(fmt)
-    rate = checked_bitrate(form, bitrate)
+    rate = checked_bitrate(form, bitrate, music=music is not None)
     target = _target_path(Path(output), form)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
     if gain is None:
         gain = program_gain(clips, clip_rate, timeline, ceiling_dbtp=form.ceiling_dbtp)
-    mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
-    if mixer.total_frames == 0:
+    if timeline.duration_ms <= 0:
         raise UsageError("nothing to export: the session is empty")
+    if music is None:
+        mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
+    else:
+        from coach.music import load_bed
+
+        bed = load_bed(music, timeline, MUSIC_RATE)
+        mixer = Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
     progress = _Progress(mixer.total_frames, on_progress)
 
     with _Staging() as staging:
@@ -120,7 +136,9 @@ def export_track(
                     "album": tags.title,
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
-                job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
+                job = EncodeJob(
+                    staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png, mixer.channels
+                )
                 encode(_blocks(mixer, start, end, progress), job, ffmpeg)
                 if transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
@@ -129,7 +147,9 @@ def export_track(
             result_path = playlist
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
-            job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
+            job = EncodeJob(
+                staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+            )
             encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
             if transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
@@ -144,6 +164,9 @@ def export_track(
         format=form.name,
         gain_db=20 * math.log10(gain) if gain > 0 else float("-inf"),
         target_lufs=TARGET_LUFS,
+        channels=mixer.channels,
+        sample_rate=mixer.sample_rate,
+        bitrate=rate,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import math
 import re
 import string
 import unicodedata
@@ -20,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
-from coach.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Step, Voice, Where
+from coach.model import Breath, Breathe, Exercise, Hold, Music, Pace, Repeat, Rest, Routine, Say, Step, Voice, Where
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS, TEXT_FIELDS, template_names
 
 MAX_FILE_BYTES = 256 * 1024  # 35 times the longest built-in routine; PyYAML reads about 150 KB a second
@@ -39,8 +40,11 @@ MAX_NODES = 50_000  # YAML nodes walked, each pass through an alias counted agai
 MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
-ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "exercises")
+ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "music", "exercises")
 VOICE_KEYS = ("name", "rate")
+MUSIC_KEYS = ("path", "level", "duck", "shuffle")
+MUSIC_LEVEL_RANGE = (-40, -10)  # LUFS of the music between cues
+MUSIC_DUCK_RANGE = (6, 40)  # dB the music drops under every cue
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
@@ -277,6 +281,7 @@ class _Builder:
         voice = self.optional(fields, "voice", self.voice) or Voice()
         pace = self.optional(fields, "pace", self.pace) or Pace()
         phrases = self.optional(fields, "phrases", self.phrases) or {}
+        music = self.optional(fields, "music", self.music)
         exercises = self.optional(fields, "exercises", self.exercises)
         if len(self.problems) > before or title is None or exercises is None:
             return None
@@ -289,6 +294,7 @@ class _Builder:
             pace=pace,
             phrases=MappingProxyType(dict(phrases)),
             source=self.path,
+            music=music,
         )
 
     def voice(self, node: Node) -> Voice | None:
@@ -299,6 +305,28 @@ class _Builder:
         name = self.optional(fields, "name", lambda value: self.text("voice.name", value))
         rate = self.optional(fields, "rate", lambda value: self.whole("voice.rate", value, MIN_RATE, MAX_RATE))
         return Voice(name=name, rate=rate)
+
+    def music(self, node: Node) -> Music | None:
+        """The `music` section: a path, or a mapping with a path and optional level, duck and shuffle."""
+        where = Where(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            path = self.text("music", node)
+            return None if path is None else Music(path, where=where)
+        before = len(self.problems)
+        expected = "music: expected a file or folder path, or a mapping with 'path'"
+        fields = self.mapping(node, expected, "music", MUSIC_KEYS)
+        if fields is None:
+            return None
+        self.require(node, fields, ("path",), "music")
+        path = self.optional(fields, "path", lambda value: self.text("music.path", value))
+        level = self.optional(fields, "level", lambda value: self.number("music.level", value, *MUSIC_LEVEL_RANGE))
+        duck = self.optional(fields, "duck", lambda value: self.number("music.duck", value, *MUSIC_DUCK_RANGE))
+        shuffle = self.optional(fields, "shuffle", lambda value: self.flag("music.shuffle", value))
+        if len(self.problems) > before or path is None:
+            return None
+        path_node = fields["path"].value
+        where = Where(self.path, path_node.start_mark.line + 1, path_node.start_mark.column + 1)
+        return Music(path, level, duck, bool(shuffle), where)
 
     def pace(self, node: Node) -> Pace | None:
         """The `pace` section; keys left out keep the model's defaults."""
@@ -612,6 +640,22 @@ class _Builder:
             return None
         if not least <= value <= most:
             self.error(node, f"{label}: must be between {least} and {most}, got {_shortened(node.value)}")
+            return None
+        return value
+
+    def number(self, label: str, node: Node, least: float, most: float) -> float | None:
+        """A number (whole or decimal) in least..most."""
+        if not self.visit(node):
+            return None
+        if not (isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT)):
+            self.error(node, f"{label}: expected a number, got {_describe(node)}")
+            return None
+        try:
+            value = float(node.value.replace("_", ""))
+        except ValueError:
+            value = float("nan")
+        if not (math.isfinite(value) and least <= value <= most):
+            self.error(node, f"{label}: must be between {least:g} and {most:g}, got {_shortened(node.value)}")
             return None
         return value
 

@@ -112,6 +112,20 @@ class Exercise:
     where: Where = NOWHERE
 
 
+@dataclass(frozen=True)
+class Music:
+    """Music under the session: a file, or a folder played in name order; its path is relative to the routine file.
+
+    `level` (LUFS between cues) and `duck` (dB lower under every cue) are None for coach's defaults.
+    """
+
+    path: str
+    level: float | None = None
+    duck: float | None = None
+    shuffle: bool = False
+    where: Where = NOWHERE
+
+
 def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(items or {}))
 
@@ -128,3 +142,4 @@ class Routine:
     pace: Pace = Pace()
     phrases: Mapping[str, str] = field(default_factory=_frozen_mapping)
     source: str = "<routine>"
+    music: Music | None = None

@@ -10,7 +10,17 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    JsonOption,
+    MusicOption,
+    NoMusicOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    command,
+    print_json,
+)
 from coach.cli.routines import clock
 from coach.cli.speech import check_settings
 from coach.errors import UsageError
@@ -40,6 +50,8 @@ def export(
     split: bool = typer.Option(False, "--split", help="One file per exercise, and an .m3u8 playlist of them."),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
     as_json: bool = JsonOption,
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
@@ -47,6 +59,7 @@ def export(
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
     from coach.export import checked_output, export_track, track_tags
+    from coach.music import music_options
 
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
@@ -55,6 +68,7 @@ def export(
     check_settings(settings)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
+    bed = music_options(routine, cache_dir(cache), music, no_music)
     prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
     clips = prepared.clip_arrays()
     result = export_track(
@@ -69,6 +83,7 @@ def export(
         transcript=transcript,
         on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None,
         gain=prepared.program_gain(clips, output_format(name).ceiling_dbtp),
+        music=bed,
     )
     report = prepared.report
     if as_json:
@@ -87,6 +102,10 @@ def export(
                 "files": [str(path) for path in result.files],
                 "target_lufs": result.target_lufs,
                 "gain_db": round(result.gain_db, 2),
+                "music": str(bed.source) if bed else None,
+                "channels": result.channels,
+                "sample_rate": result.sample_rate,
+                "bitrate": result.bitrate,
             }
         )
         return
@@ -94,7 +113,8 @@ def export(
         f"{result.output}  {clock(round(result.duration * 1000), tenths=False)}  "
         f"({len(result.chapters)} chapters; {len(report.clips)} cues: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
-        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
+        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS"
+        + (f"; music from {bed.source}, {'stereo' if result.channels == 2 else 'mono'} {result.bitrate or ''})" if bed else ")")
     ]
     lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
