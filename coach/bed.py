@@ -100,13 +100,11 @@ class DuckEnvelope:
         last = int(np.searchsorted(self._downs - self.attack, start + count, side="left"))
         for down, up in zip(self._downs[first:last], self._ups[first:last]):
             lo, hi = max(start, down - self.attack), min(start + count, up + self.release)
-            frames = np.arange(lo, hi, dtype=np.int64)
-            depth = np.ones(hi - lo)
-            attack = frames < down
-            depth[attack] = _rise((frames[attack] - (down - self.attack)) / self.attack)
-            release = frames > up
-            depth[release] = 1.0 - _rise((frames[release] - up) / self.release)
-            gain[lo - start : hi - start] = -self.duck_db * depth
+            gain[lo - start : hi - start] = -self.duck_db
+            ramp = np.arange(lo, min(hi, down), dtype=np.int64)  # the attack's frames in this block
+            gain[lo - start : lo - start + ramp.size] *= _rise((ramp - (down - self.attack)) / self.attack)
+            ramp = np.arange(max(lo, up + 1), hi, dtype=np.int64)  # the release's frames
+            gain[hi - start - ramp.size : hi - start] *= 1.0 - _rise((ramp - up) / self.release)
         return gain
 
 
@@ -166,10 +164,21 @@ class Bed:
             if weight is not None:
                 samples *= weight[:, None]
             out[begin - start : end - start] += samples
-        frames = np.arange(lo, hi, dtype=np.int64)
-        gain = 10 ** (self.envelope.gain_db(lo, hi - lo) / 20) * self._session_fades(frames)
-        out[lo - start : hi - start] *= gain.astype(np.float32)[:, None]
+        gain = self._gain(lo, hi - lo)
+        if gain is not None:
+            out[lo - start : hi - start] *= gain[:, None]
         return out
+
+    def _gain(self, start: int, count: int) -> np.ndarray | None:
+        """The ducking and the session's fades over frames [start, start + count) as float32; None where all is 1."""
+        duck = self.envelope.gain_db(start, count)
+        fading = start < self._fade_in or start + count > self.total_frames - self._fade_out
+        if not fading and not duck.any():
+            return None
+        gain = 10 ** (duck / 20)
+        if fading:
+            gain *= self._session_fades(np.arange(start, start + count, dtype=np.int64))
+        return gain.astype(np.float32)
 
     def _session_fades(self, frames: np.ndarray) -> np.ndarray:
         """Fade in from the session's start and out to its end (raised cosine, silent at both ends)."""
