@@ -22,7 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from coach.bed import CROSSFADE_MS, DUCK_DB, LEVEL_LUFS, MIN_TRACK_MS, Bed
-from coach.errors import CacheError, MusicError, UsageError
+from coach.errors import CacheError, Diagnostic, MusicError, UsageError
 from coach.model import Routine
 from coach.timeline import Timeline
 
@@ -70,6 +70,19 @@ def music_options(routine: Routine, cache_dir: Path, music: Path | None = None, 
         return None
     music_files(options.source)
     return options
+
+
+def music_problems(routine: Routine) -> list[Diagnostic]:
+    """What `coach check` says about a routine's `music:`: a path that is missing or holds no audio, at its position."""
+    if routine.music is None:
+        return []
+    try:
+        music_files(Path(routine.source).parent / routine.music.path)
+    except MusicError as error:
+        where = routine.music.where
+        reason = str(error).split(": ", 1)[1] if ": " in str(error) else str(error)
+        return [Diagnostic(where.path, where.line, where.col, f"music: {routine.music.path}: {reason}")]
+    return []
 
 
 def music_files(source: Path, shuffle: bool = False) -> list[Path]:

@@ -13,6 +13,7 @@ from coach import session, sources
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError
+from coach.music import music_problems
 from coach.schema import routine_schema
 from coach.timeline import Timeline
 
@@ -29,6 +30,9 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
+            problems = music_problems(routine)
+            if problems:
+                raise RoutineError(problems)
         except RoutineError as error:
             invalid = True
             for diagnostic in error.diagnostics:
