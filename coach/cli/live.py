@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, MusicOption, NoMusicOption, RateOption, VoiceOption, cache_dir, command
 from coach.durations import parse_duration
 from coach.errors import AudioDeviceError, UsageError
 from coach.keys import TerminalSession, Terminated
@@ -22,6 +22,7 @@ from coach.screen import Screen, cue_log_line, format_clock, side_marks
 from coach.timeline import Timeline
 
 if TYPE_CHECKING:
+    from coach.music import MusicOptions
     from coach.player import Player
 
 TICK_SECONDS = 0.05  # how often the loop looks at keys and redraws: quick enough to feel immediate
@@ -52,6 +53,8 @@ def play(
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print `[MM:SS.s] cue` lines instead of the full screen (implied when stdout is not a terminal)."
     ),
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
@@ -74,16 +77,19 @@ def play(
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
+    from coach.music import music_options
+
+    bed = music_options(routine, cache_dir(cache), music, no_music)
 
     prepared = session.prepare(
         routine, session.speech_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
     )
     timeline = prepared.timeline
-    player = live_player(prepared, _start_ms(timeline, chapter, at_ms, at))
+    player = live_player(prepared, _start_ms(timeline, chapter, at_ms, at), bed)
     full_screen = not no_ui and sys.stdout.isatty()
     screen = Screen(timeline, side_marks(routine, timeline)) if full_screen else None
 
-    audio = devices.open_output(output, player.sample_rate)
+    audio = devices.open_output(output, player.sample_rate, channels=player.channels)
     try:
         with TerminalSession(full_screen=full_screen, on_suspend=player.pause) as terminal:
             audio.start(player.feed())
@@ -99,15 +105,16 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, player.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
+    options = _passed_options(voice, rate, cache, device, no_ui) + _music_options(music, no_music)
+    sys.stderr.write(resume_hint(routine_arg, timeline, player.position_ms, options))
     if outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if outcome is Outcome.TERMINATED:
         raise typer.Exit(143)
 
 
-def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
-    """A player over a block mixer of the prepared session at the loudness target; nothing is mixed yet."""
+def live_player(prepared: session.Prepared, start_ms: int = 0, music: MusicOptions | None = None) -> Player:
+    """A player over a block mixer of the prepared session at the loudness target, with its music bed if any; nothing is mixed yet."""
     from coach import devices
     from coach.loudness import CEILING_DBTP
     from coach.mixer import Mixer
@@ -115,7 +122,13 @@ def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
 
     clips = prepared.clip_arrays()
     gain = prepared.program_gain(clips, CEILING_DBTP)
-    mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain)
+    # Live, the music is decoded at the clips' rate: resampling the speech would load scipy before the first sound.
+    bed = None
+    if music is not None:
+        from coach.music import load_bed
+
+        bed = load_bed(music, prepared.timeline, prepared.clip_rate)
+    mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain, bed=bed)
     tail = mixer.sample_rate * devices.PERIOD_MS * DEVICE_PERIODS // 1000
     return Player(prepared.timeline, mixer, start_ms=start_ms, tail_frames=tail)
 
@@ -230,6 +243,13 @@ def _passed_options(
     if no_ui:
         passed.append("--no-ui")
     return passed
+
+
+def _music_options(music: Path | None, no_music: bool) -> list[str]:
+    """--music PATH or --no-music as given, so a resumed run plays the same music (or none)."""
+    if no_music:
+        return ["--no-music"]
+    return ["--music", str(music)] if music is not None else []
 
 
 def resume_hint(routine_arg: str, timeline: Timeline, position_ms: int, options: Sequence[str] = ()) -> str:
