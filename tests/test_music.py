@@ -324,3 +324,17 @@ def test_without_music_the_mix_is_byte_for_byte_what_it_was_before_beds():
     # The digest of this render by the mixer as it was before music beds (commit 3edf0d5).
     expected = "eaca1d73f191135735281a30f06788b6847ac19eaae5ec32334fbd03df1d23b7"
     assert hashlib.sha256(mixer.render(0, mixer.total_frames).tobytes()).hexdigest() == expected
+
+
+def test_the_player_hands_stereo_blocks_to_the_device_and_seeking_moves_the_music(mixes):
+    from coach.player import Player
+
+    _plain, _mixed, _bed_alone, bed = mixes
+    session = timeline(40_000, CUES)
+    mixer = Mixer(session, clips_for(CUES), CLIP_RATE, RATE, gain=1.5, bed=bed)
+    player = Player(session, mixer)
+    assert player.channels == 2 and player.pull(512).shape == (512, 2)
+    player.seek(21_000)
+    assert np.array_equal(player.pull(1024), mixer.render(frame_at(21_000, RATE), 1024))
+    player.pause()
+    assert not player.pull(256).any() and player.pull(256).shape == (256, 2)

@@ -151,3 +151,27 @@ def test_music_and_no_music_together_is_a_usage_error(session):
     folder, _reports, _plan = session
     result = invoke("export", str(folder / "routine.yaml"), "--music", str(folder / "tunes"), "--no-music")
     assert result.exit_code == 2 and "not both" in result.stderr
+
+
+def test_play_with_stereo_music_on_the_null_device_keeps_time_and_ends_with_the_plan(session, tmp_path):
+    import sys
+    import time
+
+    from coach import session as pipeline
+    from test_cli_play import MAT_ROUTINE
+
+    folder, _reports, _plan = session
+    routine_path = tmp_path / "mat.yaml"
+    routine_path.write_text(MAT_ROUTINE)
+    cache = folder / "cache"
+    routine = pipeline.load(str(routine_path))
+    timeline = pipeline.prepare(routine, pipeline.speech_settings(routine), cache).timeline
+    command = [sys.executable, "-m", "coach", "play", str(routine_path), "--device", "null", "--no-ui"]
+    command += ["--music", str(folder / "tunes" / "song.mp3"), "--cache-dir", str(cache)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    arrivals = [(time.perf_counter(), line.rstrip("\n")) for line in process.stdout]
+    assert process.wait(timeout=300) == 0, arrivals
+    assert arrivals[-1][1].startswith("Done: ")
+    assert len(arrivals) - 1 == len(timeline.cues)
+    plan = (timeline.duration_ms - timeline.cues[0].start_ms) / 1000
+    assert plan * 0.99 <= arrivals[-1][0] - arrivals[0][0] <= plan * 1.01 + 0.25  # real time, stereo or not
