@@ -92,6 +92,33 @@ class DuckEnvelope:
         spans = duck_spans(timeline)
         self._downs = np.array([round(start * rate / 1000) for start, _ in spans], dtype=np.int64)
         self._ups = np.array([round(end * rate / 1000) for _, end in spans], dtype=np.int64)
+        # Every ramp has the same shape: its linear gains are worked out once, then sliced per block.
+        self._attack_gain = (10 ** (self.gain_db_of_ramp(self.attack, falling=True) / 20)).astype(np.float32)
+        self._release_gain = (10 ** (self.gain_db_of_ramp(self.release, falling=False) / 20)).astype(np.float32)
+        self._down_gain = np.float32(10 ** (-self.duck_db / 20))
+
+    def gain_db_of_ramp(self, frames: int, falling: bool) -> np.ndarray:
+        """A ramp's gains in dB, frame by frame: the attack (falling, ending just before the cue) or the release (after it)."""
+        if falling:
+            return -self.duck_db * _rise(np.arange(frames) / frames)
+        return -self.duck_db * (1.0 - _rise(np.arange(1, frames) / frames))
+
+    def linear(self, start: int, count: int) -> np.ndarray | None:
+        """The linear gain (float32) of frames [start, start + count); None when the music is up throughout."""
+        first = int(np.searchsorted(self._ups + self.release, start, side="left"))
+        last = int(np.searchsorted(self._downs - self.attack, start + count, side="left"))
+        if first >= last:
+            return None
+        gain = np.ones(count, dtype=np.float32)
+        for down, up in zip(self._downs[first:last], self._ups[first:last]):
+            for begin, table in ((down - self.attack, self._attack_gain), (up + 1, self._release_gain)):
+                lo, hi = max(start, begin), min(start + count, begin + table.size)
+                if lo < hi:
+                    gain[lo - start : hi - start] = table[lo - begin : hi - begin]
+            lo, hi = max(start, down), min(start + count, up + 1)
+            if lo < hi:
+                gain[lo - start : hi - start] = self._down_gain
+        return gain
 
     def gain_db(self, start: int, count: int) -> np.ndarray:
         """The gain in dB of frames [start, start + count)."""
@@ -159,26 +186,17 @@ class Bed:
             if end <= begin:
                 continue
             offset = begin - placement.start
-            samples = self._read(placement.track, offset, end - begin) * self._gains[placement.track]
-            weight = _crossfade_weights(placement, offset, end - begin)
-            if weight is not None:
-                samples *= weight[:, None]
+            samples = self._read(placement.track, offset, end - begin)
+            samples *= self._gains[placement.track]
+            _apply_crossfades(samples, placement, offset)
             out[begin - start : end - start] += samples
-        gain = self._gain(lo, hi - lo)
+        gain = self.envelope.linear(lo, hi - lo)
+        if lo < self._fade_in or hi > self.total_frames - self._fade_out:
+            fades = self._session_fades(np.arange(lo, hi, dtype=np.int64)).astype(np.float32)
+            gain = fades if gain is None else gain * fades
         if gain is not None:
             out[lo - start : hi - start] *= gain[:, None]
         return out
-
-    def _gain(self, start: int, count: int) -> np.ndarray | None:
-        """The ducking and the session's fades over frames [start, start + count) as float32; None where all is 1."""
-        duck = self.envelope.gain_db(start, count)
-        fading = start < self._fade_in or start + count > self.total_frames - self._fade_out
-        if not fading and not duck.any():
-            return None
-        gain = 10 ** (duck / 20)
-        if fading:
-            gain *= self._session_fades(np.arange(start, start + count, dtype=np.int64))
-        return gain.astype(np.float32)
 
     def _session_fades(self, frames: np.ndarray) -> np.ndarray:
         """Fade in from the session's start and out to its end (raised cosine, silent at both ends)."""
@@ -191,17 +209,14 @@ class Bed:
         return fade
 
 
-def _crossfade_weights(placement: Placement, offset: int, count: int) -> np.ndarray | None:
-    """Weights of a placement's frames [offset, offset + count): sin^2 in, cos^2 out, so two overlapping ones sum to 1."""
+def _apply_crossfades(samples: np.ndarray, placement: Placement, offset: int) -> None:
+    """Weight a placement's frames [offset, offset + len(samples)) in place: sin^2 in, cos^2 out, so two overlapping ones sum to 1."""
+    count = samples.shape[0]
     ins, outs = placement.fade_in, placement.fade_out
-    if offset >= ins and offset + count <= placement.frames - outs:
-        return None
-    position = np.arange(offset, offset + count, dtype=np.float64)
-    weight = np.ones(count, dtype=np.float64)
-    if ins:
-        # At frame j of a crossfade the incoming weight is sin^2 and the outgoing cos^2 of the same angle: sum 1.
-        weight = np.where(position < ins, np.sin(0.5 * np.pi * (position + 0.5) / ins) ** 2, weight)
-    if outs:
-        into = position - (placement.frames - outs)
-        weight = np.where(into >= 0, np.cos(0.5 * np.pi * (into + 0.5) / outs) ** 2, weight)
-    return weight.astype(np.float32)
+    if offset < ins:  # at frame j of a crossfade the incoming weight is sin^2 and the outgoing cos^2 of the same angle
+        j = np.arange(offset, min(ins, offset + count), dtype=np.float64)
+        samples[: j.size] *= (np.sin(0.5 * np.pi * (j + 0.5) / ins) ** 2).astype(np.float32)[:, None]
+    tail = placement.frames - outs
+    if outs and offset + count > tail:
+        j = np.arange(max(offset, tail), offset + count, dtype=np.float64) - tail
+        samples[count - j.size :] *= (np.cos(0.5 * np.pi * (j + 0.5) / outs) ** 2).astype(np.float32)[:, None]

@@ -184,3 +184,12 @@ def test_bad_arguments_are_refused():
         DuckEnvelope(timeline(1000), RATE, duck_db=float("nan"))
     with pytest.raises(ValueError):
         arrange([0], 10, 1)
+
+
+def test_the_linear_gain_the_bed_applies_is_the_envelope_in_db():
+    envelope = DuckEnvelope(timeline(20_000, [(3000, 4000), (4500, 6000), (12_000, 12_100)]), RATE, duck_db=13)
+    for start, count in [(0, 20 * RATE), (2 * RATE + 17, 999), (7 * RATE, RATE)]:
+        linear = envelope.linear(start, count)
+        expected = 10 ** (envelope.gain_db(start, count) / 20)
+        assert linear is None and np.all(expected == 1) or np.allclose(linear, expected, rtol=1e-6, atol=0)
+    assert envelope.linear(8 * RATE, RATE) is None  # up throughout: nothing to multiply
