@@ -15,14 +15,15 @@ import os
 import random
 import struct
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from coach.bed import CROSSFADE_MS, DUCK_DB, LEVEL_LUFS, MIN_TRACK_MS, Bed
-from coach.errors import CacheError, Diagnostic, MusicError, UsageError
+from coach.bed import CROSSFADE_MS, DUCK_DB, FADE_IN_MS, LEVEL_LUFS, MIN_TRACK_MS, Bed
+from coach.errors import CacheError, CoachError, Diagnostic, MusicError, UsageError
 from coach.model import Routine
 from coach.timeline import Timeline
 
@@ -140,6 +141,56 @@ def load_bed(options: MusicOptions, timeline: Timeline, rate: int) -> Bed:
         return readers[index].read(first, count)
 
     return Bed(timeline, rate, channels, [t.frames for t in tracks], gains, read, options.duck_db)
+
+
+class LiveBed:
+    """The bed of a live session, loaded in a background thread so decoding never delays the first sound.
+
+    Always stereo (a mono bed is doubled), since the device is opened before the music's channels are known.
+    Until the music is ready its blocks are silent; then it fades in over FADE_IN_MS. A load that fails raises its
+    error from `render`, which the player reports as its failure (a one-line error, exit 1).
+    """
+
+    channels = 2
+
+    def __init__(self, options: MusicOptions, timeline: Timeline, rate: int):
+        self.rate = int(rate)
+        self._bed: Bed | None = None
+        self._failure: CoachError | None = None
+        self._played: int | None = None  # frames rendered with the music, while it fades in
+        self._fade = round(FADE_IN_MS * self.rate / 1000)
+        self.ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._load, args=(options, timeline), name="coach-music-decoder", daemon=True
+        )
+        self._thread.start()
+
+    def _load(self, options: MusicOptions, timeline: Timeline) -> None:
+        try:
+            self._bed = load_bed(options, timeline, self.rate)
+        except CoachError as error:
+            self._failure = error
+        finally:
+            self.ready.set()
+
+    def render(self, start: int, count: int) -> np.ndarray:
+        """Frames [start, start + count) as float32 (count, 2): silence until the music is ready."""
+        if self._failure is not None:
+            raise self._failure
+        bed = self._bed
+        if bed is None:
+            return np.zeros((count, 2), dtype=np.float32)
+        out = bed.render(start, count)
+        if bed.channels == 1:
+            out = np.repeat(out, 2, axis=1)
+        if self._played is None:
+            # Ready for the session's first block: its own fade-in covers the start. Ready later: fade in from here.
+            self._played = self._fade if start <= 0 else 0
+        if self._played < self._fade:  # counted in frames played, so a seek does not undo or restart the fade
+            ramp = np.minimum((self._played + np.arange(count)) / self._fade, 1.0)
+            out *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)[:, None]
+            self._played += count
+        return out
 
 
 def decoded(path: Path, rate: int, wanted_frames: int, cache_dir: Path) -> DecodedTrack:

@@ -338,3 +338,39 @@ def test_the_player_hands_stereo_blocks_to_the_device_and_seeking_moves_the_musi
     assert np.array_equal(player.pull(1024), mixer.render(frame_at(21_000, RATE), 1024))
     player.pause()
     assert not player.pull(256).any() and player.pull(256).shape == (256, 2)
+
+
+def test_a_live_bed_is_silent_until_its_music_is_decoded_then_fades_in(files, tmp_path, monkeypatch):
+    import threading
+
+    release = threading.Event()
+    real = music.load_bed
+
+    def slow_load(*args):
+        release.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(music, "load_bed", slow_load)
+    session = timeline(40_000)
+    live = music.LiveBed(MusicOptions(files["ogg"], tmp_path), session, CLIP_RATE)  # a mono file: doubled
+    assert live.channels == 2
+    assert not live.render(5 * CLIP_RATE, 4410).any()  # not decoded yet: the session goes on without music
+    release.set()
+    assert live.ready.wait(30)
+    first = live.render(6 * CLIP_RATE, 2 * CLIP_RATE)
+    assert np.array_equal(first[:, 0], first[:, 1])
+    assert np.abs(first[:100]).max() < 0.01 * np.abs(first[-4410:]).max()  # faded in, no jump
+    assert max_step_of(first) <= 1.01 * max_step_of(live.render(10 * CLIP_RATE, 2 * CLIP_RATE))
+
+
+def test_a_live_bed_that_cannot_load_raises_its_error_on_the_audio_side(tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_text("not audio")
+    live = music.LiveBed(MusicOptions(bad, tmp_path), timeline(10_000), CLIP_RATE)
+    assert live.ready.wait(30)
+    with pytest.raises(MusicError, match="cannot decode"):
+        live.render(0, 100)
+
+
+def max_step_of(samples):
+    return float(np.max(np.abs(np.diff(samples, axis=0))))

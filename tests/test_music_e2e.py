@@ -175,3 +175,17 @@ def test_play_with_stereo_music_on_the_null_device_keeps_time_and_ends_with_the_
     assert len(arrivals) - 1 == len(timeline.cues)
     plan = (timeline.duration_ms - timeline.cues[0].start_ms) / 1000
     assert plan * 0.99 <= arrivals[-1][0] - arrivals[0][0] <= plan * 1.01 + 0.25  # real time, stereo or not
+
+
+def test_play_with_undecodable_music_stops_with_a_one_line_error_and_exit_1(session, tmp_path):
+    import sys
+
+    folder, _reports, _plan = session
+    junk = tmp_path / "junk.mp3"
+    junk.write_text("not audio\n")
+    command = [sys.executable, "-m", "coach", "play", str(folder / "routine.yaml"), "--device", "null", "--no-ui"]
+    command += ["--music", str(junk), "--cache-dir", str(folder / "cache")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"coach: error: music {junk}: cannot decode: ")

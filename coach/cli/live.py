@@ -122,12 +122,13 @@ def live_player(prepared: session.Prepared, start_ms: int = 0, music: MusicOptio
 
     clips = prepared.clip_arrays()
     gain = prepared.program_gain(clips, CEILING_DBTP)
-    # Live, the music is decoded at the clips' rate: resampling the speech would load scipy before the first sound.
+    # Live, the music is at the clips' rate (resampling the speech would load scipy before the first sound), and
+    # decoded in the background: a first play with new music starts at once and the music fades in when ready.
     bed = None
     if music is not None:
-        from coach.music import load_bed
+        from coach.music import LiveBed
 
-        bed = load_bed(music, prepared.timeline, prepared.clip_rate)
+        bed = LiveBed(music, prepared.timeline, prepared.clip_rate)
     mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain, bed=bed)
     tail = mixer.sample_rate * devices.PERIOD_MS * DEVICE_PERIODS // 1000
     return Player(prepared.timeline, mixer, start_ms=start_ms, tail_frames=tail)
