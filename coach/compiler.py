@@ -8,7 +8,7 @@ from typing import Iterator
 from coach.cues import Chapter, Cue, CueScript, Pause, Speak, Tone
 from coach.errors import Diagnostic, RoutineError
 from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
-from coach.phrases import Phrases, fill
+from coach.phrases import Phrases, fill, whole_seconds
 from coach.timeline import Stretch
 
 MAX_SESSION_SECONDS = 3 * 3600
@@ -86,7 +86,7 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
             rest = routine.pace.rest if exercise.rest is None else exercise.rest
             if rest > 0:
                 next_name = exercises[index + 1].name
-                yield Speak(phrases.say("rest", duration=phrases.duration(rest), seconds=_seconds(rest), next=next_name))
+                yield Speak(phrases.say("rest", duration=phrases.duration(rest), seconds=whole_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
             yield Speak(phrases.say("outro", title=routine.title))
@@ -117,35 +117,70 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
             yield from _steps_cues(exercise.steps, round_context, routine, phrases)
 
 
-def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
-    for step in steps:
+# A repeat or breath sequence this long is led like a person leads it: counted, shortened, its last one announced.
+LONG_SEQUENCE = 4
+FULL_REPETITIONS = 2  # said in full before the cues shorten
+SHORT_TEXT_WORDS = 3  # a breath text this short ('Forward.') is the cue itself and is never shortened
+
+
+def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases, brief: bool = False) -> Iterator[Cue]:
+    """The cues of a steps list; `brief` once a long repeat is past its first repetitions."""
+    for index, step in enumerate(steps):
         if isinstance(step, Say):
             yield Speak(fill(step.text, context.values()), where=step.where)
-        elif isinstance(step, Hold):
-            if step.text:
-                yield Speak(fill(step.text, context.values()), where=step.where)
-            yield Speak(phrases.say("hold", duration=phrases.duration(step.seconds), seconds=_seconds(step.seconds)))
-            yield from _timer(step.seconds, "hold", routine, phrases)
+        elif isinstance(step, (Hold, Rest)):
+            kind = "hold" if isinstance(step, Hold) else "rest_step"
+            text = fill(step.text, context.values()) if step.text else None
+            yield Speak(phrases.timed(kind, step.seconds, text), where=step.where)
+            yield from _timer(step.seconds, "hold" if isinstance(step, Hold) else "rest", routine, phrases)
         elif isinstance(step, Breath):
-            text = _lower_first(fill(step.text, context.values()))
-            key = "inhale" if step.phase == "in" else "exhale"
-            slot = routine.pace.breath if step.seconds is None else step.seconds
-            yield Speak(phrases.say(key, text=text), slot=slot, where=step.where)
+            yield Speak(_breath_text(step, context, phrases, brief), slot=_slot(step, routine), where=step.where)
         elif isinstance(step, Breathe):
             for breath in range(1, step.count + 1):
-                for key in ("breathe_in", "breathe_out"):
-                    text = phrases.say(key, breath=breath, breaths=step.count)
+                for text in _breathe_texts(breath, step.count, phrases):
                     yield Speak(text, slot=routine.pace.breath, where=step.where)
-        elif isinstance(step, Rest):
-            yield from _timer(step.seconds, "rest", routine, phrases)
         elif isinstance(step, Repeat):
-            for rep in range(1, step.count + 1):
-                rep_context = replace(context, rep=rep, reps=step.count)
-                if step.count_aloud:
-                    yield Speak(phrases.say("rep", rep=rep, reps=step.count), where=step.where)
-                yield from _steps_cues(step.steps, rep_context, routine, phrases)
+            hold_follows = index + 1 < len(steps) and isinstance(steps[index + 1], Hold)
+            yield from _repeat_cues(step, context, routine, phrases, hold_follows)
         else:  # pragma: no cover - the model has no other step kinds
             raise TypeError(f"unknown step {step!r}")
+
+
+def _repeat_cues(step: Repeat, context: _Context, routine: Routine, phrases: Phrases, hold_follows: bool) -> Iterator[Cue]:
+    """A repeat: counted aloud when asked, shortened after the first repetitions and its last one announced when long."""
+    long = step.count >= LONG_SEQUENCE
+    for rep in range(1, step.count + 1):
+        values = {"rep": rep, "reps": step.count}
+        last = rep == step.count and rep > 1
+        if last and (step.count_aloud or long):
+            yield Speak(phrases.say("rep_last_hold" if hold_follows else "rep_last", **values), where=step.where)
+        elif step.count_aloud:
+            yield Speak(phrases.say("rep_first" if rep == 1 else "rep", **values), where=step.where)
+        brief = long and FULL_REPETITIONS < rep < step.count  # the last one is said in full: it is often held
+        yield from _steps_cues(step.steps, replace(context, rep=rep, reps=step.count), routine, phrases, brief)
+
+
+def _breath_text(step: Breath, context: _Context, phrases: Phrases, brief: bool) -> str:
+    text = fill(step.text, context.values())
+    key = "inhale" if step.phase == "in" else "exhale"
+    if brief and len(text.split()) > SHORT_TEXT_WORDS:
+        return phrases.say(f"{key}_again", text=text)
+    return phrases.breath(key, text)
+
+
+def _breathe_texts(breath: int, breaths: int, phrases: Phrases) -> tuple[str, str]:
+    """The in and out cues of one breath of `breathe: N`."""
+    values = {"breath": breath, "breaths": breaths}
+    if breath == 1:
+        first = "breathe_first" if breaths > 1 else "breathe_in"
+        return phrases.say(first, **values), phrases.say("breathe_out", **values)
+    if breath == breaths:
+        return phrases.say("breathe_in_last", **values), phrases.say("breathe_out", **values)
+    return phrases.say("breathe_in_again", **values), phrases.say("breathe_out_again", **values)
+
+
+def _slot(step: Breath, routine: Routine) -> float:
+    return routine.pace.breath if step.seconds is None else step.seconds
 
 
 def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
@@ -174,13 +209,6 @@ def _other(sides: tuple[str, ...], index: int) -> str | None:
     if len(sides) < 2:
         return None
     return sides[(index + 1) % len(sides)]
-
-
-def _lower_first(text: str) -> str:
-    """'Lift the belly' -> 'lift the belly' (after 'Inhale, '), but leave 'I' and acronyms like 'ACL' alone."""
-    if len(text) >= 2 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
 
 
 def _seconds(value: float) -> str:
@@ -221,11 +249,11 @@ def _steps_size(steps: tuple[Step, ...], routine: Routine) -> tuple[float, float
             cues += 2 * step.count
             seconds += 2 * step.count * routine.pace.breath
         elif isinstance(step, Rest):
-            cues += 2 + routine.pace.countdown
+            cues += 3 + routine.pace.countdown
             seconds += step.seconds
         elif isinstance(step, Repeat):
             inner_cues, inner_seconds = _steps_size(step.steps, routine)
-            cues += step.count * (inner_cues + (1 if step.count_aloud else 0))
+            cues += step.count * (inner_cues + 1)
             seconds += step.count * inner_seconds
     return cues, seconds
 
