@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import Iterator
 
@@ -262,10 +263,19 @@ def _limit(where: Where, message: str) -> Diagnostic:
     return Diagnostic(where.path, max(1, where.line), max(1, where.col), message)
 
 
+# Side labels a routine may use without declaring them in `side_names` (compared ignoring case).
+KNOWN_SIDES = frozenset({
+    "left", "right", "front", "back", "inside", "outside", "inner", "outer", "upper", "lower", "top", "bottom",
+    "forward", "backward", "up", "down", "near", "far", "clockwise", "anticlockwise", "counterclockwise",
+    "first", "second", "both",
+})
+
+
 def routine_warnings(routine: Routine) -> list[Diagnostic]:
-    """Problems that do not stop a routine: holds and rests shorter than their countdown."""
+    """Problems that do not stop a routine: holds and rests shorter than their countdown, unknown side labels."""
     found: list[Diagnostic] = []
     countdown = routine.pace.countdown
+    known_sides = KNOWN_SIDES | {name.casefold() for name in routine.side_names}
 
     def visit(steps: tuple[Step, ...]) -> None:
         for step in steps:
@@ -278,8 +288,14 @@ def routine_warnings(routine: Routine) -> list[Diagnostic]:
                 visit(step.steps)
 
     for exercise in routine.exercises:
+        for side, where in zip(exercise.sides, exercise.side_where or (exercise.where,) * len(exercise.sides)):
+            if side.casefold() not in known_sides:
+                suggestion = difflib.get_close_matches(side.casefold(), sorted(KNOWN_SIDES), n=1)
+                hint = f"did you mean '{suggestion[0]}'? " if suggestion else ""
+                message = f"side '{side}' is not a usual side label ({hint}list the routine's own in 'side_names')"
+                found.append(_warning(where, message))
         visit(exercise.steps)
-    return found
+    return sorted(found, key=lambda warning: (warning.line, warning.col))
 
 
 def stretch_warnings(stretched: tuple[Stretch, ...]) -> list[Diagnostic]:
