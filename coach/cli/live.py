@@ -76,7 +76,7 @@ def play(
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
     prepared = session.prepare(
-        routine, session.speech_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
+        routine, session.checked_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
     )
     timeline = prepared.timeline
     player = live_player(prepared, _start_ms(timeline, chapter, at_ms, at))

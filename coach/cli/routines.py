@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError
 from coach.schema import routine_schema
@@ -29,6 +29,7 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
+            settings = session.checked_settings(routine)  # the voice is checked even with --quick
         except RoutineError as error:
             invalid = True
             for diagnostic in error.diagnostics:
@@ -40,11 +41,11 @@ def check(
             continue
         warnings = routine_warnings(routine)
         if not quick:
-            prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+            prepared = session.prepare(routine, settings, cache_dir(cache))
             warnings += stretch_warnings(prepared.timeline.stretched)
         for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
             sys.stderr.write(f"{warning}\n")
-        sys.stdout.write(f"{routine.source}: ok ({len(routine.exercises)} exercises)\n")
+        sys.stdout.write(f"{routine.source}: ok ({counted(len(routine.exercises), 'exercise')})\n")
     if invalid:
         raise typer.Exit(2)
 
@@ -59,7 +60,7 @@ def plan(
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
     routine = session.load(routine_arg)
-    prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), cache_dir(cache))
+    prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())
         return
@@ -83,8 +84,8 @@ def plan_table(timeline: Timeline) -> str:
     lines += [f"{clock(ms):>8}  {text}" for ms, _order, text in rows]
     distinct = len({cue.text for cue in timeline.cues})
     lines.append(
-        f"total {clock(timeline.duration_ms)}: {len(timeline.chapters)} chapters, "
-        f"{len(timeline.cues)} cues ({distinct} distinct), {len(timeline.tones)} tones"
+        f"total {clock(timeline.duration_ms)}: {counted(len(timeline.chapters), 'chapter')}, "
+        f"{counted(len(timeline.cues), 'cue')} ({distinct} distinct), {counted(len(timeline.tones), 'tone')}"
     )
     return "\n".join(lines) + "\n"
 
@@ -108,7 +109,7 @@ def list_routines(
     found = []
     for name in sources.builtin_routines():
         routine = session.load(name)
-        prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+        prepared = session.prepare(routine, session.checked_settings(routine), cache_dir(cache))
         found.append(
             {
                 "name": name,
@@ -123,7 +124,7 @@ def list_routines(
     for item in found:
         sys.stdout.write(
             f"{item['name']:<12} {clock(round(item['duration'] * 1000)):>8}  "
-            f"{item['exercises']} exercises  {item['title']}\n"
+            f"{counted(item['exercises'], 'exercise')}  {item['title']}\n"
         )
 
 

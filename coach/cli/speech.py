@@ -12,9 +12,9 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json, warn
-from coach.errors import SpeechError, UsageError
-from coach.speech import SpeechSettings, get_engine
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.errors import UsageError
+from coach.speech import get_engine
 
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
 
@@ -30,8 +30,7 @@ def render_command(
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
-    check_settings(settings)
+    settings = session.checked_settings(routine, voice, rate)
     directory = cache_dir(cache)
     started = time.perf_counter()
     prepared = session.prepare(routine, settings, directory, jobs=jobs, progress=sys.stderr.isatty())
@@ -73,6 +72,8 @@ def voices_command(
     """List the speech voices: the ids to use as `voice.name` in a routine or with --voice."""
     engine = get_engine()
     voices = engine.voices(language)
+    if not voices:
+        raise UsageError(f"no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
     if as_json:
         print_json(
             {
@@ -82,9 +83,6 @@ def voices_command(
                 "voices": [{"id": v.id, "name": v.name, "languages": list(v.languages)} for v in voices],
             }
         )
-        return
-    if not voices:
-        warn(f"coach: no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
         return
     languages = {voice.id: ", ".join(voice.languages) for voice in voices}
     id_width = max(len(voice.id) for voice in voices) + 2
@@ -168,22 +166,12 @@ def cache_command(
     sys.stdout.write(f"{directory}: removed {result.removed} clips ({freed}), kept {result.kept}\n")
 
 
-def check_settings(settings: SpeechSettings) -> None:
-    """Fail early, as bad input (exit 2), on a voice the engine does not have or a rate it cannot speak."""
-    engine = get_engine()  # no engine at all stays a SpeechError: the machine cannot do it (exit 1)
-    try:
-        engine.profile(settings)
-    except SpeechError as error:
-        raise UsageError(str(error)) from error
-
-
 def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], directory: Path) -> set[str]:
     """The keys of every clip the routines speak with their settings (rendering any that are missing)."""
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
-        settings = session.speech_settings(routine, voice, rate)
-        check_settings(settings)
+        settings = session.checked_settings(routine, voice, rate)
         # The intro names the session's real length, known only once its cues are rendered: hence the cache.
         keys |= session.cache_keys(session.prepare(routine, settings, directory))
     return keys
