@@ -121,7 +121,7 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
 # A repeat or breath sequence this long is led like a person leads it: counted, shortened, its last one announced.
 LONG_SEQUENCE = 4
 FULL_REPETITIONS = 2  # said in full before the cues shorten
-SHORT_TEXT_WORDS = 3  # a breath text this short ('Forward.') is the cue itself and is never shortened
+SHORT_TEXT_WORDS = 3  # breath texts this short ('Forward.', 'Back.') are the cue itself: such a block is not shortened
 
 
 def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases, brief: bool = False) -> Iterator[Cue]:
@@ -150,6 +150,7 @@ def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, ph
 def _repeat_cues(step: Repeat, context: _Context, routine: Routine, phrases: Phrases, hold_follows: bool) -> Iterator[Cue]:
     """A repeat: counted aloud when asked, shortened after the first repetitions and its last one announced when long."""
     long = step.count >= LONG_SEQUENCE
+    wordy = any(isinstance(inner, Breath) and len(inner.text.split()) > SHORT_TEXT_WORDS for inner in step.steps)
     for rep in range(1, step.count + 1):
         values = {"rep": rep, "reps": step.count}
         last = rep == step.count and rep > 1
@@ -157,14 +158,14 @@ def _repeat_cues(step: Repeat, context: _Context, routine: Routine, phrases: Phr
             yield Speak(phrases.say("rep_last_hold" if hold_follows else "rep_last", **values), where=step.where)
         elif step.count_aloud:
             yield Speak(phrases.say("rep_first" if rep == 1 else "rep", **values), where=step.where)
-        brief = long and FULL_REPETITIONS < rep < step.count  # the last one is said in full: it is often held
+        brief = long and wordy and FULL_REPETITIONS < rep < step.count  # the last one in full: it is often held
         yield from _steps_cues(step.steps, replace(context, rep=rep, reps=step.count), routine, phrases, brief)
 
 
 def _breath_text(step: Breath, context: _Context, phrases: Phrases, brief: bool) -> str:
     text = fill(step.text, context.values())
     key = "inhale" if step.phase == "in" else "exhale"
-    if brief and len(text.split()) > SHORT_TEXT_WORDS:
+    if brief:
         return phrases.say(f"{key}_again", text=text)
     return phrases.breath(key, text)
 

@@ -86,15 +86,21 @@ def test_a_long_repeat_shortens_its_breath_cues_after_two_and_says_the_last_one_
     ]
 
 
-def test_a_long_uncounted_repeat_keeps_short_cues_whole_and_still_announces_the_last_one():
-    steps = (Repeat(4, (Breath("in", "Forward."), Breath("out", "Back and across your body now."))),)
+def test_a_long_uncounted_repeat_shortens_its_whole_block_and_still_announces_the_last_one():
+    steps = (Repeat(4, (Breath("in", "Knee forward, to the wall."), Breath("out", "Back."))),)
     said = texts(compile_routine(routine(Exercise("E", steps)), minutes=1))[2:-1]
     assert said == [
-        "Inhale, forward.", "Exhale, back and across your body now.",
-        "Inhale, forward.", "Exhale, back and across your body now.",
-        "Inhale, forward.", "Exhale.",
-        "Last one.", "Inhale, forward.", "Exhale, back and across your body now.",
+        "Inhale, knee forward, to the wall.", "Exhale, back.",
+        "Inhale, knee forward, to the wall.", "Exhale, back.",
+        "Inhale.", "Exhale.",
+        "Last one.", "Inhale, knee forward, to the wall.", "Exhale, back.",
     ]
+
+
+def test_a_long_repeat_of_short_cues_keeps_them_whole():
+    steps = (Repeat(4, (Breath("in", "Forward."), Breath("out", "Back."))),)
+    said = texts(compile_routine(routine(Exercise("E", steps)), minutes=1))[2:-1]
+    assert said == ["Inhale, forward.", "Exhale, back."] * 3 + ["Last one.", "Inhale, forward.", "Exhale, back."]
 
 
 def test_a_short_uncounted_repeat_is_said_as_written():

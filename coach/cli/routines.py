@@ -65,7 +65,8 @@ def plan(
         print_json(prepared.timeline.to_json())
         return
     sys.stdout.write(plan_table(prepared.timeline))
-    for warning in stretch_warnings(prepared.timeline.stretched):
+    warnings = routine_warnings(routine) + stretch_warnings(prepared.timeline.stretched)
+    for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
         sys.stderr.write(f"{warning}\n")
 
 
