@@ -298,3 +298,16 @@ def test_warning_for_a_hold_shorter_than_its_countdown():
     where = Where("r.yaml", 9, 9)
     warnings = routine_warnings(routine(Exercise("E", (Repeat(2, (Hold(3.0, where=where),)),)), pace=pace))
     assert [str(w) for w in warnings] == ["r.yaml:9:9: warning: hold of 3s is shorter than the 5-beep countdown"]
+
+
+def test_warning_for_a_side_label_outside_the_usual_set_at_its_position_unless_listed():
+    sides = ("Rigth", "left")
+    places = (Where("r.yaml", 4, 13), Where("r.yaml", 4, 20))
+    exercise = Exercise("E", (Say("{Side}."),), sides=sides, side_where=places)
+    warnings = routine_warnings(routine(exercise))
+    assert [str(w) for w in warnings] == [
+        "r.yaml:4:13: warning: side 'Rigth' is not a usual side label "
+        "(did you mean 'right'? list the routine's own in 'side_names')"
+    ]
+    listed = Routine(title="T", exercises=(exercise,), side_names=("rigth",))
+    assert routine_warnings(listed) == []

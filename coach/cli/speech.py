@@ -12,7 +12,7 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
 from coach.errors import UsageError
 from coach.speech import get_engine
 
@@ -56,7 +56,7 @@ def render_command(
         )
         return
     sys.stdout.write(
-        f"{routine.title}: {len(report.clips)} cues, {len(report.synthesized)} synthesized, "
+        f"{routine.title}: {counted(len(report.clips), 'cue')}, {len(report.synthesized)} synthesized, "
         f"{len(report.reused)} reused in {elapsed:.1f} s "
         f"({report.engine} {report.version}, voice {report.voice}, {report.rate} wpm; cache {directory})\n"
     )
@@ -91,7 +91,7 @@ def voices_command(
     for voice in voices:
         marker = "*" if voice.id == engine.default_voice else " "
         lines.append(f"{marker} {voice.id:<{id_width}}{languages[voice.id]:<{language_width}}{voice.name}")
-    lines.append(f"{len(voices)} voices ({engine.name} {engine.version}); * the default")
+    lines.append(f"{counted(len(voices), 'voice')} ({engine.name} {engine.version}); * the default")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -142,7 +142,7 @@ def cache_command(
             f", {count} {what}" for count, what in ((stats.damaged, "damaged"), (stats.temporary, "temporary")) if count
         )
         sys.stdout.write(
-            f"{directory}: {stats.clips} clips, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
+            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
         )
         return
     if action is CacheAction.clear:
@@ -163,7 +163,7 @@ def cache_command(
         )
         return
     freed = megabytes(result.freed_bytes)
-    sys.stdout.write(f"{directory}: removed {result.removed} clips ({freed}), kept {result.kept}\n")
+    sys.stdout.write(f"{directory}: removed {counted(result.removed, 'clip')} ({freed}), kept {result.kept}\n")
 
 
 def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], directory: Path) -> set[str]:
