@@ -87,7 +87,8 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
             rest = routine.pace.rest if exercise.rest is None else exercise.rest
             if rest > 0:
                 next_name = exercises[index + 1].name
-                yield Speak(phrases.say("rest", duration=phrases.duration(rest), seconds=whole_seconds(rest), next=next_name))
+                spoken = phrases.duration(rest)
+                yield Speak(phrases.say("rest", duration=spoken, seconds=whole_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
             yield Speak(phrases.say("outro", title=routine.title))
@@ -124,7 +125,9 @@ FULL_REPETITIONS = 2  # said in full before the cues shorten
 SHORT_TEXT_WORDS = 3  # breath texts this short ('Forward.', 'Back.') are the cue itself: such a block is not shortened
 
 
-def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases, brief: bool = False) -> Iterator[Cue]:
+def _steps_cues(
+    steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases, brief: bool = False
+) -> Iterator[Cue]:
     """The cues of a steps list; `brief` once a long repeat is past its first repetitions."""
     for index, step in enumerate(steps):
         if isinstance(step, Say):
@@ -147,8 +150,10 @@ def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, ph
             raise TypeError(f"unknown step {step!r}")
 
 
-def _repeat_cues(step: Repeat, context: _Context, routine: Routine, phrases: Phrases, hold_follows: bool) -> Iterator[Cue]:
-    """A repeat: counted aloud when asked, shortened after the first repetitions and its last one announced when long."""
+def _repeat_cues(
+    step: Repeat, context: _Context, routine: Routine, phrases: Phrases, hold_follows: bool
+) -> Iterator[Cue]:
+    """A repeat: counted aloud when asked; when long, shortened after the first ones and its last one announced."""
     long = step.count >= LONG_SEQUENCE
     wordy = any(isinstance(inner, Breath) and len(inner.text.split()) > SHORT_TEXT_WORDS for inner in step.steps)
     for rep in range(1, step.count + 1):

@@ -187,7 +187,7 @@ class Phrases:
 
 def _first_word(text: str) -> str:
     """The first word, case-folded ('' when there is none): 'Inhale, {text}' -> 'inhale'."""
-    found = _WORD.search(text.split("{", 1)[0]) if not text.startswith("{") else None
+    found = _WORD.search(text.split("{", 1)[0])  # a template's first word is before its first field
     return found.group(0).casefold() if found else ""
 
 

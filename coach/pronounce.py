@@ -1,4 +1,4 @@
-"""A routine's `pronounce:` table: what the voice says for a written word, applied to speech only, never to what is shown."""
+"""A routine's `pronounce:` table: what the voice says for a written word; speech only, never what is shown."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ class Pronouncer:
 
     def __init__(self, table: Mapping[str, str]):
         self._table = dict(table)
-        entries = sorted(self._table, key=len, reverse=True)
-        # An entry that starts or ends with a letter or digit matches only there, not inside a longer word.
-        patterns = [(r"(?<!\w)" if entry[0].isalnum() else "") + re.escape(entry) + (r"(?!\w)" if entry[-1].isalnum() else "") for entry in entries]
+        patterns = [_bounded(entry) for entry in sorted(self._table, key=len, reverse=True)]
         self._pattern = re.compile("|".join(patterns)) if patterns else None
 
     def spoken(self, text: str) -> str:
@@ -21,3 +19,10 @@ class Pronouncer:
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda found: self._table[found.group(0)], text)
+
+
+def _bounded(entry: str) -> str:
+    """The entry as a pattern; an end that is a letter or digit must not continue a longer word ('190/90')."""
+    before = r"(?<!\w)" if entry[0].isalnum() else ""
+    after = r"(?!\w)" if entry[-1].isalnum() else ""
+    return before + re.escape(entry) + after

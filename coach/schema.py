@@ -54,8 +54,9 @@ def routine_schema() -> dict[str, Any]:
         "phrases": _phrases(),
         "pronounce": {
             "description": (
-                "How the voice should say a written word or phrase, e.g. {\"90/90\": \"ninety-ninety\"}: applied to "
-                "the speech only (screens, transcripts and chapters keep the written form), whole words, case as written."
+                "How the voice should say a written word or phrase, e.g. {\"90/90\": \"ninety-ninety\"}: applied "
+                "to the speech only (screens, transcripts and chapters keep the written form), whole words, case "
+                "as written."
             ),
             "type": "object",
             "propertyNames": {"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": _TEXT_PATTERN},
@@ -195,7 +196,7 @@ def _steps() -> dict[str, dict[str, Any]]:
         "say": ("Speak a line.", {"say": _spoken("The line to speak.")}),
         "hold": (
             "Hold a position: the optional line is spoken, then the timer runs.",
-            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Spoken with 'Hold for ...'.")},
+            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Said with 'Hold for ...'.")},
         ),
         "inhale": ("One inhale slot, led by its cue.", {"inhale": _spoken("The cue, after 'Inhale,'"), "breath": breath}),
         "exhale": ("One exhale slot, led by its cue.", {"exhale": _spoken("The cue, after 'Exhale,'"), "breath": breath}),

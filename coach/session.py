@@ -139,7 +139,9 @@ def cache_keys(prepared: Prepared) -> set[str]:
     return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
 
 
-def _render(texts: list[str], routine: Routine, settings: SpeechSettings, cache: ClipCache, **options: object) -> RenderReport:
+def _render(
+    texts: list[str], routine: Routine, settings: SpeechSettings, cache: ClipCache, **options: object
+) -> RenderReport:
     """Render what each written cue text sounds like (after the routine's `pronounce:`), keyed by the written text."""
     pronouncer = Pronouncer(routine.pronounce)
     spoken = {text: pronouncer.spoken(text) for text in texts}

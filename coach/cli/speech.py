@@ -142,7 +142,8 @@ def cache_command(
             f", {count} {what}" for count, what in ((stats.damaged, "damaged"), (stats.temporary, "temporary")) if count
         )
         sys.stdout.write(
-            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
+            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, "
+            f"{minutes(stats.seconds)} of speech{extra}\n"
         )
         return
     if action is CacheAction.clear:

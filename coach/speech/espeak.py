@@ -79,7 +79,7 @@ class EspeakEngine(SpeechEngine):
             ]
 
     def resolve_voice(self, voice: str | None) -> str:
-        """The lower-case espeak id (`gmw/en-us`) of a voice given by id, short id (`en-us`), name or language code (`en-gb`)."""
+        """The lower-case espeak id (`gmw/en-us`) of a voice given by id, short id, name or language code (`en-gb`)."""
         if voice is None:
             return self.default_voice
         found = self._resolved.get(voice)
