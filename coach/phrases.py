@@ -94,7 +94,8 @@ UNIT_PHRASES: dict[str, str] = {
 }
 PHRASE_FIELDS.update({unit: frozenset() for unit in UNIT_PHRASES})
 DEFAULT_PHRASES.update(UNIT_PHRASES)
-_TIME_UNITS = ("second", "seconds", "minute", "minutes", "hour", "hours")
+_TIME_UNITS = ("second", "seconds", "minute", "minutes", "hour", "hours")  # singular, plural, ...
+_ONE_WORDS = frozenset({"a", "an", "one", "half"})
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _WORD = re.compile(r"\w+")
@@ -174,9 +175,15 @@ class Phrases:
         return self.say(f"{kind}_after", text=text, **values)
 
     def names_a_duration(self, text: str) -> bool:
-        """Whether a line already says how long (it uses one of the phrase book's time unit words)."""
-        units = {self._templates[unit].casefold() for unit in _TIME_UNITS}
-        return any(word.casefold() in units for word in _WORD.findall(text))
+        """Whether a line already says how long: a plural time unit of the phrase book ('ten seconds'), or a
+        singular one after a number or 'a' ('1 minute', 'a second'; not 'Second position')."""
+        plural = {self._templates[unit].casefold() for unit in _TIME_UNITS[1::2]}
+        singular = {self._templates[unit].casefold() for unit in _TIME_UNITS[::2]}
+        words = [word.casefold() for word in _WORD.findall(text)]
+        for before, word in zip(["", *words], words):
+            if word in plural or (word in singular and (before.isdigit() or before in _ONE_WORDS)):
+                return True
+        return False
 
     def breath(self, key: str, text: str) -> str:
         """An inhale/exhale cue: the phrase around the author's text, unless the text already starts with its word."""

@@ -207,6 +207,10 @@ def test_rest_step_says_its_line_with_the_duration_like_a_hold():
         ("Hold for ten seconds.", "Hold for ten seconds."),
         ("Stay here, thirty seconds or so.", "Stay here, thirty seconds or so."),
         ("Holding steady.", "Holding steady. Hold for 30 seconds."),
+        ("Second position, on the psoas.", "Second position, on the psoas. Hold for 30 seconds."),
+        ("Keep the second side still.", "Keep the second side still. Hold for 30 seconds."),
+        ("Stay a minute.", "Stay a minute."),
+        ("Stay for 1 minute.", "Stay for 1 minute."),
     ],
 )
 def test_a_hold_says_its_duration_once_merged_into_its_own_line(line, spoken):

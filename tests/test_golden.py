@@ -102,6 +102,16 @@ def test_post_run_carries_the_seed_text_holds_and_safety_notes(real_plans):
     assert said.count("Relax into the stretch. Hold for 45 seconds.") == 4  # hamstring: two rounds a side
 
 
+@pytest.mark.parametrize("name", BUILTINS)
+def test_every_timed_hold_and_rest_is_announced_with_its_duration(name, real_plans):
+    timeline = real_plans[name].timeline
+    for span in timeline.spans:
+        if span.kind in ("hold", "rest"):
+            before = [cue for cue in timeline.cues if cue.end_ms <= span.start_ms and not cue.overlay][-1]
+            seconds = round((span.end_ms - span.start_ms) / 1000)
+            assert f"for {seconds} seconds" in before.text, (before.text, span)
+
+
 def test_post_run_says_each_hold_once_and_its_duration_once(real_plans):
     said = [cue.text for cue in real_plans["post-run"].timeline.cues]
     for before, after in zip(said, said[1:]):
