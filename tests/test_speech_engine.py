@@ -81,13 +81,13 @@ def test_espeak_resolves_short_ids_and_names_to_one_canonical_id(espeak):
 @pytest.mark.parametrize(
     ("given", "voice"),
     [("en-gb", "gmw/en"), ("EN_GB", "gmw/en"), ("en-gb-x-rp", "gmw/en-gb-x-rp"), ("english (great britain)", "gmw/en"),
-     ("fr", "roa/fr")],
+     ("fr", "roa/fr"), ("en-gb+f3", "gmw/en+f3"), ("English", "gmw/en-us"), ("french", "roa/fr")],
 )
-def test_espeak_accepts_language_codes_and_loose_spellings(espeak, given, voice):
+def test_espeak_accepts_language_codes_names_and_variants(espeak, given, voice):
     assert espeak.resolve_voice(given) == voice
 
 
-@pytest.mark.parametrize(("given", "closest"), [("gmw/en-uss", "gmw/en-us"), ("english", "gmw/en-us")])
+@pytest.mark.parametrize(("given", "closest"), [("gmw/en-uss", "gmw/en-us"), ("en-gbb", "gmw/en"), ("engl", "gmw/en-us")])
 def test_espeak_suggests_the_closest_voice_for_an_unknown_one(espeak, given, closest):
     with pytest.raises(SpeechError, match=f"unknown voice '{given}' \\(did you mean '{closest}'\\?"):
         espeak.resolve_voice(given)

@@ -117,8 +117,9 @@ class SpeechEngine(ABC):
         return found
 
     def find_voice(self, wanted: str) -> str | None:
-        """The id of the voice `wanted` names loosely: an id, the id without its family (`en-gb-x-rp`), a name, or a
-        language code (`en-gb`: the voice whose main language it is, else the first that speaks it)."""
+        """The id of the voice `wanted` names loosely: an id, the id without its family (`en-gb-x-rp`), a name, a
+        language code (`en-gb`: the voice whose main language it is, else the first that speaks it) or a language
+        name (`english`: the default voice if it is one, else the shortest id)."""
         key = _loose(wanted)
         if not key:
             return None
@@ -126,10 +127,18 @@ class SpeechEngine(ABC):
         for voice in voices:
             if key in (_loose(voice.id), _loose(voice.id).rsplit("/", 1)[-1], _loose(voice.name)):
                 return voice.id
-        speakers = [(voice.languages.index(tag), order, voice.id)
-                    for order, voice in enumerate(voices)
-                    for tag in voice.languages if _loose(tag) == key]
-        return min(speakers)[2] if speakers else None
+        speakers = [
+            (voice.languages.index(tag), order, voice.id)
+            for order, voice in enumerate(voices)
+            for tag in voice.languages
+            if _loose(tag) == key
+        ]
+        if speakers:
+            return min(speakers)[2]
+        named = [voice.id for voice in voices if _loose(voice.name.split(" (")[0]) == key]
+        if self.default_voice in named:
+            return self.default_voice
+        return min(named, key=lambda id: (len(id), id)) if named else None
 
     def closest_voice(self, wanted: str) -> str | None:
         """The voice id closest to a name that is not one, to suggest in the error."""

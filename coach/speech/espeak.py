@@ -88,12 +88,14 @@ class EspeakEngine(SpeechEngine):
                 with self._lock:
                     found = self._select(voice)
             except SpeechError:
-                # espeak knows ids, short ids and names; language codes and loose spellings are ours to find
-                alias = self.find_voice(voice)
+                # espeak knows ids, short ids and names; language codes and loose spellings are ours to find,
+                # keeping a variant such as `+f3` (`en-gb+f3`)
+                base, plus, variant = voice.partition("+")
+                alias = self.find_voice(base)
                 if alias is None:
                     raise self.unknown_voice(voice) from None
                 with self._lock:
-                    found = self._select(alias)
+                    found = self._select(alias + plus + variant)
             self._resolved[voice] = found
         return found
 
