@@ -97,6 +97,7 @@ DEFAULT_PHRASES.update(UNIT_PHRASES)
 _TIME_UNITS = ("second", "seconds", "minute", "minutes", "hour", "hours")  # singular, plural, ...
 _ONE_WORDS = frozenset({"a", "an", "one", "half"})
 
+_SENTENCE_ENDS = (".", "!", "?", "…", '"', "'", ")")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _WORD = re.compile(r"\w+")
 
@@ -172,7 +173,8 @@ class Phrases:
         last_sentence = _SENTENCE_END.split(text.strip())[-1]
         if _first_word(last_sentence) and _first_word(last_sentence) == _first_word(self._templates[kind]):
             return self.say(f"{kind}_on", text=text.rstrip().rstrip(".!…"), **values)
-        return self.say(f"{kind}_after", text=text, **values)
+        ended = text if text.rstrip().endswith(_SENTENCE_ENDS) else text.rstrip() + "."
+        return self.say(f"{kind}_after", text=ended, **values)
 
     def names_a_duration(self, text: str) -> bool:
         """Whether a line already says how long: a plural time unit of the phrase book ('ten seconds'), or a

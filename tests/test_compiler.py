@@ -207,6 +207,8 @@ def test_rest_step_says_its_line_with_the_duration_like_a_hold():
         ("Hold for ten seconds.", "Hold for ten seconds."),
         ("Stay here, thirty seconds or so.", "Stay here, thirty seconds or so."),
         ("Holding steady.", "Holding steady. Hold for 30 seconds."),
+        ("Relax into the stretch", "Relax into the stretch. Hold for 30 seconds."),
+        ("Hold it there", "Hold it there for 30 seconds."),
         ("Second position, on the psoas.", "Second position, on the psoas. Hold for 30 seconds."),
         ("Keep the second side still.", "Keep the second side still. Hold for 30 seconds."),
         ("Stay a minute.", "Stay a minute."),
