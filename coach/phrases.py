@@ -161,7 +161,7 @@ class Phrases:
     def timed(self, kind: str, seconds: float, text: str | None) -> str:
         """The one cue of a hold or rest (`kind`): the author's line and the duration, said once and without repeats.
 
-        A line that already names a time unit ('Hold for ten seconds.') is said as written; a line whose
+        A line that already says how long ('Hold for ten seconds.') is said as written; a line whose
         last sentence starts with the phrase's own first word ('Hold it there.') is continued ('Hold it
         there for 10 seconds.'); any other line is followed by the phrase.
         """

@@ -14,13 +14,13 @@ from coach import sources
 from coach.cache import ClipCache
 from coach.compiler import compile_routine, intro_text
 from coach.cues import CueScript, spoken_texts
+from coach.errors import Diagnostic, RoutineError, SpeechError, UsageError
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.pronounce import Pronouncer
 from coach.render import RenderReport, render
 from coach.scheduler import schedule
-from coach.errors import Diagnostic, RoutineError, SpeechError, UsageError
 from coach.speech import SpeechSettings, get_engine
 from coach.timeline import Timeline
 

@@ -136,8 +136,9 @@ class SpeechEngine(ABC):
         if speakers:
             return min(speakers)[2]
         named = [voice.id for voice in voices if _loose(voice.name.split(" (")[0]) == key]
-        if self.default_voice in named:
-            return self.default_voice
+        default = getattr(self, "default_voice", None)  # an engine may look for its own default with this
+        if default in named:
+            return default
         return min(named, key=lambda id: (len(id), id)) if named else None
 
     def closest_voice(self, wanted: str) -> str | None:
