@@ -54,6 +54,23 @@ def test_check_quick_refuses_a_voice_the_engine_lacks_at_its_position(tmp_path):
     assert "ok" not in result.stdout
 
 
+def test_check_quick_without_a_speech_engine_only_skips_the_voice_check_and_a_full_check_exits_1(tmp_path, monkeypatch):
+    from coach import session
+    from coach.errors import SpeechError
+
+    def no_engine(name="auto"):
+        raise SpeechError("no speech engine here")
+
+    monkeypatch.setattr(session, "get_engine", no_engine)
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nvoice: {name: gmw/en-us}\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    quick = run("check", "--quick", str(routine))
+    assert quick.exit_code == 0 and quick.stdout == f"{routine}: ok (1 exercise)\n"
+    assert quick.stderr == f"{routine}: warning: voice not checked: no speech engine here\n"
+    full = run("check", str(routine))
+    assert full.exit_code == 1 and full.stderr == "coach: error: no speech engine here\n"
+
+
 def test_check_accepts_a_language_code_as_the_voice_and_counts_one_exercise_in_the_singular(tmp_path):
     routine = tmp_path / "one.yaml"
     routine.write_text("title: T\nvoice: {name: en-gb}\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
