@@ -66,3 +66,14 @@ def test_the_readme_states_each_formats_true_peak_ceiling():
     for form in FORMATS.values():
         row = next(line for line in README.splitlines() if line.lower().startswith(f"| {form.name} "))
         assert f"| {form.ceiling_dbtp:g} dBTP |" in row, row
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/routine-format.md"])
+def test_the_first_routine_example_of_each_page_loads_and_compiles_without_warnings(name):
+    from coach.compiler import compile_routine, routine_warnings
+    from coach.loader import parse_routine
+
+    text = (ROOT / name).read_text()
+    example = next(block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if "exercises:" in block)
+    routine = parse_routine(example, name)
+    assert compile_routine(routine) and routine_warnings(routine) == []
