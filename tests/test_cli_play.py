@@ -24,8 +24,8 @@ from coach import devices, session
 from coach.cli import app
 from coach.cli.live import exercise_index, resume_hint
 from coach.errors import AudioDeviceError, UsageError
-from coach.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
-from coach.screen import cue_log_line, format_clock
+from coach.terminal.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
+from coach.terminal.screen import cue_log_line, format_clock
 
 COACH = [sys.executable, "-m", "coach"]
 

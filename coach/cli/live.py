@@ -17,8 +17,8 @@ from coach import session
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
 from coach.durations import parse_duration
 from coach.errors import AudioDeviceError, UsageError
-from coach.keys import TerminalSession, Terminated
-from coach.screen import Screen, cue_log_line, format_clock, side_marks
+from coach.terminal.keys import TerminalSession, Terminated
+from coach.terminal.screen import Screen, cue_log_line, format_clock, side_marks
 from coach.timeline import Timeline
 
 if TYPE_CHECKING:

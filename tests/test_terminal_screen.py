@@ -12,7 +12,7 @@ from coach.compiler import compile_routine
 from coach.cues import Speak
 from coach.model import Exercise, Hold, Pace, Routine, Say
 from coach.scheduler import schedule
-from coach.screen import (
+from coach.terminal.screen import (
     FULL_BLOCK,
     HUGE,
     PLAIN,
