@@ -328,3 +328,15 @@ def test_ctrl_z_gives_the_terminal_back_while_stopped_and_comes_back_paused(term
     terminal.type("q")
     assert terminal.finish() == 0
     assert terminal.settings_now() == terminal.settings_before
+
+
+def test_no_ui_says_when_it_is_paused_and_resumed(terminal_play):
+    terminal = terminal_play("--no-ui")
+    first = terminal.wait_for("] Mat test.")
+    terminal.type(" ")
+    paused = terminal.wait_for("paused at 00:0", first)
+    terminal.type(" ")
+    terminal.wait_for("resumed", paused)
+    terminal.type("q")
+    assert terminal.finish() == 0
+    assert ENTER_ALTERNATE_SCREEN.encode() not in terminal.output
