@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
-from typing import Generic, Sequence, TypeVar
+from typing import Generic, Protocol, Sequence, TypeVar
 
 from coach.timeline import CueEvent, Timeline
 
-T = TypeVar("T")
+
+class _Timed(Protocol):
+    @property
+    def start_ms(self) -> int: ...
+
+    @property
+    def end_ms(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Timed)
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,12 @@ class _Intervals(Generic[T]):
     """Non-overlapping [start_ms, end_ms) items, found by position with a binary search."""
 
     def __init__(self, items: Sequence[T]):
-        self._items = sorted(items, key=lambda item: item.start_ms)  # type: ignore[attr-defined]
-        self._starts = [item.start_ms for item in self._items]  # type: ignore[attr-defined]
+        self._items = sorted(items, key=lambda item: item.start_ms)
+        self._starts = [item.start_ms for item in self._items]
 
     def at(self, position_ms: int) -> T | None:
         found = bisect.bisect_right(self._starts, position_ms) - 1
-        if found >= 0 and position_ms < self._items[found].end_ms:  # type: ignore[attr-defined]
+        if found >= 0 and position_ms < self._items[found].end_ms:
             return self._items[found]
         return None
 

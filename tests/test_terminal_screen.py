@@ -204,6 +204,7 @@ def test_the_rest_between_exercises_shows_the_exercise_coming_in_big_type(plan):
     assert shows_big(frame, "90/90")
     assert not shows_big(frame, "COUCH")
     assert "rest" in "\n".join(frame)
+    assert frame[0].endswith("2/2")  # the header counts the exercise shown
 
 
 def test_the_rest_countdown_and_the_next_line_agree_at_every_instant(plan):
