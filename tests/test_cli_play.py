@@ -332,7 +332,7 @@ def test_ctrl_z_gives_the_terminal_back_while_stopped_and_comes_back_paused(term
 
 def test_no_ui_says_when_it_is_paused_and_resumed(terminal_play):
     terminal = terminal_play("--no-ui")
-    first = terminal.wait_for("] Mat test.")
+    first = terminal.wait_for("[00:00.0] ")
     terminal.type(" ")
     paused = terminal.wait_for("paused at 00:0", first)
     terminal.type(" ")
