@@ -330,13 +330,17 @@ def test_ctrl_z_gives_the_terminal_back_while_stopped_and_comes_back_paused(term
     assert terminal.settings_now() == terminal.settings_before
 
 
-def test_no_ui_says_when_it_is_paused_and_resumed(terminal_play):
+def test_no_ui_says_when_it_is_paused_resumed_skipped_and_sent_back(terminal_play):
     terminal = terminal_play("--no-ui")
     first = terminal.wait_for("[00:00.0] ")
     terminal.type(" ")
     paused = terminal.wait_for("paused at 00:0", first)
     terminal.type(" ")
-    terminal.wait_for("resumed", paused)
+    resumed = terminal.wait_for("resumed", paused)
+    terminal.type("n")
+    skipped = terminal.wait_for("skipped to Calf raise at 00:", resumed)
+    terminal.type("b")
+    terminal.wait_for("back to Neck roll at 00:00", skipped)  # within the grace period: the previous exercise
     terminal.type("q")
     assert terminal.finish() == 0
     assert ENTER_ALTERNATE_SCREEN.encode() not in terminal.output

@@ -82,8 +82,11 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
         while not player.done:
             if terminal.reads_keys:
                 for key in terminal.read_keys(TICK_SECONDS):
-                    if apply_key(player, key):
+                    action = apply_key(player, key)
+                    if action == "quit":
                         return Outcome.QUIT
+                    if screen is None and action in ("skip", "back"):
+                        out.write(_jumped(player, "skipped to" if action == "skip" else "back to"))
                 events = player.pending_events()
             else:
                 first = player.next_event(TICK_SECONDS)
@@ -120,14 +123,26 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
     return Outcome.FINISHED
 
 
-def apply_key(player: Player, key: str) -> bool:
-    """Act on one key; True when it means quit."""
+def apply_key(player: Player, key: str) -> str | None:
+    """Act on one key; what it did ('quit', 'pause', 'skip', 'back'), None for a key that means nothing."""
     if key in ("q", "escape"):
-        return True
+        return "quit"
     if key in ("space", "p"):
         player.toggle_pause()
-    elif key in ("n", "right"):
+        return "pause"
+    if key in ("n", "right"):
         player.skip()
-    elif key in ("b", "left"):
+        return "skip"
+    if key in ("b", "left"):
         player.back()
-    return False
+        return "back"
+    return None
+
+
+def _jumped(player: Player, what: str) -> str:
+    """The `--no-ui` line after a skip or back: where the session is now."""
+    position = player.position_ms
+    timeline = player.timeline
+    if position >= timeline.duration_ms:
+        return f"{what} the end\n"
+    return f"{what} {timeline.chapters[timeline.chapter_at(position)].title} at {format_clock(position)}\n"
