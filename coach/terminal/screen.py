@@ -476,11 +476,6 @@ class Screen:
         return FULL_BLOCK * done + "░" * (bar_width - done) + " " + times
 
 
-def render_frame(timeline: Timeline, position_ms: int, paused: bool, width: int, height: int) -> list[str]:
-    """One frame of the live screen (see Screen.render); index the timeline once with Screen for many frames."""
-    return Screen(timeline).render(position_ms, paused, width, height)
-
-
 def _pad(text: str, width: int) -> str:
     """`text` padded with spaces to `width` terminal columns."""
     return text + " " * max(0, width - cells(text))
