@@ -23,7 +23,11 @@ from typer.testing import CliRunner
 from coach import devices, session
 from coach.cli import app
 from coach.cli.live import exercise_index, resume_hint
+from coach.compiler import compile_routine
+from coach.cues import Speak
 from coach.errors import AudioDeviceError, UsageError
+from coach.loader import parse_routine
+from coach.scheduler import schedule
 from coach.terminal.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
 from coach.terminal.screen import cue_log_line, format_clock
 
@@ -193,6 +197,19 @@ def test_the_resume_hint_leads_back_to_where_the_session_stopped(mat):
     assert exercise_index([c.title for c in timeline.chapters], wanted) == 1
     minutes, seconds = by_time[by_time.index("--at") + 1].split(":")
     assert (int(minutes) * 60 + int(seconds)) * 1000 == position // 1000 * 1000
+
+
+def test_stopped_in_the_rest_before_an_exercise_the_hint_resumes_at_that_exercise():
+    routine = parse_routine(
+        b"title: T\npace: {rest: 20s}\nexercises:\n  - {name: One, steps: [{say: Go.}]}\n  - {name: Two, steps: [{say: Go.}]}\n",
+        "t.yaml",
+    )
+    script = compile_routine(routine)
+    timeline = schedule(script, {item.text: 1.0 for item in script if isinstance(item, Speak)}, routine.title)
+    rest = next(span for span in timeline.spans if span.kind == "rest")
+    hint = resume_hint("t.yaml", timeline, rest.start_ms + 5000)
+    assert hint.startswith("Stopped at 00:") and "before 'Two'" in hint
+    assert "--from Two" in hint
 
 
 def test_key_presses_are_named_whatever_arrives_together():

@@ -87,7 +87,7 @@ def test_the_rest_between_exercises_shows_what_is_coming_and_its_countdown_agree
     for position in (announce.start_ms, rest.start_ms, rest.start_ms + 7_300, rest.end_ms - 1):
         moment = index.at(position)
         assert moment.chapter == 0
-        assert moment.title == "Hamstring"
+        assert moment.title == "Hamstring" and moment.title_chapter == 1
         assert moment.side is None
         assert moment.next_title == "Hamstring"
         assert moment.next_start_ms == timeline.chapters[1].start_ms
@@ -185,7 +185,7 @@ def test_segments_json_is_plain_json_in_seconds(timeline):
     assert segment["activity"] == "rest" and segment["title"] == "Hamstring"
     assert segment["countdown_end"] == segment["next_start"] == round(rest.end_ms / 1000, 3)
     assert set(segment) == {
-        "start", "end", "chapter", "title", "side", "activity", "line", "countdown_end",
+        "start", "end", "chapter", "title", "title_chapter", "side", "activity", "line", "countdown_end",
         "rep", "reps", "round", "rounds", "next_title", "next_start",
     }
 

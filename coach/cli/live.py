@@ -13,6 +13,7 @@ from coach import session
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
 from coach.durations import parse_duration
 from coach.errors import UsageError
+from coach.moment import MomentIndex
 from coach.terminal.play import LiveOptions, Outcome, play_live
 from coach.terminal.screen import format_clock
 from coach.timeline import Timeline
@@ -128,12 +129,16 @@ def _passed_options(
 
 
 def resume_hint(routine_arg: str, timeline: Timeline, position_ms: int, options: Sequence[str] = ()) -> str:
-    """How to carry on from here: by exercise (its name, or number if the name is not unique) or by time."""
-    chapter = timeline.chapter_at(position_ms)
-    title = timeline.chapters[chapter].title
+    """How to carry on from here: by exercise (its name, or number if the name is not unique) or by time.
+
+    Stopped in the rest before an exercise, the exercise to resume is that one: the last one was done.
+    """
+    moment = MomentIndex(timeline).at(position_ms)
+    chapter, title = moment.title_chapter, moment.title
     unique = [c.title.casefold() for c in timeline.chapters].count(title.casefold()) == 1
     where = title if unique else str(chapter + 1)
     base = ["coach", "play", routine_arg, *options]
     by_exercise = shlex.join(base + ["--from", where])
     by_time = shlex.join(base + ["--at", format_clock(position_ms)])
-    return f"Stopped at {format_clock(position_ms)} in {title!r}. To resume:\n  {by_exercise}\n  {by_time}\n"
+    place = "before" if chapter != moment.chapter else "in"
+    return f"Stopped at {format_clock(position_ms)} {place} {title!r}. To resume:\n  {by_exercise}\n  {by_time}\n"

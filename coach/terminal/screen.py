@@ -388,11 +388,8 @@ class Screen:
         return [parts.header] + gap + name + gap + row + gap + cue_lines + gap + bottom
 
     def _header(self, moment: Moment, width: int) -> str:
-        chapters = self.timeline.chapters
-        count = len(chapters)
-        # The number of the exercise in big type: during the rest before the next one, that one's.
-        number = moment.chapter + (2 if moment.title != chapters[moment.chapter].title else 1)
-        right = f"{number}/{count}" if count > 1 else ""
+        count = len(self.timeline.chapters)
+        right = f"{moment.title_chapter + 1}/{count}" if count > 1 else ""  # the exercise in big type
         left = self.timeline.title
         room = width - cells(right) - 1
         if room < 4:
