@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from coach.cues import Chapter, Cue, CueScript, Pause, Speak, Tone
+from coach.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
 from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
 from coach.phrases import Phrases, fill, whole_seconds
@@ -73,6 +73,7 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
     for index, exercise in enumerate(exercises):
         yield Chapter(exercise.name)
         if index == 0:
+            yield Stage("intro")
             yield Speak(
                 phrases.say(
                     "intro",
@@ -82,15 +83,18 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
                 )
             )
             yield Pause(INTRO_GAP)
+            yield Stage(None)
         yield from _exercise_cues(exercise, routine, phrases)
         if index + 1 < len(exercises):
             rest = routine.pace.rest if exercise.rest is None else exercise.rest
             if rest > 0:
                 next_name = exercises[index + 1].name
+                yield Stage("between")
                 spoken = phrases.duration(rest)
                 yield Speak(phrases.say("rest", duration=spoken, seconds=whole_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
+            yield Stage("outro")
             yield Speak(phrases.say("outro", title=routine.title))
 
 
@@ -105,6 +109,7 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
     for side_index, side in enumerate(sides):
         context = replace(first, side=side, other=_other(exercise.sides, side_index))
         if side is not None:
+            yield Side(side)
             values = context.values()
             if side_index == 0:
                 yield Speak(phrases.say("first_side", **values))
@@ -115,8 +120,13 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
         for round_number in range(1, exercise.rounds + 1):
             round_context = replace(context, round=round_number)
             if exercise.rounds > 1:
+                yield Round(round_number, exercise.rounds)
                 yield Speak(phrases.say("round", round=round_number, rounds=exercise.rounds))
             yield from _steps_cues(exercise.steps, round_context, routine, phrases)
+        if exercise.rounds > 1:
+            yield Round(None, None)
+    if exercise.sides:
+        yield Side(None)
 
 
 # A repeat or breath sequence this long is led like a person leads it: counted, shortened, its last one announced.
@@ -133,10 +143,12 @@ def _steps_cues(
         if isinstance(step, Say):
             yield Speak(fill(step.text, context.values()), where=step.where)
         elif isinstance(step, (Hold, Rest)):
-            kind = "hold" if isinstance(step, Hold) else "rest_step"
+            held = isinstance(step, Hold)
             text = fill(step.text, context.values()) if step.text else None
-            yield Speak(phrases.timed(kind, step.seconds, text), where=step.where)
-            yield from _timer(step.seconds, "hold" if isinstance(step, Hold) else "rest", routine, phrases)
+            yield Speak(phrases.timed("hold" if held else "rest_step", step.seconds, text), where=step.where)
+            # what the screen shows while the timer runs: a hold's instruction (its own, else the one before it)
+            instruction = fill(step.text or (_last_instruction(steps[:index]) if held else ""), context.values())
+            yield from _timer(step.seconds, "hold" if held else "rest", routine, phrases, instruction)
         elif isinstance(step, Breath):
             yield Speak(_breath_text(step, context, phrases, brief), slot=_slot(step, routine), where=step.where)
         elif isinstance(step, Breathe):
@@ -146,6 +158,7 @@ def _steps_cues(
         elif isinstance(step, Repeat):
             hold_follows = index + 1 < len(steps) and isinstance(steps[index + 1], Hold)
             yield from _repeat_cues(step, context, routine, phrases, hold_follows)
+            yield Rep(context.rep, context.reps)  # an outer repeat's count, if any, is in force again
         else:  # pragma: no cover - the model has no other step kinds
             raise TypeError(f"unknown step {step!r}")
 
@@ -159,6 +172,7 @@ def _repeat_cues(
     for rep in range(1, step.count + 1):
         values = {"rep": rep, "reps": step.count}
         last = rep == step.count and rep > 1
+        yield Rep(rep, step.count)
         if last and (step.count_aloud or long):
             yield Speak(phrases.say("rep_last_hold" if hold_follows else "rep_last", **values), where=step.where)
         elif step.count_aloud:
@@ -190,8 +204,8 @@ def _slot(step: Breath, routine: Routine) -> float:
     return routine.pace.breath if step.seconds is None else step.seconds
 
 
-def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
-    """A timed hold or rest: start tone, an optional 'Halfway.', countdown tones, end tone."""
+def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases, text: str = "") -> Iterator[Cue]:
+    """A timed hold or rest (`text`: what is held): start tone, an optional 'Halfway.', countdown tones, end tone."""
     total_ms = round(seconds * 1000)
     marks: list[tuple[int, Cue]] = []
     halfway = routine.pace.halfway
@@ -204,12 +218,20 @@ def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases) -> Ite
     cursor = 0
     for at_ms, cue in marks:
         if at_ms > cursor:
-            yield Pause((at_ms - cursor) / 1000, kind)
+            yield Pause((at_ms - cursor) / 1000, kind, text, continues=cursor > 0)
             cursor = at_ms
         yield cue
     if total_ms > cursor:
-        yield Pause((total_ms - cursor) / 1000, kind)
+        yield Pause((total_ms - cursor) / 1000, kind, text, continues=cursor > 0)
     yield Tone("end")
+
+
+def _last_instruction(steps: tuple[Step, ...]) -> str:
+    """The author's last instruction among `steps` (a say, a hold's say, a breath): what a following hold holds."""
+    for step in reversed(steps):
+        if isinstance(step, (Say, Hold, Breath)) and step.text:
+            return step.text
+    return ""
 
 
 def _other(sides: tuple[str, ...], index: int) -> str | None:
