@@ -52,18 +52,16 @@ def export_in_child(routine: str, output: Path, cache: Path, music: Path | None)
 
 
 def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
-    """The child's side: export in-process as `coach export` does; with --pcm, also write the mix for ffmpeg alone."""
+    """The child's side: export in-process as `coach export` does, print its figures, and write the mix as raw PCM for ffmpeg alone."""
     from coach.encode import FORMATS
-    from coach.export import export_track, track_tags
+    from coach.export import ExportOptions
     from coach.music import MusicOptions
 
     started = time.perf_counter()
     routine = session.load(routine_arg)
     prepared = session.prepare(routine, session.speech_settings(routine), cache)
-    clips = prepared.clip_arrays()
-    gain = prepared.program_gain(clips, FORMATS["mp3"].ceiling_dbtp)
     music = MusicOptions(Path(music_path), cache) if music_path else None
-    result = export_track(prepared.timeline, clips, prepared.clip_rate, output, tags=track_tags(routine), gain=gain, music=music)
+    result = prepared.export(output, ExportOptions(music=music))  # as `coach export` does
     done = time.perf_counter()
     figures = {
         "export": done - started,
@@ -74,7 +72,8 @@ def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     pcm = output.with_suffix(".s16le")
-    write_mix(prepared, clips, gain, music, pcm)
+    clips = prepared.clip_arrays()
+    write_mix(prepared, clips, prepared.program_gain(clips, FORMATS["mp3"].ceiling_dbtp), music, pcm)
     figures["pcm"] = str(pcm)
     print(json.dumps(figures))
 

@@ -19,10 +19,10 @@ from coach.cli.app import (
     VoiceOption,
     cache_dir,
     command,
+    counted,
     print_json,
 )
 from coach.cli.routines import clock
-from coach.cli.speech import check_settings
 from coach.errors import UsageError
 
 
@@ -58,33 +58,19 @@ def export(
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
-    from coach.export import checked_output, export_track, track_tags
+    from coach.export import ExportOptions, checked_output
     from coach.music import music_options
 
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
-    check_settings(settings)
+    settings = session.checked_settings(routine, voice, rate)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     bed = music_options(routine, cache_dir(cache), music, no_music)
     prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
-    clips = prepared.clip_arrays()
-    result = export_track(
-        prepared.timeline,
-        clips,
-        prepared.clip_rate,
-        target,
-        fmt=name,
-        bitrate=bitrate,
-        tags=track_tags(routine),
-        split=split,
-        transcript=transcript,
-        on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None,
-        gain=prepared.program_gain(clips, output_format(name).ceiling_dbtp),
-        music=bed,
-    )
+    options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript, music=bed)
+    result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
     if as_json:
         print_json(
@@ -109,14 +95,17 @@ def export(
             }
         )
         return
+    # A WAV carries no chapters: say so only for formats that do.
+    chapters = f"{counted(len(result.chapters), 'chapter')}; " if output_format(name).chapters != "none" else ""
     lines = [
         f"{result.output}  {clock(round(result.duration * 1000), tenths=False)}  "
-        f"({len(result.chapters)} chapters; {len(report.clips)} cues: "
+        f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
         f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS"
         + (f"; music from {bed.source}, {'stereo' if result.channels == 2 else 'mono'} {result.bitrate or ''})" if bed else ")")
     ]
-    lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
+    if chapters:
+        lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
     if others:
         lines.append("also wrote: " + ", ".join(str(path) for path in others))
