@@ -374,3 +374,18 @@ def test_a_live_bed_that_cannot_load_raises_its_error_on_the_audio_side(tmp_path
 
 def max_step_of(samples):
     return float(np.max(np.abs(np.diff(samples, axis=0))))
+
+
+def test_beeps_stay_clearly_above_the_music(files, tmp_path):
+    from coach.beeps import beep
+    from coach.timeline import ToneEvent
+
+    session = Timeline("T", 20_000, (ChapterSpan("All", 0, 20_000),), (), (ToneEvent(8000, "count"), ToneEvent(12_000, "end")), ())
+    bed = load_bed(MusicOptions(files["mp3"], tmp_path), session, RATE)
+    mixer = Mixer(session, {}, CLIP_RATE, RATE, bed=bed)
+    mixed = mixer.render(0, mixer.total_frames)
+    bed_alone = bed.render(0, bed.total_frames)
+    for start_ms, kind in ((8000, "count"), (12_000, "end")):
+        span = slice(frame_at(start_ms, RATE), frame_at(start_ms, RATE) + beep(kind, RATE).size)
+        tone = mixed[span] - bed_alone[span]
+        assert rms_db(tone) - rms_db(bed_alone[span]) >= 9  # the music is not ducked for beeps, and need not be
