@@ -65,6 +65,7 @@ def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
     done = time.perf_counter()
     figures = {
         "export": done - started,
+        "cpu": cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN),  # with ffmpeg, a child
         "duration": result.duration,
         "channels": result.channels,
         "rate": result.sample_rate,
@@ -97,16 +98,22 @@ def write_mix(prepared, clips, gain: float, music, path: Path) -> None:
             file.write(pcm_s16le(mixer.render(position, min(step, mixer.total_frames - position))))
 
 
-def encoder_alone(figures: dict, output: Path) -> float:
-    """Seconds for ffmpeg to encode the raw mix with the export's MP3 settings (same rate, channels, bitrate)."""
+def cpu_seconds(who: int) -> float:
+    """User and system CPU seconds of this process or of its finished children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def encoder_alone(figures: dict, output: Path) -> tuple[float, float]:
+    """Seconds, and CPU seconds, for ffmpeg to encode the raw mix with the export's MP3 settings (same rate, channels, bitrate)."""
     from coach.encode import FORMATS, find_ffmpeg
 
     fmt, channels = FORMATS["mp3"], str(figures["channels"])
     command = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(figures["rate"])]
     command += ["-ac", channels, "-i", figures["pcm"], *fmt.codec, "-ac", channels, "-b:a", figures["bitrate"], str(output)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     subprocess.run(command, check=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
 
 
 def first_sound_seconds(routine: str, cache: Path, music: Path | None) -> float:
@@ -148,7 +155,9 @@ def main() -> int:
             runs[-1] += (encoder_alone(with_bed, scratch / "floor.mp3"),)
         with_bed = min((run[0] for run in runs), key=lambda f: f["export"])
         without = min((run[1] for run in runs), key=lambda f: f["export"])
-        floor = min(run[2] for run in runs)
+        floor = min(run[2][0] for run in runs)
+        floor_cpu = min(run[2][1] for run in runs)
+        bed_cpu, plain_cpu = min(run[0]["cpu"] for run in runs), min(run[1]["cpu"] for run in runs)
         print(f"post-run: session {with_bed['duration'] / 60:.1f} min")
         print(f"post-run: cold export with music (decoding and measuring the music): {cold['export']:.2f} s")
         print(
@@ -159,6 +168,9 @@ def main() -> int:
         print(f"post-run: ffmpeg alone on the same stereo PCM, same settings: {floor:.2f} s")
         print(f"post-run: warm export with music / ffmpeg alone: {with_bed['export'] / floor:.2f} x")
         print(f"post-run: warm export with music / without: {with_bed['export'] / without['export']:.2f} x")
+        # CPU seconds (coach and its ffmpeg) depend far less on what else the machine runs than wall time does.
+        print(f"post-run: CPU time: export with music {bed_cpu:.2f} s, without {plain_cpu:.2f} s, ffmpeg alone {floor_cpu:.2f} s")
+        print(f"post-run: CPU time, export with music / ffmpeg alone: {bed_cpu / floor_cpu:.2f} x")
         print(f"post-run: peak memory with music: {with_bed['peak_mb']:.0f} MB, without: {without['peak_mb']:.0f} MB")
 
         hour = scratch / "synthetic-hour.yaml"
