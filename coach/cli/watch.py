@@ -4,41 +4,61 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command, counted
 from coach.cli.routines import clock
+from coach.cli.usage import error_line
 from coach.cues import spoken_texts
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, UsageError
 from coach.watch import changed_texts, saves
+
+if TYPE_CHECKING:
+    from coach.export import ExportTarget
 
 
 @command("watch")
 def watch(
     routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Re-export to this file on every save."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Re-export on every save: a file, or a folder for ROUTINE.mp3 in it."
+    ),
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
-    interval: float = typer.Option(0.3, "--interval", min=0.05, max=10.0, help="Seconds between looks at the file."),
+    interval: float = typer.Option(
+        0.3, "--interval", metavar="SECONDS", min=0.05, max=10.0, help="Seconds between looks at the file."
+    ),
 ) -> None:
     """Watch a routine file: on every save, check it, render only what changed, and re-plan (or re-export)."""
     path = sources.resolve(routine_arg)
     directory = cache_dir(cache)
+    target = _export_target(output, path) if output is not None else None
     previous: list[str] = []
     say(f"watching {path} (Ctrl-C to stop)")
     try:
         for _save in saves(path, interval=interval):
-            previous = _update(path, output, voice, rate, directory, previous)
+            previous = _update(path, target, voice, rate, directory, previous)
     except KeyboardInterrupt:
         say("stopped watching")
 
 
+def _export_target(output: str, path: Path) -> ExportTarget:
+    """Where `-o` re-exports to, checked once before watching: the same rules as `coach export -o`."""
+    from coach.export import checked_output, export_target
+
+    target = export_target(output, path.stem)
+    if target.path is None:
+        raise UsageError("watch re-exports on every save: give -o a file or a folder, not -")
+    checked_output(target.path, target.format)
+    return target
+
+
 def _update(
-    path: Path, output: Optional[Path], voice: Optional[str], rate: Optional[int], directory: Path, previous: list[str]
+    path: Path, target: Optional[ExportTarget], voice: Optional[str], rate: Optional[int], directory: Path, previous: list[str]
 ) -> list[str]:
     """One round after a save; returns the texts now spoken (unchanged after a broken save)."""
     try:
@@ -47,36 +67,38 @@ def _update(
     except RoutineError as error:
         for diagnostic in error.diagnostics:
             sys.stderr.write(f"{diagnostic}\n")
-        say(f"{path}: {len(error.diagnostics)} problem(s); waiting for the next save")
+        say(f"{path}: {counted(len(error.diagnostics), 'problem')}; waiting for the next save")
         return previous
     except CoachError as error:
-        say(f"coach: error: {error}; waiting for the next save")
+        say(error_line(f"{error}; waiting for the next save"))
         return previous
     texts = spoken_texts(prepared.script)
     added, removed = changed_texts(previous, texts) if previous else ([], [])
     report = prepared.report
     say(
-        f"{path}: ok, {clock(prepared.timeline.duration_ms)}, {len(texts)} cues: "
+        f"{path}: ok, {clock(prepared.timeline.duration_ms)}, {counted(len(texts), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused"
     )
     for text in added:
         say(f"  + {text}")
     for text in removed:
         say(f"  - {text}")
-    if output is not None:
+    if target is not None and target.path is not None:  # _export_target refused standard output
         from coach.encode import output_format  # the encoder stack loads only when exporting
         from coach.export import export_track, track_tags
 
         try:
-            form = output_format(output.suffix or "mp3")
+            form = output_format(target.format)
             clips = prepared.clip_arrays()
             gain = prepared.program_gain(clips, form.ceiling_dbtp)
             result = export_track(
-                prepared.timeline, clips, prepared.clip_rate, output, form.name, tags=track_tags(routine), gain=gain
+                prepared.timeline, clips, prepared.clip_rate, target.path, form.name, tags=track_tags(routine), gain=gain
             )
         except CoachError as error:
-            say(f"coach: error: {error}")
+            say(error_line(str(error)))
         else:
+            for folder in result.created_folders:
+                say(f"created folder {folder}")
             say(f"wrote {result.output} ({clock(round(result.duration * 1000))})")
     return texts
 
