@@ -11,23 +11,35 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from coach import __version__
+from coach.cli.usage import CoachCommand, CoachGroup, error_line
 from coach.errors import CoachError, RoutineError
 
 app = typer.Typer(
     name="coach",
+    cls=CoachGroup,
     help="A voice-guided audio coach for runners' mobility work.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the same at any width, in a pipe, and with its defaults shown
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 DEFAULT_CACHE_DIR = "audio_cache"
 
-VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
-RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+VoiceOption = typer.Option(
+    None, "--voice", metavar="NAME", help="Speech voice id (see `coach voices`); overrides the routine."
+)
+RateOption = typer.Option(
+    None, "--rate", metavar="WPM", min=80, max=450, help="Speech rate in words per minute; overrides the routine."
+)
 CacheDirOption = typer.Option(
-    None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else audio_cache/)."
+    None,
+    "--cache-dir",
+    metavar="DIR",
+    show_default=f"$COACH_CACHE_DIR, else {DEFAULT_CACHE_DIR}/",
+    help="Speech cache directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 
@@ -49,12 +61,28 @@ def warn(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
+def counted(number: int, noun: str) -> str:
+    """A count with its noun, singular for one: '1 chapter', '7 chapters'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 _debug = False
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        sys.stdout.write(f"coach {__version__}\n")
+        raise typer.Exit()
 
 
 @app.callback()
 def _global_options(
-    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an error (before or after the command)."
+    ),
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print coach's version and exit."
+    ),
 ) -> None:
     """A voice-guided audio coach for runners' mobility work."""
     global _debug
@@ -78,12 +106,12 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
             except CoachError as error:
                 if _debug:
                     raise
-                sys.stderr.write(f"coach: error: {error}\n")
+                sys.stderr.write(error_line(str(error)) + "\n")
                 raise typer.Exit(error.exit_code) from None
             except KeyboardInterrupt:
                 sys.stderr.write("coach: interrupted\n")
                 raise typer.Exit(130) from None
 
-        return app.command(*args, **kwargs)(guarded)
+        return app.command(*args, cls=CoachCommand, **kwargs)(guarded)
 
     return register

@@ -10,7 +10,8 @@ from typing import List, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.usage import error_line
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError
 from coach.schema import routine_schema
@@ -19,7 +20,7 @@ from coach.timeline import Timeline
 
 @command("check")
 def check(
-    routines: List[str] = typer.Argument(..., metavar="ROUTINE...", help="Routine files or built-in names."),
+    routines: List[str] = typer.Argument(..., metavar="ROUTINE", help="Routine files or built-in names."),
     quick: bool = typer.Option(False, "--quick", help="Skip speech: no check of cues against their breath slots."),
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
@@ -36,7 +37,7 @@ def check(
             continue
         except CoachError as error:
             invalid = True
-            sys.stderr.write(f"coach: error: {error}\n")
+            sys.stderr.write(error_line(str(error)) + "\n")
             continue
         warnings = routine_warnings(routine)
         if not quick:
@@ -44,7 +45,7 @@ def check(
             warnings += stretch_warnings(prepared.timeline.stretched)
         for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
             sys.stderr.write(f"{warning}\n")
-        sys.stdout.write(f"{routine.source}: ok ({len(routine.exercises)} exercises)\n")
+        sys.stdout.write(f"{routine.source}: ok ({counted(len(routine.exercises), 'exercise')})\n")
     if invalid:
         raise typer.Exit(2)
 
@@ -83,8 +84,8 @@ def plan_table(timeline: Timeline) -> str:
     lines += [f"{clock(ms):>8}  {text}" for ms, _order, text in rows]
     distinct = len({cue.text for cue in timeline.cues})
     lines.append(
-        f"total {clock(timeline.duration_ms)}: {len(timeline.chapters)} chapters, "
-        f"{len(timeline.cues)} cues ({distinct} distinct), {len(timeline.tones)} tones"
+        f"total {clock(timeline.duration_ms)}: {counted(len(timeline.chapters), 'chapter')}, "
+        f"{counted(len(timeline.cues), 'cue')} ({distinct} distinct), {counted(len(timeline.tones), 'tone')}"
     )
     return "\n".join(lines) + "\n"
 
@@ -123,7 +124,7 @@ def list_routines(
     for item in found:
         sys.stdout.write(
             f"{item['name']:<12} {clock(round(item['duration'] * 1000)):>8}  "
-            f"{item['exercises']} exercises  {item['title']}\n"
+            f"{counted(item['exercises'], 'exercise')}  {item['title']}\n"
         )
 
 

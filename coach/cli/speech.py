@@ -12,11 +12,13 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json, warn
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json, warn
 from coach.errors import SpeechError, UsageError
 from coach.speech import SpeechSettings, get_engine
 
-JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
+JobsOption = typer.Option(
+    None, "--jobs", "-j", metavar="N", min=1, show_default="all cores", help="Processes to synthesize with."
+)
 
 
 @command("render")
@@ -57,7 +59,7 @@ def render_command(
         )
         return
     sys.stdout.write(
-        f"{routine.title}: {len(report.clips)} cues, {len(report.synthesized)} synthesized, "
+        f"{routine.title}: {counted(len(report.clips), 'cue')}, {len(report.synthesized)} synthesized, "
         f"{len(report.reused)} reused in {elapsed:.1f} s "
         f"({report.engine} {report.version}, voice {report.voice}, {report.rate} wpm; cache {directory})\n"
     )
@@ -66,7 +68,7 @@ def render_command(
 @command("voices")
 def voices_command(
     language: Optional[str] = typer.Option(
-        None, "--language", "-l", help="Only voices for this language (en, en-us, fr...)."
+        None, "--language", "-l", metavar="CODE", help="Only voices for this language (en, en-us, fr...)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -93,7 +95,7 @@ def voices_command(
     for voice in voices:
         marker = "*" if voice.id == engine.default_voice else " "
         lines.append(f"{marker} {voice.id:<{id_width}}{languages[voice.id]:<{language_width}}{voice.name}")
-    lines.append(f"{len(voices)} voices ({engine.name} {engine.version}); * the default")
+    lines.append(f"{counted(len(voices), 'voice')} ({engine.name} {engine.version}); * the default")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -108,7 +110,7 @@ class CacheAction(str, Enum):
 @command("cache")
 def cache_command(
     action: CacheAction = typer.Argument(
-        ..., help="stats: count and size; prune: remove unneeded clips; clear: remove all."
+        ..., metavar="ACTION", help="stats (count and size), prune (remove unneeded clips) or clear (remove all)."
     ),
     routines: Optional[List[str]] = typer.Argument(
         None, metavar="ROUTINE", help="prune: keep only the clips these routines use."
@@ -144,7 +146,7 @@ def cache_command(
             f", {count} {what}" for count, what in ((stats.damaged, "damaged"), (stats.temporary, "temporary")) if count
         )
         sys.stdout.write(
-            f"{directory}: {stats.clips} clips, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
+            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
         )
         return
     if action is CacheAction.clear:
@@ -165,7 +167,7 @@ def cache_command(
         )
         return
     freed = megabytes(result.freed_bytes)
-    sys.stdout.write(f"{directory}: removed {result.removed} clips ({freed}), kept {result.kept}\n")
+    sys.stdout.write(f"{directory}: removed {counted(result.removed, 'clip')} ({freed}), kept {result.kept}\n")
 
 
 def check_settings(settings: SpeechSettings) -> None:
