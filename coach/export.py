@@ -266,7 +266,10 @@ _KNOWN_EXTENSIONS = ("mp3", "m4a", "ogg", "wav", "opus", "aac", "flac")
 
 def _copy_into(finished: Path, sink: Path | BinaryIO) -> None:
     """Copy a finished track into a device, FIFO or stream."""
-    shown = str(sink) if isinstance(sink, Path) else "standard output"
+    if isinstance(sink, Path):
+        shown = str(sink)
+    else:
+        shown = "standard output" if getattr(sink, "name", None) == "<stdout>" else "the output stream"
     try:
         with open(finished, "rb") as source:
             if isinstance(sink, Path):
@@ -315,12 +318,16 @@ class _NewFolders:
                 pass  # something else is in it now: it is no longer only ours
 
 
+_PLAYLIST_READ_LIMIT = 1 << 20  # characters: far more than any split's playlist, and a bound on a stray big file
+
+
 def _older_split(playlist: Path, base: str) -> list[Path]:
     """The files of an earlier split that `playlist` lists and that carry coach's names for pieces of `base`."""
     if not playlist.is_file():
         return []
     try:
-        listing = playlist.read_text(encoding="utf-8", errors="replace")
+        with playlist.open(encoding="utf-8", errors="replace") as file:
+            listing = file.read(_PLAYLIST_READ_LIMIT)
     except OSError:
         return []
     extensions = "|".join(re.escape(form.extension) for form in FORMATS.values())

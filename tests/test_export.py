@@ -383,8 +383,15 @@ def test_a_fifo_gets_the_finished_track_in_place_and_nothing_is_written_beside_i
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
     reader.start()
-    result = export_track(timeline, clips, RATE, fifo, "wav")
-    reader.join()
+    try:
+        result = export_track(timeline, clips, RATE, fifo, "wav")
+    finally:
+        while reader.is_alive():  # if the export never opened the FIFO, the reader would wait for ever: end it
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass  # the reader has not opened it yet
+            reader.join(0.1)
     assert received == [expected] and result.output == fifo and result.files == (fifo,)
     assert listing(tmp_path) == ["pipe"]  # no transcript, no temporary file, no pipe.wav
 
@@ -896,7 +903,14 @@ def test_split_again_in_another_format_says_which_old_files_it_removed(tiny, tmp
     assert [name for name in listing(tmp_path) if name.endswith(".ogg")] == ["mine.ogg"]
 
 
-def test_watch_takes_o_by_the_same_rules_and_refuses_standard_output(tiny):
+def test_watch_takes_o_by_the_same_rules_and_refuses_standard_output(tiny, monkeypatch):
+    import coach.cli.watch
+
+    def no_saves(*_args, **_kwargs):  # a refused -o must stop the command before it watches
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(coach.cli.watch, "saves", no_saves)
     routine, cache = tiny
     for output, message in (("-", "give -o a file or a folder, not -"), ("/dev/full", "cannot tell which format")):
         result = runner.invoke(app, ["watch", str(routine), "-o", output, "--cache-dir", str(cache)])

@@ -29,10 +29,10 @@ app = typer.Typer(
 DEFAULT_CACHE_DIR = "audio_cache"
 
 VoiceOption = typer.Option(
-    None, "--voice", metavar="NAME", help="Speech voice id (see `coach voices`); overrides the routine."
+    None, "--voice", metavar="NAME", show_default="the routine's", help="Speech voice id (see `coach voices`)."
 )
 RateOption = typer.Option(
-    None, "--rate", metavar="WPM", min=80, max=450, help="Speech rate in words per minute; overrides the routine."
+    None, "--rate", metavar="WPM", min=80, max=450, show_default="the routine's", help="Speech rate in words per minute."
 )
 CacheDirOption = typer.Option(
     None,

@@ -72,11 +72,11 @@ class CoachGroup(TyperGroup):
 
 def debug_first(args: Sequence[str]) -> list[str]:
     """The arguments with every `--debug` before `--` moved to the front, where the group's option is parsed."""
-    end = list(args).index("--") if "--" in args else len(args)
-    head = list(args[:end])
-    if "--debug" not in head:
-        return list(args)
-    return ["--debug", *(arg for arg in head if arg != "--debug"), *args[end:]]
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    return ["--debug", *(arg for arg in args[:end] if arg != "--debug"), *args[end:]]
 
 
 def usage_message(error: Exception) -> str:
