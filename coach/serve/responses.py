@@ -103,11 +103,11 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # syntactically invalid: ignored, like no Range at all (RFC 9110 14.1.1)
     if first >= size:
         return "unsatisfiable"
+    last = int(last_text) if last_text else size - 1
     return first, min(last, size - 1)
 
 
