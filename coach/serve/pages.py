@@ -76,7 +76,7 @@ An edited routine arrives as a new episode when the app refreshes.</p>
 def _card(episode: Episode, prefix: str) -> str:
     exercises = len(episode.exercises)
     return f"""<li class="routine">
-<img class="cover" src="{escape(prefix + episode_path(episode, 'cover'))}" alt="" width="96" height="96">
+<img class="cover" src="{escape(prefix + episode_path(episode, 'cover'))}" alt="" width="72" height="72">
 <div class="about">
 <h2>{escape(episode.title)}</h2>
 <p class="facts">{clock(episode.duration)} · {exercises} exercise{'s' if exercises != 1 else ''}</p>
