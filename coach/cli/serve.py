@@ -75,6 +75,11 @@ class _TerminalReporter:
             sys.stdout.write("Ctrl-C stops.\n")
             sys.stdout.flush()
 
+    def publishing(self, path: Path) -> None:
+        from coach import sources
+
+        self.say(f"{sources.display_name(path)}: publishing…")
+
     def published(self, path: Path, published) -> None:
         episode = published.episode
         how = "exported" if published.exported else "up to date"

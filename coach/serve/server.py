@@ -42,6 +42,9 @@ class Reporter(Protocol):
     def listening(self, addresses: Addresses) -> None:
         """The server accepts connections at these addresses."""
 
+    def publishing(self, path: Path) -> None:
+        """A routine is being checked, rendered and exported (seconds, or minutes with a cold speech cache)."""
+
     def published(self, path: Path, published: Published) -> None:
         """A routine is served (exported now, or found already exported)."""
 
@@ -108,6 +111,7 @@ class Service:
 
     def publish(self, path: Path) -> None:
         """Publish one routine, or report why its last good episode stays."""
+        self.reporter.publishing(path)
         try:
             published = self.library.publish(path, self.routines.episode_id(path))
         except RoutineError as error:
