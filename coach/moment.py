@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
-from typing import Generic, Sequence, TypeVar
+from typing import Generic, Protocol, Sequence, TypeVar
 
 from coach.timeline import CueEvent, Timeline
 
-T = TypeVar("T")
+
+class _Timed(Protocol):
+    @property
+    def start_ms(self) -> int: ...
+
+    @property
+    def end_ms(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Timed)
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,7 @@ class Moment:
     position_ms: int
     chapter: int  # index into Timeline.chapters
     title: str  # the exercise under way; during the rest between exercises, the one coming next
+    title_chapter: int  # the chapter `title` names: `chapter`, or the next one during the rest before it
     side: str | None
     activity: str  # "intro", "cue", "breath", "hold", "rest", "switch", "gap", "outro" or "end"
     line: str  # during a hold, the instruction held; else the cue being spoken or the last one begun
@@ -59,12 +69,12 @@ class _Intervals(Generic[T]):
     """Non-overlapping [start_ms, end_ms) items, found by position with a binary search."""
 
     def __init__(self, items: Sequence[T]):
-        self._items = sorted(items, key=lambda item: item.start_ms)  # type: ignore[attr-defined]
-        self._starts = [item.start_ms for item in self._items]  # type: ignore[attr-defined]
+        self._items = sorted(items, key=lambda item: item.start_ms)
+        self._starts = [item.start_ms for item in self._items]
 
     def at(self, position_ms: int) -> T | None:
         found = bisect.bisect_right(self._starts, position_ms) - 1
-        if found >= 0 and position_ms < self._items[found].end_ms:  # type: ignore[attr-defined]
+        if found >= 0 and position_ms < self._items[found].end_ms:
             return self._items[found]
         return None
 
@@ -94,12 +104,12 @@ class MomentIndex:
         main = _last_begun(self._main_cues, self._main_starts, position)
         if position >= timeline.duration_ms:
             last_line = main.text if main else ""
-            return Moment(position, chapter, chapters[chapter].title, None, "end", last_line, None,
+            return Moment(position, chapter, chapters[chapter].title, chapter, None, "end", last_line, None,
                           None, None, None, None, None, None)  # fmt: skip
 
         stage = self._stages.at(position)
         between = stage is not None and stage.kind == "between" and chapter + 1 < len(chapters)
-        title = chapters[chapter + 1].title if between else chapters[chapter].title
+        title_chapter = chapter + 1 if between else chapter
         side = self._sides.at(position)
         span = self._spans.at(position)
         rep = self._reps.at(position)
@@ -131,7 +141,8 @@ class MomentIndex:
         return Moment(
             position_ms=position,
             chapter=chapter,
-            title=title,
+            title=chapters[title_chapter].title,
+            title_chapter=title_chapter,
             side=side.side if side else None,
             activity=activity,
             line=line,
@@ -194,6 +205,7 @@ def segments_json(timeline: Timeline) -> dict:
                 "end": s(segment.end_ms),
                 "chapter": segment.moment.chapter,
                 "title": segment.moment.title,
+                "title_chapter": segment.moment.title_chapter,
                 "side": segment.moment.side,
                 "activity": segment.moment.activity,
                 "line": segment.moment.line,
