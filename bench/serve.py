@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RANGE_BYTES = 1 << 20  # what a phone's player asks for at a time, roughly
 PASSES = 3  # whole-file passes per client in the throughput runs
+GIVE_UP_SECONDS = 600  # a broken edit or export would otherwise leave the bench waiting for ever
 
 
 class Server:
@@ -48,6 +49,9 @@ class Server:
     def wait_for_items(self, count: int, differing_from: set[str] = frozenset()) -> float:
         """Seconds since `started` until the feed has `count` items, none of them in `differing_from`."""
         while True:
+            if time.perf_counter() - self.started > GIVE_UP_SECONDS:
+                self.stop()
+                raise SystemExit(f"the feed did not show {count} new item(s) in {GIVE_UP_SECONDS} s")
             items = self.items()
             if len(items) == count and not set(items) & differing_from:
                 return time.perf_counter() - self.started
@@ -71,14 +75,14 @@ def edit_latencies(folder: Path, library: Path, cache: Path, edits: int = 3) -> 
     """Seconds from saving a one-cue edit of post-run to a feed with the new episode, for a few edits."""
     routine = folder / "post-run.yaml"
     original = routine.read_text()
-    anchor = re.search(r"say: (.+)", original)
+    anchor = re.search(r"say: ([A-Z][^\"'{}\n]*)\.$", original, flags=re.M)  # a plain one-line cue: safe to reword
     server = Server(str(folder), "--library", str(library), "--cache-dir", str(cache))
     latencies = []
     try:
         server.wait_for_items(1)
         for number in range(1, edits + 1):
             before = set(server.items())
-            edited = original.replace(anchor.group(0), f"say: {anchor.group(1).rstrip('.')} now, take {number}.", 1)
+            edited = original.replace(anchor.group(0), f"say: {anchor.group(1)} now, take {number}.", 1)
             server.started = time.perf_counter()
             routine.write_text(edited)
             latencies.append(server.wait_for_items(1, differing_from=before))

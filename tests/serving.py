@@ -99,6 +99,12 @@ class Served:
         code = self.process.wait(PATIENCE_SECONDS)
         for reader in self._readers:
             reader.join()
+        try:  # its own process group: anything left in it (ffmpeg, a speech worker) was left behind
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            pass
+        else:
+            raise AssertionError(f"coach serve left processes behind in its group {self.process.pid}")
         return code
 
 

@@ -218,3 +218,14 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, arguments, message):
     result = coach_serve(*arguments, "--port", "0", "--library", str(tmp_path / "library"))
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_stop_during_an_export_cancels_it_and_keeps_nothing(tmp_path, fake_speech):
+    from coach.serve.library import Cancelled
+
+    library = Library(tmp_path / "library", ServeOptions(cache_dir=tmp_path / "cache"))
+    with pytest.raises(Cancelled):
+        library.publish(MINIMAL, "minimal", stopping=lambda: True)
+    assert library.episode("minimal") is None
+    assert sorted(p.name for p in (tmp_path / "library").iterdir()) == ["episodes", "secret"]
+    assert list((tmp_path / "library" / "episodes").iterdir()) == []

@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from coach.serve import pages
 from coach.serve.feed import feed_xml
-from coach.serve.library import EPISODE_FILES, FEED_COVER_SIZE, Library
+from coach.serve.library import EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {"player.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8", "library.js": "text/javascript; charset=utf-8"}
@@ -132,9 +132,7 @@ class ServeApp:
 
     async def _cover(self) -> Resource:
         if self._channel_cover is None:
-            from coach.cover import cover_png
-
-            data = await anyio.to_thread.run_sync(cover_png, "coach", FEED_COVER_SIZE)
+            data = await anyio.to_thread.run_sync(feed_cover, "coach")
             self._channel_cover = _bytes_resource(data, "image/png", _IMMUTABLE)
         return self._channel_cover
 

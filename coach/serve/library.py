@@ -10,6 +10,7 @@ first path segment of every URL so that subscriptions survive restarts.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from coach import session, sources
 from coach.errors import OutputError
@@ -88,6 +89,10 @@ class Episode:
         )
 
 
+class Cancelled(Exception):
+    """Publishing stopped half-way because the server is stopping; nothing of it was kept."""
+
+
 @dataclass(frozen=True)
 class Published:
     """What publishing one routine did: the episode now served, and whether it was exported (else reused)."""
@@ -126,11 +131,12 @@ class Library:
         """Where an episode's file of this kind lives (kind is one of EPISODE_FILES)."""
         return self._folder(episode.id, episode.revision) / EPISODE_FILES[kind][0]
 
-    def publish(self, path: Path, episode_id: str) -> Published:
+    def publish(self, path: Path, episode_id: str, stopping: Callable[[], bool] = lambda: False) -> Published:
         """Load, render and export the routine at `path` as episode `episode_id`, unless that exact revision is served.
 
-        Raises RoutineError for an invalid routine (the episode already published stays) and other
-        CoachErrors when it cannot be exported; nothing half-written is ever published.
+        Raises RoutineError for an invalid routine (the episode already published stays), other
+        CoachErrors when it cannot be exported, and Cancelled when `stopping()` turns true during the
+        export; nothing half-written is ever published.
         """
         routine = session.load(str(path))
         settings = session.speech_settings(routine, self.options.voice, self.options.rate)
@@ -140,7 +146,7 @@ class Library:
         if current is not None and current.revision == revision and self._complete(current):
             self._put(current)
             return Published(current, exported=False, synthesized=len(prepared.report.synthesized))
-        episode = self._export(prepared, routine, path, episode_id, revision)
+        episode = self._export(prepared, routine, path, episode_id, revision, stopping)
         self._put(episode)
         if current is not None and current.revision != revision:
             shutil.rmtree(self._folder(current.id, current.revision), ignore_errors=True)
@@ -172,31 +178,25 @@ class Library:
         records = {episode_id: episode.to_record() for episode_id, episode in episodes.items()}
         _write_atomically(self.directory / "index.json", json.dumps({"format": LIBRARY_FORMAT, "episodes": records}, indent=1).encode())
 
-    def _export(self, prepared: session.Prepared, routine: Routine, path: Path, episode_id: str, revision: str) -> Episode:
-        from coach.encode import output_format  # the encoder stack loads only when something is exported
-        from coach.export import export_track, track_tags
-        from coach.cover import cover_png
+    def _export(
+        self, prepared: session.Prepared, routine: Routine, path: Path, episode_id: str, revision: str, stopping: Callable[[], bool]
+    ) -> Episode:
+        from coach.export import ExportOptions  # the encoder stack loads only when something is exported
         from coach.moment import segments_json
         from coach.transcripts import chapters_json, srt, webvtt
 
         staging = self.directory / f".staging-{episode_id}-{secrets.token_hex(4)}"
         try:
             staging.mkdir()
-            form = output_format("mp3")
-            clips = prepared.clip_arrays()
-            result = export_track(
-                prepared.timeline,
-                clips,
-                prepared.clip_rate,
-                staging / EPISODE_FILES["audio"][0],
-                form.name,
-                tags=track_tags(routine),
-                transcript=False,
-                gain=prepared.program_gain(clips, form.ceiling_dbtp),
-            )
+            def stop_when_asked(_done: int, _total: int) -> None:
+                if stopping():
+                    raise Cancelled(str(path))
+
+            target = staging / EPISODE_FILES["audio"][0]
+            result = prepared.export(target, ExportOptions(format="mp3", transcript=False), on_progress=stop_when_asked)
             timeline = prepared.timeline
             texts = {
-                "cover": cover_png(routine.title, FEED_COVER_SIZE),
+                "cover": feed_cover(routine.title),
                 "chapters": _json_bytes(chapters_json(timeline)),
                 "vtt": webvtt(timeline).encode(),
                 "srt": srt(timeline).encode(),
@@ -292,6 +292,14 @@ def episode_id_for(path: Path, taken: set[str]) -> str:
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
+
+
+@functools.lru_cache(maxsize=16)
+def feed_cover(title: str) -> bytes:
+    """The feed's cover for a title (a second to draw at this size, so drawn once per title and run)."""
+    from coach.cover import cover_png
+
+    return cover_png(title, FEED_COVER_SIZE)
 
 
 def _describe(path: Path) -> EpisodeFile:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from coach.errors import CoachError, RoutineError, ServerError, UsageError
 from coach.serve.app import RequestLog, ServeApp
-from coach.serve.library import Episode, Library, Published
+from coach.serve.library import Cancelled, Episode, Library, Published
 from coach.serve.network import lan_addresses, url_host
 from coach.serve.options import ServeOptions
 from coach.serve.routines import RoutineSet
@@ -113,7 +113,9 @@ class Service:
         """Publish one routine, or report why its last good episode stays."""
         self.reporter.publishing(path)
         try:
-            published = self.library.publish(path, self.routines.episode_id(path))
+            published = self.library.publish(path, self.routines.episode_id(path), self._stop.is_set)
+        except Cancelled:
+            return  # stopping: the last good episode stays for the next start
         except RoutineError as error:
             self.reporter.invalid(path, error)
         except CoachError as error:
