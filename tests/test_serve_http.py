@@ -160,3 +160,17 @@ def test_every_request_is_one_short_log_line_without_the_secret(served):
     line = served.wait_for(r"GET\s+/…/static/style\.css\s+200\s+\d+", since=mark).group(0)
     secret = re.search(r"127\.0\.0\.1:\d+/([^/]+)/", served.page).group(1)
     assert secret not in served.log(mark) and len(line) < 100
+
+
+def test_open_drops_the_secret_and_the_secret_path_is_then_a_404(tmp_path_factory, served):
+    cache, library = shared_dirs(tmp_path_factory)
+    secret = re.search(r"127\.0\.0\.1:\d+/([^/]+)/", served.page).group(1)
+    server = Served("--open", "--library", str(library), "--cache-dir", str(cache))
+    try:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.page)
+        server.wait_for(r"post-run\.yaml: up to date")
+        status, _headers, body = get(server.url("feed.xml"))
+        assert status == 200 and f"http://127.0.0.1:{server.port}/episodes/post-run/".encode() in body
+        assert get(server.url(f"{secret}/feed.xml"))[0] == 404
+    finally:
+        assert server.stop() == 0

@@ -16,15 +16,15 @@ from coach.cli.routines import clock
 @command("serve")
 def serve(
     routines: Optional[List[str]] = typer.Argument(
-        None, metavar="[ROUTINE_OR_FOLDER]...", help="Routine files, folders of them, or built-in names [default: the built-in routines]."
+        None, metavar="ROUTINE_OR_FOLDER", help="Routine files, folders of them, or built-in names (default: the built-in routines)."
     ),
     host: Optional[str] = typer.Option(
-        None, "--host", metavar="ADDR", help="Listen on this address only, and put it in the URLs [default: every interface; the LAN address shown]."
+        None, "--host", metavar="ADDR", help="Listen on this address only, and put it in the URLs (default: every interface, the LAN address shown)."
     ),
     port: int = typer.Option(8765, "--port", min=0, max=65535, help="TCP port (0: any free one)."),
     open_: bool = typer.Option(False, "--open", help="No secret path segment: anyone on the network can use the URLs."),
     library: Optional[Path] = typer.Option(
-        None, "--library", metavar="DIR", help="Where published episodes are kept [default: $XDG_DATA_HOME/coach/serve]."
+        None, "--library", metavar="DIR", help="Where published episodes are kept (default: $XDG_DATA_HOME/coach/serve)."
     ),
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
@@ -76,9 +76,7 @@ class _TerminalReporter:
             sys.stdout.flush()
 
     def publishing(self, path: Path) -> None:
-        from coach import sources
-
-        self.say(f"{sources.display_name(path)}: publishing…")
+        self.say(f"{_shown(path)}: publishing…")
 
     def published(self, path: Path, published) -> None:
         episode = published.episode
@@ -89,16 +87,22 @@ class _TerminalReporter:
     def invalid(self, path: Path, error) -> None:
         text = "\n".join(str(diagnostic) for diagnostic in error.diagnostics)
         self.say(text, sys.stderr)
-        self.say(f"{path}: not published ({len(error.diagnostics)} problem(s)); the last good version stays")
+        self.say(f"{_shown(path)}: not published ({len(error.diagnostics)} problem(s)); the last good version stays")
 
     def failed(self, path: Path, error) -> None:
-        self.say(f"coach: error: {path}: {error}; the last good version stays", sys.stderr)
+        self.say(f"coach: error: {_shown(path)}: {error}; the last good version stays", sys.stderr)
 
     def removed(self, path: Path, episode) -> None:
-        self.say(f"{path}: deleted; {episode.id} left the feed")
+        self.say(f"{_shown(path)}: deleted; {episode.id} left the feed")
 
     def request(self, log) -> None:
         self.say(f"{log.client:<15} {log.method:<4} {log.path}  {log.status}  {_size(log.bytes)}")
+
+
+def _shown(path: Path) -> str:
+    from coach import sources
+
+    return sources.display_name(path)
 
 
 def _size(count: int) -> str:

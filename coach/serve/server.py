@@ -80,6 +80,7 @@ class Service:
         base = [f"http://{url_host(host, self.port)}{self.app.prefix}" for host in hosts]
         self.addresses = Addresses(tuple(base), tuple(url + "feed.xml" for url in base), self.library.directory)
         self._stop = threading.Event()
+        self._server = None  # the uvicorn server while running: its should_exit is set by the signal handler itself
 
     def run(self) -> None:
         """Serve until interrupted (Ctrl-C or SIGTERM), then stop the watcher and close the socket."""
@@ -88,7 +89,7 @@ class Service:
         config = uvicorn.Config(
             self.app, lifespan="off", access_log=False, log_level="warning", server_header=False, timeout_graceful_shutdown=2
         )
-        server = uvicorn.Server(config)
+        server = self._server = uvicorn.Server(config)
         worker = threading.Thread(target=self._publish_and_watch, name="coach-serve-watch", daemon=True)
         try:
             self.reporter.listening(self.addresses)
@@ -105,7 +106,7 @@ class Service:
     def publish_all(self) -> None:
         """Publish every routine there is now, each reported on its own."""
         for path in self.routines.current():
-            if self._stop.is_set():
+            if self.stopping():
                 return
             self.publish(path)
 
@@ -113,15 +114,20 @@ class Service:
         """Publish one routine, or report why its last good episode stays."""
         self.reporter.publishing(path)
         try:
-            published = self.library.publish(path, self.routines.episode_id(path), self._stop.is_set)
+            published = self.library.publish(path, self.routines.episode_id(path), self.stopping)
         except Cancelled:
             return  # stopping: the last good episode stays for the next start
         except RoutineError as error:
             self.reporter.invalid(path, error)
         except CoachError as error:
-            self.reporter.failed(path, error)
+            if not self.stopping():  # Ctrl-C in a terminal reaches ffmpeg too: its failure then is no news
+                self.reporter.failed(path, error)
         else:
             self.reporter.published(path, published)
+
+    def stopping(self) -> bool:
+        """Whether the server was told to stop (Ctrl-C, SIGTERM) and is on its way out."""
+        return self._stop.is_set() or bool(self._server and self._server.should_exit)
 
     def changed(self, path: Path) -> None:
         """A routine file was saved, added or deleted."""
@@ -147,7 +153,7 @@ class Service:
             raise_interrupt=False,
         ):
             for path in sorted({Path(name) for _change, name in changes}):
-                if self._stop.is_set():
+                if self.stopping():
                     return
                 self.changed(path)
 
