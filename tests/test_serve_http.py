@@ -174,3 +174,16 @@ def test_open_drops_the_secret_and_the_secret_path_is_then_a_404(tmp_path_factor
         assert get(server.url(f"{secret}/feed.xml"))[0] == 404
     finally:
         assert server.stop() == 0
+
+
+def test_the_terminal_shows_a_qr_code_of_the_page_url_with_its_secret(served):
+    import io
+
+    import segno
+
+    out = [line for name, line in served.lines if name == "out" and line is not None]
+    drawn = out[out.index(next(line for line in out if line.startswith("  library folder"))) + 1 : out.index("Ctrl-C stops.")]
+    expected = io.StringIO()
+    segno.make(served.page, error="m").terminal(out=expected, compact=True)
+    assert drawn == expected.getvalue().splitlines()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{16,}/", served.page)  # the secret is in the code

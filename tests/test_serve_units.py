@@ -229,3 +229,10 @@ def test_a_stop_during_an_export_cancels_it_and_keeps_nothing(tmp_path, fake_spe
     assert library.episode("minimal") is None
     assert sorted(p.name for p in (tmp_path / "library").iterdir()) == ["episodes", "secret"]
     assert list((tmp_path / "library" / "episodes").iterdir()) == []
+
+
+def test_a_library_path_that_is_a_file_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = coach_serve("--port", "0", "--library", str(tmp_path / "file"))
+    assert result.returncode == 1
+    assert result.stderr == f"coach: error: cannot use {tmp_path / 'file'} for the library: Not a directory\n"
