@@ -92,7 +92,8 @@ def seek(driver, seconds: float) -> dict:
         const read = () => {
           const text = (id) => { const e = document.getElementById(id); return e.hidden ? null : e.textContent; };
           done({t: audio.currentTime, title: text('title'), side: text('side'), line: text('line'),
-                countdown: text('countdown'), next: text('next'), activity: text('activity')});
+                countdown: text('countdown'), next: text('next'), activity: text('activity'),
+                position: text('position'), lockScreen: navigator.mediaSession.metadata.title});
         };
         const go = () => { audio.addEventListener('seeked', () => setTimeout(read, 0), {once: true}); audio.currentTime = t; };
         audio.readyState >= 1 ? go() : audio.addEventListener('loadedmetadata', go, {once: true});
@@ -149,6 +150,9 @@ def test_the_player_shows_what_the_plan_has_at_each_seeked_time(browser, served,
         assert shown["title"] == moment.title, seconds
         assert shown["side"] == moment.side, seconds
         assert shown["line"] == moment.line, seconds
+        # The header's number and the lock screen name the exercise the big type shows (in a rest, the next one).
+        assert shown["position"] == f"{moment.title_chapter + 1}/{len(timeline.chapters)}", seconds
+        assert shown["lockScreen"] == moment.title, seconds
         expected = None if moment.countdown_end_ms is None else clock(moment.countdown_ms / 1000)
         assert shown["countdown"] == expected, seconds
         if moment.next_title:

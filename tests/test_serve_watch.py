@@ -105,3 +105,22 @@ def test_a_second_start_with_a_warm_library_exports_nothing(tmp_path, tmp_path_f
     assert set(episodes(second)) == set(published[0])  # same guid: podcast apps see nothing new
     assert re.findall(r"<pubDate>([^<]+)", get(second.feed)[2].decode()) == published[1]
     assert second.stop() == 0
+
+
+def test_a_save_made_while_the_first_routines_are_published_is_not_lost(tmp_path, tmp_path_factory):
+    cache, _library = shared_dirs(tmp_path_factory)
+    folder = tmp_path / "routines"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(ROUTINE.format(line="Lean into the wall, back heel down."))
+    # A long routine published second: the save below lands while it is being exported.
+    shutil.copy(Path(__file__).parent.parent / "scripts" / "post-run.yaml", folder / "b.yaml")
+    server = Served(str(folder), "--library", str(tmp_path / "library"), "--cache-dir", str(cache))
+    try:
+        mark = server.wait_for(r"a\.yaml: exported as a") and server.mark()
+        (folder / "a.yaml").write_text(ROUTINE.format(line="Saved while b was being published."))
+        server.wait_for(r"b\.yaml: exported as b", since=mark)
+        server.wait_for(r"a\.yaml: exported as a", since=mark)
+        [audio] = [url for title, url in episodes(server).values() if title == "Two-minute reset"]
+        assert "Saved while b was being published." in get(audio.replace("episode.mp3", "transcript.vtt"))[2].decode()
+    finally:
+        assert server.stop() == 0

@@ -24,7 +24,12 @@ from coach.serve.feed import feed_xml
 from coach.serve.library import EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
-STATIC_FILES = {"player.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8", "library.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {
+    "player.js": "text/javascript; charset=utf-8",
+    "library.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
 _FILE_KINDS = {name: kind for kind, (name, _type) in EPISODE_FILES.items()}
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9/._-]*$")
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
@@ -126,7 +131,9 @@ class ServeApp:
         if found is None:
             data = feed_xml(self.library.episodes(), lambda path: f"http://{host}{self.prefix}{path}", time.time())
             found = _bytes_resource(data, "application/rss+xml; charset=utf-8")
-            self._feeds = {k: v for k, v in self._feeds.items() if k[1] == self.library.version}
+            # One entry per host name clients use; a new library version or an odd client's many names start afresh.
+            if len(self._feeds) >= 8 or any(k[1] != self.library.version for k in self._feeds):
+                self._feeds = {}
             self._feeds[key] = found
         return found
 

@@ -19,6 +19,7 @@ _HEAD = """<!doctype html>
 <meta name="theme-color" content="#101418">
 <meta name="referrer" content="no-referrer">
 <title>{title}</title>
+<link rel="icon" href="{prefix}static/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{prefix}static/style.css">
 </head>
 """

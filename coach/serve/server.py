@@ -25,6 +25,8 @@ from coach.serve.options import ServeOptions
 from coach.serve.routines import RoutineSet
 
 WATCH_STEP_MS = 50  # a batch of file events is handled once no new event came for this long
+WATCH_DEBOUNCE_MS = 1600  # ... or after this long, for a file that keeps changing
+WATCH_TIMEOUT_MS = 5000  # how long one wait for events lasts before the loop looks at the stop flag again
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,13 @@ class Service:
         import uvicorn
 
         config = uvicorn.Config(
-            self.app, lifespan="off", access_log=False, log_level="warning", server_header=False, timeout_graceful_shutdown=2
+            self.app,
+            lifespan="off",
+            access_log=False,  # the app reports each request itself, without the secret
+            log_level="warning",
+            server_header=False,
+            proxy_headers=False,  # nothing proxies this server: the client address is the peer's
+            timeout_graceful_shutdown=2,
         )
         server = self._server = uvicorn.Server(config)
         worker = threading.Thread(target=self._publish_and_watch, name="coach-serve-watch", daemon=True)
@@ -139,23 +147,24 @@ class Service:
             self.reporter.removed(path, gone)
 
     def _publish_and_watch(self) -> None:
-        import watchfiles
+        # watchfiles' watch() generator starts watching only when first iterated, so a save made while
+        # the first publish runs would be lost. Its Rust backend (documented for direct use) collects
+        # events from the moment it exists: start it, then publish, then take what it collected.
+        from watchfiles._rust_notify import RustNotify
 
-        self.publish_all()
         folders = [str(folder) for folder in self.routines.watched_folders()]
-        for changes in watchfiles.watch(
-            *folders,
-            watch_filter=lambda _change, name: self.routines.covers(Path(name)),
-            debounce=1600,
-            step=WATCH_STEP_MS,
-            stop_event=self._stop,
-            recursive=False,
-            raise_interrupt=False,
-        ):
-            for path in sorted({Path(name) for _change, name in changes}):
-                if self.stopping():
+        with RustNotify(folders, False, False, 300, False, False) as watcher:
+            self.publish_all()
+            while not self.stopping():
+                found = watcher.watch(WATCH_DEBOUNCE_MS, WATCH_STEP_MS, WATCH_TIMEOUT_MS, self._stop)
+                if found in ("stop", "signal"):
                     return
-                self.changed(path)
+                if found == "timeout":
+                    continue
+                for path in sorted({Path(name) for _change, name in found if self.routines.covers(Path(name))}):
+                    if self.stopping():
+                        return
+                    self.changed(path)
 
 
 def _listen(host: str | None, port: int) -> socket.socket:

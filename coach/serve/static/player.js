@@ -55,8 +55,11 @@
     $("progress-fill").style.width = `${Math.min(100, (100 * t) / duration)}%`;
     $("progress").setAttribute("aria-valuenow", String(Math.round(t)));
     show("elapsed", clock(t));
-    show("position", `${s.chapter + 1}/${state.plan.chapters.length}`);
-    if (s.chapter !== state.chapter) chapterChanged(s.chapter);
+    // The exercise the big type names (in the rest before an exercise, that one) numbers the header,
+    // marks the chapter list and titles the lock screen, so they all agree with the page.
+    const named = s.title_chapter === undefined ? s.chapter : s.title_chapter;
+    show("position", `${named + 1}/${state.plan.chapters.length}`);
+    if (named !== state.chapter) chapterChanged(named);
   }
 
   function chapterChanged(index) {
