@@ -124,3 +124,9 @@ def test_a_save_made_while_the_first_routines_are_published_is_not_lost(tmp_path
         assert "Saved while b was being published." in get(audio.replace("episode.mp3", "transcript.vtt"))[2].decode()
     finally:
         assert server.stop() == 0
+
+
+def test_sigterm_stops_the_server_cleanly_like_ctrl_c(served):
+    served.process.terminate()
+    assert served.process.wait() == 0
+    assert "stopped serving" in served.log()  # the fixture's stop() then checks that nothing was left in its group

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import signal
 import socket
 import threading
 from dataclasses import dataclass
@@ -99,6 +100,9 @@ class Service:
         )
         server = self._server = uvicorn.Server(config)
         worker = threading.Thread(target=self._publish_and_watch, name="coach-serve-watch", daemon=True)
+        # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again; by default SIGTERM
+        # would then end the process before the watcher stops and the socket closes, so it unwinds like Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             self.reporter.listening(self.addresses)
             worker.start()
@@ -110,6 +114,7 @@ class Service:
             if worker.is_alive():
                 worker.join()
             self.socket.close()
+            signal.signal(signal.SIGTERM, previous)
 
     def publish_all(self) -> None:
         """Publish every routine there is now, each reported on its own."""
@@ -165,6 +170,10 @@ class Service:
                     if self.stopping():
                         return
                     self.changed(path)
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _listen(host: str | None, port: int) -> socket.socket:

@@ -49,7 +49,7 @@
     show("countdown", s.countdown_end === null ? null : clock(s.countdown_end - t));
     show("line", s.line);
     let next = "";
-    if (s.next_start !== null) next = s.next_title ? `Next: ${s.next_title} in ${clock(s.next_start - t)}` : `Ends in ${clock(s.next_start - t)}`;
+    if (s.next_start !== null) next = s.next_title ? `Next: ${s.next_title} in ${clock(s.next_start - t)}` : `Next: the end, in ${clock(s.next_start - t)}`;
     show("next", next);
     const duration = state.plan.duration;
     $("progress-fill").style.width = `${Math.min(100, (100 * t) / duration)}%`;
