@@ -62,7 +62,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 if [ ${#did[@]} -eq 0 ]; then
-    echo "setup: nothing to do (ffmpeg, .venv and packages present)"
+    echo "setup: nothing to do (ffmpeg, .venv and packages present${for_tests:+, chromium and its driver for the tests})"
 else
     for line in "${did[@]}"; do echo "setup: $line"; done
 fi
