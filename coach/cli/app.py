@@ -26,6 +26,11 @@ DEFAULT_CACHE_DIR = "audio_cache"
 
 VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
 RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3; overrides the routine.",
+)
 CacheDirOption = typer.Option(
     None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else audio_cache/)."
 )

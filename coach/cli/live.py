@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.progress import SynthesisBar
+from coach.cli.speech import check_settings
 from coach.durations import parse_duration
 from coach.errors import AudioDeviceError, UsageError
 from coach.keys import TerminalSession, Terminated
@@ -55,6 +57,7 @@ def play(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
@@ -71,13 +74,14 @@ def play(
     at_ms = _parse_at(at) if at is not None else None
 
     routine = session.load(routine_arg)
+    settings = session.speech_settings(routine, voice, rate, engine)
+    check_settings(settings)
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
-    prepared = session.prepare(
-        routine, session.speech_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
-    )
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     timeline = prepared.timeline
     player = live_player(prepared, _start_ms(timeline, chapter, at_ms, at))
     full_screen = not no_ui and sys.stdout.isatty()
@@ -99,7 +103,7 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, player.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
+    sys.stderr.write(resume_hint(routine_arg, timeline, player.position_ms, _passed_options(voice, rate, cache, device, no_ui, engine)))
     if outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if outcome is Outcome.TERMINATED:
@@ -220,11 +224,12 @@ def _start_ms(timeline: Timeline, chapter: int | None, at_ms: int | None, at_tex
 
 
 def _passed_options(
-    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool
+    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool, engine: str | None = None
 ) -> list[str]:
     """The options of this run that a resumed run needs to sound and behave the same."""
     passed: list[str] = []
-    for flag, value in (("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device)):
+    options = (("--engine", engine), ("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device))
+    for flag, value in options:
         if value is not None:
             passed += [flag, str(value)]
     if no_ui:

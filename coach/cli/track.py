@@ -10,7 +10,8 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, EngineOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
 from coach.cli.speech import check_settings
 from coach.errors import UsageError
@@ -43,6 +44,7 @@ def export(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
@@ -51,11 +53,12 @@ def export(
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
+    settings = session.speech_settings(routine, voice, rate, engine)
     check_settings(settings)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
-    prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     clips = prepared.clip_arrays()
     result = export_track(
         prepared.timeline,
