@@ -49,6 +49,10 @@ def render_command(
     started = time.perf_counter()
     with SynthesisBar() as bar:
         prepared = session.prepare(routine, settings, directory, jobs=jobs, on_progress=bar)
+    # Measured now and stored, so the first `coach play` after a render starts at once instead of measuring it.
+    from coach.loudness import CEILING_DBTP
+
+    prepared.program_gain(prepared.clip_arrays(), CEILING_DBTP)
     elapsed = time.perf_counter() - started
     report = prepared.report
     if as_json:
