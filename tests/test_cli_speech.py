@@ -149,11 +149,10 @@ def test_cache_usage_mistakes_exit_2(cache, args, message):
 def test_render_stores_the_play_gain_so_the_first_play_does_not_measure_it(rendered_once, monkeypatch):
     import coach.loudness as loudness
     from coach import session
-    from coach.cli.live import live_player
 
     directory = rendered_once[0]
     routine = session.load("post-run")
     prepared = session.prepare(routine, session.speech_settings(routine), directory)
     assert prepared.cache.gain(prepared.gain_key(loudness.CEILING_DBTP)) is not None
     monkeypatch.setattr(loudness, "program_gain", lambda *a, **k: pytest.fail("the first play measured the gain"))
-    live_player(prepared)
+    prepared.live_player()
