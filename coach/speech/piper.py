@@ -56,10 +56,11 @@ class PiperEngine(SpeechEngine):
             self._config = json.loads(self.config_path.read_text(encoding="utf-8"))
             self.sample_rate = int(self._config["audio"]["sample_rate"])
             model_hash = file_sha256(self.model_path)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise SpeechError(f"the piper voice files are unreadable ({error}); reinstall it: {INSTALL_HINT}") from error
+            runtime = metadata.version("piper-tts")
+        except (OSError, ValueError, KeyError, TypeError, metadata.PackageNotFoundError) as error:
+            raise SpeechError(f"the neural voice is incompletely installed ({error}); {INSTALL_HINT}") from error
         self.default_voice = self.model_path.name.removesuffix(".onnx")
-        self.version = f"{metadata.version('piper-tts')} (model sha256:{model_hash[:16]})"
+        self.version = f"{runtime} (model sha256:{model_hash[:16]})"
         self._voice: Any = None
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._reset_lock_after_fork)
