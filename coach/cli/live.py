@@ -10,9 +10,8 @@ from typing import Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command
 from coach.cli.progress import SynthesisBar
-from coach.cli.speech import check_settings
 from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
@@ -55,12 +54,11 @@ def play(
     at_ms = _parse_at(at) if at is not None else None
 
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate, engine)
-    check_settings(settings)
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     with SynthesisBar() as bar:
         prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     timeline = prepared.timeline

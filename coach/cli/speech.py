@@ -19,14 +19,15 @@ from coach.cli.app import (
     RateOption,
     VoiceOption,
     cache_dir,
+    checked_engine_name,
     command,
+    counted,
     print_json,
     warn,
 )
 from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
-from coach.model import SPEECH_ENGINES
-from coach.speech import SpeechEngine, SpeechSettings, default_engine_name, get_engine
+from coach.speech import SpeechEngine, default_engine_name, get_engine
 
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
 
@@ -43,8 +44,7 @@ def render_command(
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate, engine)
-    check_settings(settings)
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     directory = cache_dir(cache)
     started = time.perf_counter()
     with SynthesisBar() as bar:
@@ -75,7 +75,7 @@ def render_command(
         )
         return
     sys.stdout.write(
-        f"{routine.title}: {len(report.clips)} cues, {len(report.synthesized)} synthesized, "
+        f"{routine.title}: {counted(len(report.clips), 'cue')}, {len(report.synthesized)} synthesized, "
         f"{len(report.reused)} reused in {elapsed:.1f} s "
         f"({report.engine} {report.version}, voice {report.voice}, {report.rate} wpm; cache {directory})\n"
     )
@@ -91,15 +91,17 @@ def voices_command(
 ) -> None:
     """List the speech voices of every engine here: the ids to use as `voice.name` in a routine or with --voice."""
     engines: list[SpeechEngine] = []
-    missing: list[str] = []
+    missing: list[SpeechError] = []
     for name in [checked_engine_name(engine)] if engine else _engines_here():
         try:
             engines.append(get_engine(name))
         except SpeechError as error:
-            if engine:
-                raise
-            missing.append(f"coach: {error}")
+            missing.append(error)
+    if not engines:
+        raise missing[0]
     listed = [(speech, voice) for speech in engines for voice in speech.voices(language)]
+    if not listed:
+        raise UsageError(f"no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
     if as_json:
         default = engines[0]
         print_json(
@@ -117,11 +119,8 @@ def voices_command(
             }
         )
         return
-    for line in missing:
-        warn(line)
-    if not listed:
-        warn(f"coach: no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
-        return
+    for error in missing:
+        warn(f"coach: {error}")
     languages = {(speech.name, voice.id): ", ".join(voice.languages) for speech, voice in listed}
     engine_width = max(len("engine"), *(len(speech.name) for speech in engines)) + 2
     id_width = max(len(voice.id) for _, voice in listed) + 2
@@ -132,20 +131,13 @@ def voices_command(
         spoken = languages[(speech.name, voice.id)]
         lines.append(f"{marker} {speech.name:<{engine_width}}{voice.id:<{id_width}}{spoken:<{language_width}}{voice.name}")
     builds = ", ".join(f"{speech.name} {speech.version}" for speech in engines)
-    lines.append(f"{len(listed)} voices ({builds}); * each engine's default; choose the engine with --engine or voice.engine")
+    lines.append(f"{counted(len(listed), 'voice')} ({builds}); * each engine's default; choose the engine with --engine or voice.engine")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _engines_here() -> list[str]:
     """The engines `coach voices` lists by default: the platform's own first, then the neural voice."""
     return list(dict.fromkeys([default_engine_name(), "piper"]))
-
-
-def checked_engine_name(name: str) -> str:
-    """An engine name given on the command line; UsageError (exit 2) if coach has no such engine."""
-    if name != "auto" and name not in SPEECH_ENGINES:
-        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
-    return name
 
 
 class CacheAction(str, Enum):
@@ -196,7 +188,8 @@ def cache_command(
             f", {count} {what}" for count, what in ((stats.damaged, "damaged"), (stats.temporary, "temporary")) if count
         )
         sys.stdout.write(
-            f"{directory}: {stats.clips} clips, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
+            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, "
+            f"{minutes(stats.seconds)} of speech{extra}\n"
         )
         return
     if action is CacheAction.clear:
@@ -217,17 +210,7 @@ def cache_command(
         )
         return
     freed = megabytes(result.freed_bytes)
-    sys.stdout.write(f"{directory}: removed {result.removed} clips ({freed}), kept {result.kept}\n")
-
-
-def check_settings(settings: SpeechSettings) -> None:
-    """Fail early, as bad input (exit 2), on an unknown engine, a voice the engine does not have or a rate it cannot speak."""
-    # An engine that is known but cannot start (not installed) stays a SpeechError: the machine cannot do it (exit 1).
-    engine = get_engine(checked_engine_name(settings.engine))
-    try:
-        engine.profile(settings)
-    except SpeechError as error:
-        raise UsageError(str(error)) from error
+    sys.stdout.write(f"{directory}: removed {counted(result.removed, 'clip')} ({freed}), kept {result.kept}\n")
 
 
 def _keys_for(
@@ -237,8 +220,7 @@ def _keys_for(
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
-        settings = session.speech_settings(routine, voice, rate, engine)
-        check_settings(settings)
+        settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
         # The intro names the session's real length, known only once its cues are rendered: hence the cache.
         keys |= session.cache_keys(session.prepare(routine, settings, directory))
     return keys

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError
-from coach.speech.engine import SpeechEngine, VoiceInfo, unknown_voice
+from coach.speech.engine import SpeechEngine, VoiceInfo
 
 INSTALL_HINT = "install it with: pip install 'coach[neural]' (or `make neural` in a checkout)"
 # The rate (words per minute) at which the voice's own pace matches espeak-ng's at that rate, measured
@@ -76,7 +76,7 @@ class PiperEngine(SpeechEngine):
             return self.default_voice
         if voice.strip().lower() in (self.default_voice.lower(), "joe"):
             return self.default_voice
-        raise unknown_voice(voice)
+        raise self.unknown_voice(voice)
 
     def load(self) -> None:
         """Load the model into this process (about half a second), unless it is already loaded."""
