@@ -64,6 +64,19 @@ def track_tags(routine: Routine, year: int | None = None) -> TrackTags:
     )
 
 
+DEFAULT_FORMAT = "mp3"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript."""
+
+    format: str = DEFAULT_FORMAT
+    bitrate: str | None = None
+    split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
+    transcript: bool = True  # a timed .lrc beside each audio file
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What an export wrote."""
@@ -79,7 +92,6 @@ class ExportResult:
     removed: tuple[Path, ...] = ()  # files of an older split of the same playlist that this one replaced
 
 
-DEFAULT_FORMAT = "mp3"
 STANDARD_OUTPUT = "-"  # what `-o` takes for standard output
 
 
@@ -125,12 +137,9 @@ def export_track(
     clips: Mapping[str, np.ndarray],
     clip_rate: int,
     output: Path | BinaryIO,
-    fmt: str = "mp3",
-    bitrate: str | None = None,
-    tags: TrackTags | None = None,
-    split: bool = False,
-    transcript: bool = True,
+    options: ExportOptions = ExportOptions(),
     *,
+    tags: TrackTags | None = None,
     gain: float | None = None,
     on_progress: Progress | None = None,
 ) -> ExportResult:
@@ -142,9 +151,9 @@ def export_track(
     interrupt the temporary files (and folders made for them) are removed and targets left as they were.
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
     """
-    form = output_format(fmt)
-    rate = checked_bitrate(form, bitrate)
-    destination = _destination(output, form, split)
+    form = output_format(options.format)
+    rate = checked_bitrate(form, options.bitrate)
+    destination = _destination(output, form, options.split)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
     if gain is None:
@@ -173,9 +182,9 @@ def export_track(
 
     target = destination.path
     assert target is not None
-    older_split = _older_split(target.with_suffix(".m3u8"), target.stem) if split else []
+    older_split = _older_split(target.with_suffix(".m3u8"), target.stem) if options.split else []
     with _NewFolders(destination.missing, target) as created, _Staging() as staging:
-        if split:
+        if options.split:
             playlist = target.with_suffix(".m3u8")
             entries = []
             for index, chapter in enumerate(timeline.chapters):
@@ -191,7 +200,7 @@ def export_track(
                 }
                 job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
                 encode(_blocks(mixer, start, end, progress), job, ffmpeg)
-                if transcript:
+                if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
             staging.write_text(playlist, m3u8(entries, tags.title))
@@ -200,7 +209,7 @@ def export_track(
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
             encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
-            if transcript:
+            if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
         files = staging.commit()
@@ -209,11 +218,11 @@ def export_track(
     return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed), **done)
 
 
-def checked_output(output: Path | BinaryIO, fmt: str = DEFAULT_FORMAT, bitrate: str | None = None, split: bool = False) -> None:
-    """Raise the UsageError or OutputError export_track would raise for these arguments before encoding anything."""
-    form = output_format(fmt)
-    checked_bitrate(form, bitrate)
-    _destination(output, form, split)
+def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
+    """Raise the UsageError or OutputError export_track would raise for these arguments, before anything is encoded."""
+    form = output_format(options.format)
+    checked_bitrate(form, options.bitrate)
+    _destination(output, form, options.split)
 
 
 @dataclass(frozen=True)

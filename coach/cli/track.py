@@ -10,9 +10,20 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+)
+from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
-from coach.cli.speech import check_settings
 from coach.encode import FORMATS
 from coach.errors import UsageError
 
@@ -52,35 +63,24 @@ def export(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format
-    from coach.export import checked_output, export_target, export_track, track_tags
+    from coach.export import ExportOptions, checked_output, export_target
 
     target = export_target(output, Path(routine_arg).stem, fmt.value if fmt else None)
     if target.path is None:
         _check_standard_output(as_json, split)
     destination = target.path if target.path is not None else sys.stdout.buffer
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
-    check_settings(settings)
-    checked_output(destination, target.format, bitrate, split)  # before rendering speech: a bad -o or --bitrate
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript)
+    checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
-    prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
-    clips = prepared.clip_arrays()
-    result = export_track(
-        prepared.timeline,
-        clips,
-        prepared.clip_rate,
-        destination,
-        fmt=target.format,
-        bitrate=bitrate,
-        tags=track_tags(routine),
-        split=split,
-        transcript=transcript,
-        on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None,
-        gain=prepared.program_gain(clips, output_format(target.format).ceiling_dbtp),
-    )
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
+    result = prepared.export(destination, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
     if as_json:
         print_json(
@@ -104,17 +104,16 @@ def export(
         )
         return
     lines = [f"created folder {folder}" for folder in result.created_folders]
-    if output_format(result.format).chapters == "none":
-        chapters = f"no chapters: {result.format.upper()} has none"
-    else:
-        chapters = counted(len(result.chapters), "chapter")
+    # A WAV carries no chapters: say so only for formats that do.
+    chapters = f"{counted(len(result.chapters), 'chapter')}; " if output_format(result.format).chapters != "none" else ""
     lines.append(
         f"{result.output or 'standard output'}  {clock(round(result.duration * 1000), tenths=False)}  "
-        f"({chapters}; {counted(len(report.clips), 'cue')}: "
+        f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
         f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
     )
-    lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
+    if chapters:
+        lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
     if split and others:
         lines.append(f"also wrote {counted(len(others), 'file')} beside it, as the playlist lists them")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command, counted
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command, counted
 from coach.cli.routines import clock
 from coach.cli.usage import error_line
 from coach.cues import spoken_texts
@@ -29,6 +29,7 @@ def watch(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
     interval: float = typer.Option(
         0.3, "--interval", metavar="SECONDS", min=0.05, max=10.0, help="Seconds between looks at the file."
     ),
@@ -41,29 +42,36 @@ def watch(
     say(f"watching {path} (Ctrl-C to stop)")
     try:
         for _save in saves(path, interval=interval):
-            previous = _update(path, target, voice, rate, directory, previous)
+            previous = _update(path, target, voice, rate, engine, directory, previous)
     except KeyboardInterrupt:
         say("stopped watching")
 
 
 def _export_target(output: str, path: Path) -> ExportTarget:
     """Where `-o` re-exports to, checked once before watching: the same rules as `coach export -o`."""
-    from coach.export import checked_output, export_target
+    from coach.export import ExportOptions, checked_output, export_target
 
     target = export_target(output, path.stem)
     if target.path is None:
         raise UsageError("watch re-exports on every save: give -o a file or a folder, not -")
-    checked_output(target.path, target.format)
+    checked_output(target.path, ExportOptions(format=target.format))
     return target
 
 
 def _update(
-    path: Path, target: Optional[ExportTarget], voice: Optional[str], rate: Optional[int], directory: Path, previous: list[str]
+    path: Path,
+    target: Optional[ExportTarget],
+    voice: Optional[str],
+    rate: Optional[int],
+    engine: Optional[str],
+    directory: Path,
+    previous: list[str],
 ) -> list[str]:
     """One round after a save; returns the texts now spoken (unchanged after a broken save)."""
     try:
         routine = session.load(str(path))
-        prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), directory)
+        settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+        prepared = session.prepare(routine, settings, directory)
     except RoutineError as error:
         for diagnostic in error.diagnostics:
             sys.stderr.write(f"{diagnostic}\n")
@@ -84,16 +92,10 @@ def _update(
     for text in removed:
         say(f"  - {text}")
     if target is not None and target.path is not None:  # _export_target refused standard output
-        from coach.encode import output_format  # the encoder stack loads only when exporting
-        from coach.export import export_track, track_tags
+        from coach.export import ExportOptions  # the encoder stack loads only when exporting
 
         try:
-            form = output_format(target.format)
-            clips = prepared.clip_arrays()
-            gain = prepared.program_gain(clips, form.ceiling_dbtp)
-            result = export_track(
-                prepared.timeline, clips, prepared.clip_rate, target.path, form.name, tags=track_tags(routine), gain=gain
-            )
+            result = prepared.export(target.path, ExportOptions(format=target.format))
         except CoachError as error:
             say(error_line(str(error)))
         else:
