@@ -11,6 +11,7 @@ import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.level import LevelOption, leveled
 from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
@@ -36,6 +37,7 @@ def play(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    level: Optional[str] = LevelOption,
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
@@ -51,7 +53,7 @@ def play(
         raise UsageError("give --from or --at, not both")
     at_ms = _parse_at(at) if at is not None else None
 
-    routine = session.load(routine_arg)
+    routine = leveled(session.load(routine_arg), level)
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
@@ -67,7 +69,7 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
+    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, _passed_options(voice, rate, cache, device, no_ui, level)))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if ended.outcome is Outcome.TERMINATED:
@@ -116,11 +118,12 @@ def _start_ms(timeline: Timeline, chapter: int | None, at_ms: int | None, at_tex
 
 
 def _passed_options(
-    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool
+    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool, level: str | None = None
 ) -> list[str]:
     """The options of this run that a resumed run needs to sound and behave the same."""
     passed: list[str] = []
-    for flag, value in (("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device)):
+    options = (("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device), ("--level", level))
+    for flag, value in options:
         if value is not None:
             passed += [flag, str(value)]
     if no_ui:

@@ -11,6 +11,7 @@ import typer
 
 from coach import session, sources
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.level import LevelOption, leveled
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -73,9 +74,10 @@ def plan(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    level: Optional[str] = LevelOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
-    routine = session.load(routine_arg)
+    routine = leveled(session.load(routine_arg), level)
     prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())

@@ -11,8 +11,11 @@ import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.level import LevelOption, leveled
 from coach.cli.routines import clock
 from coach.errors import UsageError
+from coach.levels import level_slug
+from coach.model import Routine
 
 
 class Format(str, Enum):
@@ -42,14 +45,15 @@ def export(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    level: Optional[str] = LevelOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
     from coach.export import ExportOptions, checked_output
 
     name = _format_name(fmt, output)
-    target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
-    routine = session.load(routine_arg)
+    routine = leveled(session.load(routine_arg), level)
+    target = output if output is not None else Path(f"{_file_stem(routine_arg, routine)}.{name}")
     settings = session.checked_settings(routine, voice, rate)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
@@ -90,6 +94,12 @@ def export(
     if others:
         lines.append("also wrote: " + ", ".join(str(path) for path in others))
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _file_stem(routine_arg: str, routine: Routine) -> str:
+    """The default file name's stem: the routine's name, and its level when it has ranges ('post-run-easy')."""
+    stem = Path(routine_arg).stem
+    return stem if routine.level is None else f"{stem}-{level_slug(routine.level)}"
 
 
 def _format_name(fmt: Optional[Format], output: Optional[Path]) -> str:
