@@ -37,7 +37,7 @@ from coach.model import (
     Voice,
     Where,
 )
-from coach.ranges import looks_like_range, parse_count_range, parse_duration_range
+from coach.ranges import looks_like_range, parse_count_range, parse_duration_range, parse_frequency
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS, TEXT_FIELDS, template_names
 
 MAX_FILE_BYTES = 256 * 1024  # 35 times the longest built-in routine; PyYAML reads about 150 KB a second
@@ -57,7 +57,9 @@ MAX_NODES = 50_000  # YAML nodes walked, each pass through an alias counted agai
 MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
-ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "pronounce", "side_names", "exercises")
+ROUTINE_KEYS = (
+    "title", "about", "credit", "frequency", "voice", "pace", "phrases", "pronounce", "side_names", "exercises"
+)
 VOICE_KEYS = ("name", "rate")
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway", "level")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
@@ -293,6 +295,7 @@ class _Builder:
         title = self.optional(fields, "title", lambda value: self.text("title", value))
         about = self.optional(fields, "about", lambda value: self.text("about", value))
         credit = self.optional(fields, "credit", lambda value: self.text("credit", value))
+        frequency = self.optional(fields, "frequency", self.frequency)
         voice = self.optional(fields, "voice", self.voice) or Voice()
         pace = self.optional(fields, "pace", self.pace) or Pace()
         phrases = self.optional(fields, "phrases", self.phrases) or {}
@@ -306,6 +309,7 @@ class _Builder:
             exercises=exercises,
             about=about,
             credit=credit,
+            frequency=frequency,
             voice=voice,
             pace=pace,
             phrases=MappingProxyType(dict(phrases)),
@@ -756,6 +760,19 @@ class _Builder:
             return None
         ranges.append((name, span))
         return int(span.low)
+
+    def frequency(self, node: Node) -> Range | None:
+        """`frequency`: how many sessions a week the text advises, such as 1-3/week."""
+        if not self.visit(node):
+            return None
+        if not (isinstance(node, ScalarNode) and node.tag == _STR):
+            self.error(node, f"frequency: expected sessions a week such as 1-3/week, got {_describe(node)}")
+            return None
+        try:
+            return parse_frequency(node.value)
+        except ValueError as error:
+            self.error(node, f"frequency: {error}")
+            return None
 
     def level(self, label: str, node: Node) -> float | None:
         """A level: easy, standard, deep or a number from 0 to 1."""

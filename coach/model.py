@@ -154,3 +154,4 @@ class Routine:
     side_names: tuple[str, ...] = ()  # side labels the routine uses besides the known ones
     source: str = "<routine>"
     level: float | None = None  # the level its ranges were picked at; None when it has no ranges
+    frequency: Range | None = None  # how many sessions a week the text advises (`frequency: 1-3/week`)

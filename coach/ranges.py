@@ -61,6 +61,25 @@ def parse_count_range(text: str) -> Range:
     return _ordered(text, int(low_text), int(high_text))
 
 
+MAX_PER_WEEK = 21
+_FREQUENCY = re.compile(r"[ \t]*([0-9]{1,3})(?:[ \t]*[-\u2013][ \t]*([0-9]{1,3}))?[ \t]*x?[ \t]*(?:/|per|a)[ \t]*week[ \t]*")
+FREQUENCY_PATTERN = "^" + _FREQUENCY.pattern + "$"
+
+
+def parse_frequency(text: str) -> Range:
+    """Sessions a week from `1-3/week`, `2/week` or `1-3x a week`; raises ValueError with a short message otherwise."""
+    found = _FREQUENCY.fullmatch(text)
+    if found is None:
+        raise ValueError(f"bad frequency {_shown(text)} (write sessions a week, as in 1-3/week or 2/week)")
+    low = int(found.group(1))
+    high = int(found.group(2)) if found.group(2) is not None else low
+    if low > high:
+        raise ValueError(f"bad frequency {_shown(text)} (the low end comes first)")
+    if not (1 <= low and high <= MAX_PER_WEEK):
+        raise ValueError(f"bad frequency {_shown(text)} (between 1 and {MAX_PER_WEEK} a week)")
+    return Range(low, high)
+
+
 def _ends(text: str) -> tuple[str, str]:
     found = _DASH.match(text.strip())
     if found is None:

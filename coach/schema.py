@@ -32,7 +32,7 @@ from coach.loader import (
 )
 from coach.levels import NAMED_LEVELS
 from coach.model import Pace
-from coach.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN
+from coach.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN, FREQUENCY_PATTERN, MAX_PER_WEEK
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -52,6 +52,14 @@ def routine_schema() -> dict[str, Any]:
         "title": _text("The routine's name: spoken in the intro and the outro, and the track's title tag."),
         "about": _text("What the routine is for; shown in the plan and written to the track's tags."),
         "credit": _text("Who the routine comes from; written to the track's tags."),
+        "frequency": {
+            "description": (
+                "How many sessions a week the text advises, e.g. 1-3/week or 2/week: `coach history` compares "
+                f"this week's sessions with it (1 to {MAX_PER_WEEK} a week)."
+            ),
+            "type": "string",
+            "pattern": FREQUENCY_PATTERN,
+        },
         "voice": _voice(),
         "pace": _pace(),
         "phrases": _phrases(),

@@ -194,3 +194,28 @@ def test_bad_ranges_and_levels_in_the_pace_and_exercise_are_positioned_too():
         "r.yaml:2:29: error: pace.level: unknown level 'hard' (use easy, standard, deep or a number from 0 to 1)",
         "r.yaml:5:13: error: rounds: bad range '3-1' (the low end comes first)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("1-3/week", Range(1, 3)), ("2/week", Range(2, 2)), ("1-3x a week", Range(1, 3)), (" 2 per week", Range(2, 2))],
+)
+def test_frequency_is_sessions_a_week(written, expected):
+    text = f"title: T\nfrequency: {written}\nexercises: [{{name: A, steps: [say: Go.]}}]\n"
+    assert parse_routine(text, "r.yaml").frequency == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("3-1/week", "frequency: bad frequency '3-1/week' (the low end comes first)"),
+        ("0/week", "frequency: bad frequency '0/week' (between 1 and 21 a week)"),
+        ("daily", "frequency: bad frequency 'daily' (write sessions a week, as in 1-3/week or 2/week)"),
+        ("3", "frequency: expected sessions a week such as 1-3/week, got a number"),
+    ],
+)
+def test_a_bad_frequency_is_a_positioned_error(written, message):
+    text = f"title: T\nfrequency: {written}\nexercises: [{{name: A, steps: [say: Go.]}}]\n"
+    with pytest.raises(RoutineError) as raised:
+        parse_routine(text, "r.yaml")
+    assert [str(d) for d in raised.value.diagnostics] == [f"r.yaml:2:12: error: {message}"]

@@ -11,7 +11,7 @@ import typer
 
 from coach import session, sources
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
-from coach.cli.level import LevelOption, leveled
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -75,9 +75,11 @@ def plan(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
-    routine = leveled(session.load(routine_arg), level)
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())

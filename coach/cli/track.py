@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
-from coach.cli.level import LevelOption, leveled
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.routines import clock
 from coach.errors import UsageError
 from coach.levels import level_slug
@@ -46,13 +46,15 @@ def export(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
     from coach.export import ExportOptions, checked_output
 
     name = _format_name(fmt, output)
-    routine = leveled(session.load(routine_arg), level)
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     target = output if output is not None else Path(f"{_file_stem(routine_arg, routine)}.{name}")
     settings = session.checked_settings(routine, voice, rate)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
