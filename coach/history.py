@@ -139,9 +139,12 @@ def auto_level(records: Iterable[SessionRecord], routine: str) -> AutoLevel:
 def this_week(records: Iterable[SessionRecord], routine: str, now: datetime.datetime) -> int:
     """Completed sessions of `routine` in the calendar week (Monday on, local time) that `now` is in."""
     local_now = now.astimezone()
-    monday = (local_now - datetime.timedelta(days=local_now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = today - datetime.timedelta(days=local_now.weekday())
     return sum(
-        1 for record in records if record.routine == routine and record.completed and record.started.astimezone() >= monday
+        1
+        for record in records
+        if record.routine == routine and record.completed and record.started.astimezone() >= monday
     )
 
 

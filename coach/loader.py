@@ -419,7 +419,9 @@ class _Builder:
             self.error(fields["say_note"].key, "say_note: there is no 'note' to say")
         setup = self.optional(fields, "setup", lambda value: self.spoken("setup", value, scope))
         ranges: list[tuple[str, Range]] = []
-        rounds = self.optional(fields, "rounds", lambda value: self.ranged_whole("rounds", value, 1, MAX_ROUNDS, "rounds", ranges))
+        rounds = self.optional(
+            fields, "rounds", lambda value: self.ranged_whole("rounds", value, 1, MAX_ROUNDS, "rounds", ranges)
+        )
         rest = self.optional(fields, "rest", lambda value: self.ranged_duration("rest", value, False, "rest", ranges))
         steps = self.optional(fields, "steps", lambda value: self.steps(value, scope, depth=0))
         if len(self.problems) > before or name is None or steps is None:
@@ -745,9 +747,13 @@ class _Builder:
         self, label: str, node: Node, least: int, most: int, name: str, ranges: list[tuple[str, Range]]
     ) -> int | None:
         """A whole number in least..most or a range of them ('5-10'), added to `ranges` as `name`."""
-        if not (isinstance(node, ScalarNode) and node.tag == _STR and looks_like_range(node.value)):
-            return self.whole(label, node, least, most, hint=" or a range such as 5-10")
+        if not (isinstance(node, ScalarNode) and node.tag == _STR):
+            return self.whole(label, node, least, most)
         if not self.visit(node):
+            return None
+        if not looks_like_range(node.value):
+            shown = _shortened(node.value.strip())
+            self.error(node, f"{label}: expected a whole number or a range such as 5-10, got '{shown}'")
             return None
         try:
             span = parse_count_range(node.value)

@@ -47,7 +47,8 @@ def parse_duration_range(text: str) -> Range:
     except ValueError as error:
         raise ValueError(f"bad range {_shown(text)}: {error}") from None
     if low > high and low_text != bare_low and parse_duration(bare_low) < high:
-        raise ValueError(f"bad range {_shown(text)} (read as {low_text}-{high_text}: write {bare_low}s-{high_text} for seconds)")
+        reading = f"read as {low_text}-{high_text}: write {bare_low}s-{high_text} for seconds"
+        raise ValueError(f"bad range {_shown(text)} ({reading})")
     return _ordered(text, low, high)
 
 
@@ -62,7 +63,9 @@ def parse_count_range(text: str) -> Range:
 
 
 MAX_PER_WEEK = 21
-_FREQUENCY = re.compile(r"[ \t]*([0-9]{1,3})(?:[ \t]*[-\u2013][ \t]*([0-9]{1,3}))?[ \t]*x?[ \t]*(?:/|per|a)[ \t]*week[ \t]*")
+_FREQUENCY = re.compile(
+    r"[ \t]*([0-9]{1,3})(?:[ \t]*[-\u2013][ \t]*([0-9]{1,3}))?[ \t]*x?[ \t]*(?:/|per|a)[ \t]*week[ \t]*"
+)
 FREQUENCY_PATTERN = "^" + _FREQUENCY.pattern + "$"
 
 

@@ -7,5 +7,5 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path_factory, monkeypatch):
-    """$XDG_DATA_HOME (where `coach play` records sessions) in a temporary directory, for this process and its children."""
+    """$XDG_DATA_HOME, where `coach play` records sessions, in a temporary directory (children inherit it)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))

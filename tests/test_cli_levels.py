@@ -1,4 +1,4 @@
-"""`--level` on plan and export end to end: real espeak, real ffmpeg, the level in the title, intro, tag and file name."""
+"""`--level` end to end: real espeak and ffmpeg; the level in the title, the intro, the tag and the file name."""
 
 from __future__ import annotations
 

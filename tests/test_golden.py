@@ -119,7 +119,11 @@ def test_post_run_carries_the_texts_ranges_as_written():
     routine = session.load("post-run")
     found = [(e.name, "-", "Exercise", f, (s.low, s.high)) for e in routine.exercises for f, s in e.ranges]
     found = [(name, field, span) for name, _i, _k, field, span in found]
-    steps = [(name, kind, field, span) for e in routine.exercises for name, _i, kind, field, span in ranges_of(e.steps, e.name)]
+    steps = [
+        (name, kind, field, span)
+        for exercise in routine.exercises
+        for name, _index, kind, field, span in ranges_of(exercise.steps, exercise.name)
+    ]
     assert found == [
         ("Hamstring stretch with isometrics", "rounds", (2, 3)),  # steps 1-3, then "repeat steps 1-3 once or twice"
         ("Combat stance ankle stretch with isometrics", "rounds", (2, 3)),

@@ -22,7 +22,9 @@ COACH = [sys.executable, "-m", "coach"]
 UTC = datetime.timezone.utc
 
 
-def record(n: int = 0, routine: str = "post-run", level: float | None = 0.0, completed: bool = True, time: str | None = None):
+def record(
+    n: int = 0, routine: str = "post-run", level: float | None = 0.0, completed: bool = True, time: str | None = None
+) -> SessionRecord:
     return SessionRecord(
         time=time or history.now_text(datetime.datetime(2026, 11, 2, 8, 0, n % 60, tzinfo=UTC)),
         routine=routine,
@@ -168,7 +170,8 @@ def test_level_auto_says_what_it_picked_when_the_session_starts(short, tmp_path)
         history.append(record(n, routine=str(short.resolve()), level=0.0), path)
     result = CliRunner().invoke(app, ["plan", str(short), "--level", "auto", "--cache-dir", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines()[0] == "level auto: stepped up to level 0.25 after 3 completed sessions at the level below"
+    said = "level auto: stepped up to level 0.25 after 3 completed sessions at the level below"
+    assert result.stderr.splitlines()[0] == said
     assert result.stdout.splitlines()[0] == "Short (level 0.25)"
 
 

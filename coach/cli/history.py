@@ -33,7 +33,9 @@ def routine_version(argument: str) -> str:
     return hashlib.sha256(sources.read(sources.resolve(argument))).hexdigest()[:12]
 
 
-def session_record(argument: str, routine: Routine, timeline: Timeline, position_ms: int, completed: bool) -> SessionRecord:
+def session_record(
+    argument: str, routine: Routine, timeline: Timeline, position_ms: int, completed: bool
+) -> SessionRecord:
     """The record of a session of `routine` that ended at `position_ms`."""
     done_ms = timeline.duration_ms if completed else max(0, min(position_ms, timeline.duration_ms))
     done = len(timeline.chapters) if completed else sum(c.end_ms <= done_ms for c in timeline.chapters)

@@ -74,7 +74,8 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, _passed_options(voice, rate, cache, device, no_ui, level, only, skip)))
+    passed = _passed_options(voice, rate, cache, device, no_ui, level, only, skip)
+    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, passed))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if ended.outcome is Outcome.TERMINATED:
