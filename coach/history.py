@@ -17,16 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-from coach.errors import CoachError
+from coach.errors import HistoryError
 
 HISTORY_NAME = "history.jsonl"
 AUTO_START = 0.0  # `--level auto` starts at the low end of every range
 AUTO_STEP = 0.25  # and steps up this far
 AUTO_SESSIONS = 3  # after this many completed sessions at its current level
-
-
-class HistoryError(CoachError):
-    """The history file cannot be read or written."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import typer
 from coach import history, sources
 from coach.cli.app import JsonOption, command, print_json
 from coach.cli.routines import clock
-from coach.errors import UsageError
+from coach.errors import HistoryError, UsageError
 from coach.history import SessionRecord
 from coach.levels import level_name
 from coach.model import Routine
@@ -123,5 +123,5 @@ def record_session(argument: str, routine: Routine, timeline: Timeline, position
     """Add the session to the history; a history that cannot be written costs a warning, not the session."""
     try:
         history.append(session_record(argument, routine, timeline, position_ms, completed))
-    except (history.HistoryError, UsageError) as error:
+    except (HistoryError, UsageError) as error:
         sys.stderr.write(f"coach: warning: session not recorded: {error}\n")
