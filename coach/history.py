@@ -34,12 +34,18 @@ class SessionRecord:
     title: str
     version: str  # the first 12 hex digits of the routine file's SHA-256
     level: float | None  # None: the routine has no ranges
-    completed: bool
-    done_ms: int
+    completed: bool  # it played to the end
+    done_ms: int  # how far into the session it stopped (the end when completed)
     duration_ms: int
-    exercises_done: int
+    exercises_done: int  # exercises played through, from where it started to where it stopped
     exercises: int
     frequency: tuple[int, int] | None = None  # the routine's `frequency:`, sessions a week, when it states one
+    start_ms: int = 0  # where it started (`--from`, `--at`)
+
+    @property
+    def full(self) -> bool:
+        """Whether every exercise was played, start to end: only such sessions count toward a level or a week."""
+        return self.completed and self.exercises_done == self.exercises
 
     def to_json(self) -> str:
         """The record as one JSON line (without its newline)."""
@@ -119,10 +125,10 @@ class AutoLevel:
 
 def auto_level(records: Iterable[SessionRecord], routine: str) -> AutoLevel:
     """The level `--level auto` plays `routine` at: from the low end, up AUTO_STEP after every AUTO_SESSIONS
-    completed sessions at the current level, never past the top (1)."""
+    full sessions at the current level, never past the top (1)."""
     level, streak, stepped = AUTO_START, 0, False
     for record in records:
-        if record.routine != routine or not record.completed or record.level is None:
+        if record.routine != routine or not record.full or record.level is None:
             continue
         stepped = False
         if math.isclose(record.level, level):
@@ -133,14 +139,14 @@ def auto_level(records: Iterable[SessionRecord], routine: str) -> AutoLevel:
 
 
 def this_week(records: Iterable[SessionRecord], routine: str, now: datetime.datetime) -> int:
-    """Completed sessions of `routine` in the calendar week (Monday on, local time) that `now` is in."""
+    """Full sessions of `routine` in the calendar week (Monday on, local time) that `now` is in."""
     local_now = now.astimezone()
     today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     monday = today - datetime.timedelta(days=local_now.weekday())
     return sum(
         1
         for record in records
-        if record.routine == routine and record.completed and record.started.astimezone() >= monday
+        if record.routine == routine and record.full and record.started.astimezone() >= monday
     )
 
 

@@ -6,6 +6,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,9 +156,9 @@ def test_coach_history_lists_two_null_device_sessions_and_the_week(short, tmp_pa
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert len(lines) == 3
-    assert lines[0].endswith("  Short (standard)  done, 2/2 exercises")  # the newest first
-    assert lines[1].endswith("  Short (easy)  done, 2/2 exercises")
-    assert lines[2] == "this week: Short: 2 of 1-3 advised (on track)"
+    assert re.fullmatch(r"[-0-9]{10} [0-9:]{5}  Short \(standard\)  from 0:\d\d, done, 1/2 exercises", lines[0])
+    assert lines[1].endswith("  Short (easy)  done, 2/2 exercises")  # the newest first, above
+    assert lines[2] == "this week: Short: 1 of 1-3 advised (on track)"  # a session from the middle is not a whole one
     payload = json.loads(subprocess.run([*COACH, "history", "--json"], capture_output=True, text=True).stdout)
     assert [s["level"] for s in payload["sessions"]] == [0.5, 0.0]
     assert payload["sessions"][0]["routine"] == str(short.resolve())
@@ -170,7 +171,7 @@ def test_level_auto_says_what_it_picked_when_the_session_starts(short, tmp_path)
         history.append(record(n, routine=str(short.resolve()), level=0.0), path)
     result = CliRunner().invoke(app, ["plan", str(short), "--level", "auto", "--cache-dir", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.stderr
-    said = "level auto: stepped up to level 0.25 after 3 completed sessions at the level below"
+    said = "level auto: stepped up to level 0.25 after 3 full sessions at the level below"
     assert result.stderr.splitlines()[0] == said
     assert result.stdout.splitlines()[0] == "Short (level 0.25)"
 

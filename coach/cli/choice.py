@@ -17,7 +17,7 @@ LevelOption = typer.Option(
     "--level",
     metavar="LEVEL",
     help="Where to be in the routine's ranges: easy, standard, deep, 0 (low end) to 1 (high end), or auto "
-    "(from your history: up a step after 3 completed sessions) [default: the routine's pace.level, else standard].",
+    "(from your history: up a step after 3 full sessions) [default: the routine's pace.level, else standard].",
 )
 OnlyOption = typer.Option(
     None, "--only", metavar="EXERCISE", help="Do only this exercise (number or name, as --from); repeat for more."

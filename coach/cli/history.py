@@ -34,11 +34,12 @@ def routine_version(argument: str) -> str:
 
 
 def session_record(
-    argument: str, routine: Routine, timeline: Timeline, position_ms: int, completed: bool
+    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
 ) -> SessionRecord:
-    """The record of a session of `routine` that ended at `position_ms`."""
-    done_ms = timeline.duration_ms if completed else max(0, min(position_ms, timeline.duration_ms))
-    done = len(timeline.chapters) if completed else sum(c.end_ms <= done_ms for c in timeline.chapters)
+    """The record of a session of `routine` played from `span_ms[0]` to `span_ms[1]`."""
+    start_ms = span_ms[0]
+    done_ms = timeline.duration_ms if completed else max(start_ms, min(span_ms[1], timeline.duration_ms))
+    done = sum(start_ms <= c.start_ms and c.end_ms <= done_ms for c in timeline.chapters)
     frequency = None if routine.frequency is None else (int(routine.frequency.low), int(routine.frequency.high))
     return SessionRecord(
         time=history.now_text(),
@@ -52,6 +53,7 @@ def session_record(
         exercises_done=done,
         exercises=len(timeline.chapters),
         frequency=frequency,
+        start_ms=start_ms,
     )
 
 
@@ -61,12 +63,12 @@ def auto_level_text(argument: str) -> tuple[str, str]:
     found = history.auto_level(history.read(), key)
     name = level_name(found.level)
     if found.stepped_up:
-        why = f"stepped up to {name} after {history.AUTO_SESSIONS} completed sessions at the level below"
+        why = f"stepped up to {name} after {history.AUTO_SESSIONS} full sessions at the level below"
     elif found.level >= 1.0:
         why = f"{name}, the top of every range"
     else:
         left = history.AUTO_SESSIONS - found.completed_at_level
-        why = f"{name}: {left} more completed {'session' if left == 1 else 'sessions'} here steps it up"
+        why = f"{name}: {left} more full {'session' if left == 1 else 'sessions'} here steps it up"
     return f"{found.level:g}", f"level auto: {why}"
 
 
@@ -103,6 +105,8 @@ def show_history(
         when = record.started.astimezone().strftime("%Y-%m-%d %H:%M")
         level = "" if record.level is None else f" ({level_name(record.level)})"
         how = "done" if record.completed else f"stopped at {clock(record.done_ms, tenths=False)}"
+        if record.start_ms:
+            how = f"from {clock(record.start_ms, tenths=False)}, {how}"
         sys.stdout.write(
             f"{when}  {record.title}{level}  {how}, {record.exercises_done}/{record.exercises} exercises\n"
         )
@@ -119,9 +123,11 @@ def _record_json(record: SessionRecord) -> dict:
     return found
 
 
-def record_session(argument: str, routine: Routine, timeline: Timeline, position_ms: int, completed: bool) -> None:
+def record_session(
+    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
+) -> None:
     """Add the session to the history; a history that cannot be written costs a warning, not the session."""
     try:
-        history.append(session_record(argument, routine, timeline, position_ms, completed))
+        history.append(session_record(argument, routine, timeline, span_ms, completed))
     except (HistoryError, UsageError) as error:
         sys.stderr.write(f"coach: warning: session not recorded: {error}\n")

@@ -68,7 +68,8 @@ def play(
     timeline = prepared.timeline
     options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
     ended = play_live(prepared, output, options)
-    record_session(routine_arg, routine, timeline, ended.position_ms, completed=ended.outcome is Outcome.FINISHED)
+    span_ms = (options.start_ms, ended.position_ms)
+    record_session(routine_arg, routine, timeline, span_ms, completed=ended.outcome is Outcome.FINISHED)
 
     if ended.outcome is Outcome.FINISHED:
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
