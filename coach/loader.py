@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
-from coach.levels import at_level, default_level, parse_level
+from coach.levels import NAMED_LEVELS, at_level, default_level, parse_level
 from coach.model import (
     Breath,
     Breathe,
@@ -784,8 +784,13 @@ class _Builder:
         """A level: easy, standard, deep or a number from 0 to 1."""
         if not self.visit(node):
             return None
+        expected = f"{label}: expected easy, standard, deep or a number from 0 to 1"
         if not (isinstance(node, ScalarNode) and node.tag in (_STR, _INT, _FLOAT)):
-            self.error(node, f"{label}: expected easy, standard, deep or a number from 0 to 1, got {_describe(node)}")
+            self.error(node, f"{expected}, got {_describe(node)}")
+            return None
+        if node.tag == _STR and node.value.strip().casefold() not in NAMED_LEVELS:
+            # a number in quotes is text to an editor's schema: refuse it here too
+            self.error(node, f"{expected}, got '{_shortened(node.value)}'")
             return None
         try:
             return parse_level(node.value)

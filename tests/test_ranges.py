@@ -195,14 +195,14 @@ def test_a_bad_range_is_a_positioned_error(line, diagnostic):
 
 def test_bad_ranges_and_levels_in_the_pace_and_exercise_are_positioned_too():
     text = (
-        "title: T\npace: {rest: 20-10s, level: hard}\n"
+        "title: T\npace: {rest: 20-10s, level: 2}\n"
         "exercises:\n  - name: A\n    rounds: 3-1\n    steps: [say: Go.]\n"
     )
     with pytest.raises(RoutineError) as raised:
         parse_routine(text, "r.yaml")
     assert [str(d) for d in raised.value.diagnostics] == [
         "r.yaml:2:14: error: pace.rest: bad range '20-10s' (the low end comes first)",
-        "r.yaml:2:29: error: pace.level: unknown level 'hard' (use easy, standard, deep or a number from 0 to 1)",
+        "r.yaml:2:29: error: pace.level: level '2' is outside 0 to 1 (use easy, standard, deep or a number from 0 to 1)",
         "r.yaml:5:13: error: rounds: bad range '3-1' (the low end comes first)",
     ]
 
@@ -230,3 +230,18 @@ def test_a_bad_frequency_is_a_positioned_error(written, message):
     with pytest.raises(RoutineError) as raised:
         parse_routine(text, "r.yaml")
     assert [str(d) for d in raised.value.diagnostics] == [f"r.yaml:2:12: error: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("hard", "pace.level: expected easy, standard, deep or a number from 0 to 1, got 'hard'"),
+        ("'0.5'", "pace.level: expected easy, standard, deep or a number from 0 to 1, got '0.5'"),
+        ("[easy]", "pace.level: expected easy, standard, deep or a number from 0 to 1, got a list"),
+    ],
+)
+def test_pace_level_is_a_level_name_or_a_number(written, message):
+    text = f"title: T\npace:\n  level: {written}\nexercises: [{{name: A, steps: [say: Go.]}}]\n"
+    with pytest.raises(RoutineError) as raised:
+        parse_routine(text, "r.yaml")
+    assert [str(d) for d in raised.value.diagnostics] == [f"r.yaml:3:10: error: {message}"]

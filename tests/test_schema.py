@@ -188,7 +188,7 @@ ROUTINES = some_of(
                 "switch": mostly_from(DURATIONS, [0]),
                 "countdown": mostly([0, 3, 10], [11, -1, 2.5]),
                 "halfway": mostly_from(SINGLE_DURATIONS, [False]),
-                "level": mostly(["easy", "standard", "deep", 0, 0.3, 1], ["hard", 1.5, -0.1, True, None]),
+                "level": mostly(["easy", "standard", "deep", 0, 0.3, 1], ["hard", "0.5", 1.5, -0.1, True, None]),
             },
         ),
         "phrases": some_of({}, {"hold": TEXTS, "halfway": TEXTS, "seconds": TEXTS}),
