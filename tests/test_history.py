@@ -179,3 +179,21 @@ def test_level_auto_says_what_it_picked_when_the_session_starts(short, tmp_path)
 def test_no_history_yet_says_so():
     result = CliRunner().invoke(app, ["history"])
     assert result.exit_code == 0 and result.stdout.startswith("No sessions yet")
+
+
+def test_a_write_that_dies_before_its_rename_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "history.jsonl"
+    history.append(record(1), path)
+    before = path.read_bytes()
+
+    def killed(*_args):
+        raise KeyboardInterrupt  # the moment between writing the new history and putting it in place
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        history.append(record(2), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    history.append(record(3), path)  # the left-over temporary file is simply written over
+    assert history.read(path) == [record(1), record(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.jsonl", "history.jsonl.lock"]  # no stray file
