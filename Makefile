@@ -10,7 +10,8 @@ run: setup
 	@mkdir -p $(dir $(OUT))
 	@.venv/bin/coach export post-run -o $(OUT)
 
-test: setup
+test:
+	@tools/setup.sh --test
 	@.venv/bin/python -m pytest -q
 
 bench: setup

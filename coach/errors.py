@@ -63,3 +63,7 @@ class HistoryError(CoachError):
 
 class OutputError(CoachError):
     """The output file cannot be written (permissions, full disk)."""
+
+
+class ServerError(CoachError):
+    """The server cannot listen on the address and port asked for."""
