@@ -22,13 +22,13 @@ from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
 from coach.levels import NAMED_LEVELS, at_level, default_level, parse_level
 from coach.model import (
+    SPEECH_ENGINES,
     Breath,
     Breathe,
     Exercise,
     Hold,
     Pace,
     Range,
-    Ranges,
     Repeat,
     Rest,
     Routine,
@@ -60,7 +60,7 @@ MAX_DIAGNOSTICS = 100
 ROUTINE_KEYS = (
     "title", "about", "credit", "frequency", "voice", "pace", "phrases", "pronounce", "side_names", "exercises"
 )
-VOICE_KEYS = ("name", "rate")
+VOICE_KEYS = ("engine", "name", "rate")
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway", "level")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
@@ -320,13 +320,25 @@ class _Builder:
 
     def voice(self, node: Node) -> Voice | None:
         """The `voice` section."""
-        fields = self.mapping(node, "voice: expected a mapping with 'name' and/or 'rate'", "voice", VOICE_KEYS)
+        expected = "voice: expected a mapping with 'engine', 'name' and/or 'rate'"
+        fields = self.mapping(node, expected, "voice", VOICE_KEYS)
         if fields is None:
             return None
+        engine = self.optional(fields, "engine", self.engine)
         name = self.optional(fields, "name", lambda value: self.text("voice.name", value))
         rate = self.optional(fields, "rate", lambda value: self.whole("voice.rate", value, MIN_RATE, MAX_RATE))
         name_where = self.where(fields["name"].value) if "name" in fields else Voice().name_where
-        return Voice(name=name, rate=rate, name_where=name_where)
+        return Voice(name=name, rate=rate, engine=engine, name_where=name_where)
+
+    def engine(self, node: Node) -> str | None:
+        """`voice.engine`: one of SPEECH_ENGINES."""
+        value = self.text("voice.engine", node)
+        if value is None:
+            return None
+        if value not in SPEECH_ENGINES:
+            self.error(node, f"voice.engine: unknown engine '{_shortened(value)}' (choose from {', '.join(SPEECH_ENGINES)})")
+            return None
+        return value
 
     def pace(self, node: Node) -> Pace | None:
         """The `pace` section; keys left out keep the model's defaults."""

@@ -31,7 +31,7 @@ from coach.loader import (
     TEXT_FIELD_ORDER,
 )
 from coach.levels import NAMED_LEVELS
-from coach.model import Pace
+from coach.model import SPEECH_ENGINES, Pace
 from coach.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN, FREQUENCY_PATTERN, MAX_PER_WEEK
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
@@ -129,6 +129,10 @@ def routine_schema() -> dict[str, Any]:
 
 def _voice() -> dict[str, Any]:
     properties = {
+        "engine": {
+            "description": "Speech engine: espeak (the default on Linux), piper (the neural voice: pip install 'coach[neural]') or pyttsx3.",
+            "enum": list(SPEECH_ENGINES),
+        },
         "name": _text("Speech voice id or name (see `coach voices`), e.g. gmw/en-us."),
         "rate": {
             "description": f"Speech rate in words per minute ({MIN_RATE} to {MAX_RATE}).",

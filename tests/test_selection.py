@@ -79,5 +79,5 @@ def test_a_selection_that_names_nothing_is_one_line_and_exit_2(sel, args, messag
 def test_the_resume_hint_keeps_the_level_and_the_selection():
     from coach.cli.live import _passed_options
 
-    passed = _passed_options(None, None, None, "null", True, "0.25", ["couch", "3"], ["2"])
+    passed = _passed_options(None, None, None, "null", True, level="0.25", only=["couch", "3"], skip=["2"])
     assert passed == ["--device", "null", "--level", "0.25", "--only", "couch", "--only", "3", "--skip", "2", "--no-ui"]

@@ -10,9 +10,10 @@ from typing import List, Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.history import record_session
+from coach.cli.progress import SynthesisBar
 from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
@@ -38,6 +39,7 @@ def play(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
     level: Optional[str] = LevelOption,
     only: Optional[List[str]] = OnlyOption,
     skip: Optional[List[str]] = SkipOption,
@@ -62,9 +64,9 @@ def play(
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
-    prepared = session.prepare(
-        routine, session.checked_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
-    )
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     timeline = prepared.timeline
     options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
     ended = play_live(prepared, output, options)
@@ -75,7 +77,7 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    passed = _passed_options(voice, rate, cache, device, no_ui, level, only, skip)
+    passed = _passed_options(voice, rate, cache, device, no_ui, engine, level=level, only=only, skip=skip)
     sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, passed))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
@@ -130,13 +132,17 @@ def _passed_options(
     cache: Path | None,
     device: str | None,
     no_ui: bool,
+    engine: str | None = None,
     level: str | None = None,
     only: Sequence[str] | None = None,
     skip: Sequence[str] | None = None,
 ) -> list[str]:
     """The options of this run that a resumed run needs to sound and behave the same."""
     passed: list[str] = []
-    options = (("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device), ("--level", level))
+    options = (
+        ("--engine", engine), ("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device),
+        ("--level", level),
+    )  # fmt: skip
     for flag, value in options:
         if value is not None:
             passed += [flag, str(value)]

@@ -10,7 +10,18 @@ from typing import List, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+)
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
@@ -74,13 +85,15 @@ def plan(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
     level: Optional[str] = LevelOption,
     only: Optional[List[str]] = OnlyOption,
     skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
     routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
-    prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+    prepared = session.prepare(routine, settings, cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())
         return

@@ -10,8 +10,20 @@ from typing import List, Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+)
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
 from coach.errors import UsageError
 from coach.levels import level_slug
@@ -45,6 +57,7 @@ def export(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
     level: Optional[str] = LevelOption,
     only: Optional[List[str]] = OnlyOption,
     skip: Optional[List[str]] = SkipOption,
@@ -56,10 +69,11 @@ def export(
     name = _format_name(fmt, output)
     routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     target = output if output is not None else Path(f"{_file_stem(routine_arg, routine)}.{name}")
-    settings = session.checked_settings(routine, voice, rate)
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
-    prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript)
     result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
