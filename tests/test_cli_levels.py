@@ -65,3 +65,14 @@ def test_an_export_at_a_level_is_named_and_tagged_with_it(ranged, tmp_path):
     command = ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(track)]
     tags = json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)["format"]["tags"]
     assert tags["title"] == "Ranged (easy)"
+
+
+def test_an_export_of_some_exercises_does_not_overwrite_the_whole_sessions_track(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "two.yaml").write_text(
+        "title: Two\nexercises:\n  - {name: One, steps: [hold: 1s]}\n  - {name: Two, steps: [hold: 1-2s]}\n"
+    )
+    result = runner.invoke(app, ["export", "two.yaml", "--skip", "1", "--no-transcript"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(path.name for path in tmp_path.glob("*.mp3")) == ["two-standard-exercises-2.mp3"]

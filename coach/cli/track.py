@@ -67,8 +67,9 @@ def export(
     from coach.export import ExportOptions, checked_output
 
     name = _format_name(fmt, output)
-    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
-    target = output if output is not None else Path(f"{_file_stem(routine_arg, routine)}.{name}")
+    whole = session.load(routine_arg)
+    routine = chosen(whole, concrete_level(routine_arg, level), only, skip)
+    target = output if output is not None else Path(f"{_file_stem(routine_arg, whole, routine)}.{name}")
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
@@ -112,10 +113,18 @@ def export(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def _file_stem(routine_arg: str, routine: Routine) -> str:
-    """The default file name's stem: the routine's name, and its level when it has ranges ('post-run-easy')."""
+def _file_stem(routine_arg: str, whole: Routine, routine: Routine) -> str:
+    """The default file name's stem: the routine's name, its level when it has ranges, and the exercises kept
+    when --only or --skip left some out ('post-run-easy', 'post-run-easy-exercises-4-5'), so that no
+    export overwrites another kind of session's track."""
     stem = Path(routine_arg).stem
-    return stem if routine.level is None else f"{stem}-{level_slug(routine.level)}"
+    if routine.level is not None:
+        stem += f"-{level_slug(routine.level)}"
+    kept = {exercise.where for exercise in routine.exercises}
+    if len(kept) < len(whole.exercises):
+        numbers = [str(index + 1) for index, exercise in enumerate(whole.exercises) if exercise.where in kept]
+        stem += "-exercises-" + "-".join(numbers)
+    return stem
 
 
 def _format_name(fmt: Optional[Format], output: Optional[Path]) -> str:
