@@ -61,5 +61,13 @@ class MusicError(CoachError):
     """A music file or folder cannot be played (missing, unreadable, undecodable, no audio in it)."""
 
 
+class HistoryError(CoachError):
+    """The session history cannot be read or written."""
+
+
 class OutputError(CoachError):
     """The output file cannot be written (permissions, full disk)."""
+
+
+class ServerError(CoachError):
+    """The server cannot listen on the address and port asked for."""
