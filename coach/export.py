@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from coach.loudness import TARGET_LUFS, program_gain
 from coach.mixer import Mixer, frame_at
 from coach.model import Routine
 from coach.timeline import ChapterSpan, Timeline
+
+if TYPE_CHECKING:
+    from coach.chunked import SegmentStore
 
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
@@ -69,6 +72,7 @@ class ExportOptions:
     bitrate: str | None = None
     split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
     transcript: bool = True  # a timed .lrc beside each audio file
+    jobs: int | None = None  # MP3 encoder processes (None: all cores)
 
 
 @dataclass(frozen=True)
@@ -94,11 +98,13 @@ def export_track(
     tags: TrackTags | None = None,
     gain: float | None = None,
     on_progress: Progress | None = None,
+    segments: SegmentStore | None = None,
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
     Every file is written to a temporary name beside its target and moved into place only when all
     are complete; on any failure or interrupt the temporary files are removed and targets left as they were.
+    MP3 chunks found in `segments` are not encoded again (see coach/chunked.py).
     """
     form = output_format(options.format)
     rate = checked_bitrate(form, options.bitrate)
@@ -128,7 +134,7 @@ def export_track(
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
                 job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
-                encode(_blocks(mixer, start, end, progress), job, ffmpeg)
+                _encode(mixer, start, end, job, ffmpeg, progress, options, segments)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -137,7 +143,7 @@ def export_track(
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
-            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
@@ -186,6 +192,20 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
     start = frame_at(chapters[index].start_ms, mixer.sample_rate)
     end = frame_at(chapters[index + 1].start_ms, mixer.sample_rate) if index + 1 < len(chapters) else mixer.total_frames
     return start, max(start, end)
+
+
+def _encode(
+    mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
+    segments: SegmentStore | None,
+) -> None:
+    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`), other formats by one ffmpeg."""
+    if job.fmt.name == "mp3":
+        from coach.chunked import encode_mp3
+
+        edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]
+        encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+    else:
+        encode(_blocks(mixer, start, end, progress), job, ffmpeg)
 
 
 def _blocks(mixer: Mixer, start: int, end: int, progress: "_Progress") -> Iterator[np.ndarray]:

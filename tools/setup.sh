@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up what coach needs on a Debian-like machine, and say what was done.
 # Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
-# cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
+# cannot provide (ffmpeg for encoding, mpg123 for the tests, python3-venv where Debian splits it out) come from apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,11 @@ apt_install() {
 
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
     apt_install ffmpeg
+fi
+
+# mpg123: the tests' second MP3 decoder, to check the gapless header is read right outside ffmpeg too.
+if ! command -v mpg123 >/dev/null 2>&1; then
+    apt_install mpg123
 fi
 
 if [ ! -x .venv/bin/python ]; then
