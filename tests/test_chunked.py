@@ -1,0 +1,149 @@
+"""Chunked MP3 encoding: sample-exact joins against a single pass, the gapless header read by ffmpeg and mpg123, the plan."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from coach import chunked, lame, mp3frames
+
+RATE = 22050
+FRAME = 576
+SETTINGS = lame.LameSettings(RATE, 64)
+SILENCE = (30 * RATE, 35 * RATE)
+
+
+def voice_like(seconds: float, seed: int = 2) -> np.ndarray:
+    """A loud, voiced, noisy signal with syllable-rate swells, and five seconds of silence at 30 s."""
+    rng = np.random.default_rng(seed)
+    count = round(seconds * RATE) + 777  # not a whole number of frames
+    t = np.arange(count) / RATE
+    pitch = 140 + 30 * np.sin(2 * np.pi * 0.3 * t)
+    voiced = sum(np.sin(2 * np.pi * np.cumsum(pitch * k) / RATE) / k for k in range(1, 8))
+    signal = 0.25 * voiced * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t)) + 0.04 * rng.standard_normal(count)
+    signal[SILENCE[0] : SILENCE[1]] = 0
+    return np.clip(signal, -1, 1).astype(np.float32)
+
+
+def renderer(samples: np.ndarray):
+    def render(start: int, count: int) -> np.ndarray:
+        out = np.zeros(count, dtype=np.float32)
+        lo, hi = max(start, 0), min(start + count, samples.size)
+        if hi > lo:
+            out[lo - start : hi - start] = samples[lo:hi]
+        return out
+
+    return render
+
+
+def decode(path, tool="ffmpeg") -> np.ndarray:
+    if tool == "ffmpeg":
+        command = ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"]
+    else:
+        command = ["mpg123", "-q", "-s", str(path)]
+    return np.frombuffer(subprocess.run(command, capture_output=True, check=True).stdout, dtype=np.int16).astype(np.float64)
+
+
+def audio_frames(path) -> list[bytes]:
+    data = path.read_bytes()
+    assert data[:3] != b"ID3"
+    return mp3frames.split_frames(data)[1:]  # the first frame is the Info header
+
+
+@pytest.fixture(scope="module")
+def encodes(tmp_path_factory):
+    """The same 90 s encoded as one chunk and as eight, joins in loud audio and one in silence."""
+    folder = tmp_path_factory.mktemp("chunked")
+    samples = voice_like(90)
+    cuts = [FRAME * k for k in (100, 500, 1000, 1700, 2300, 3000)] + [FRAME * (SILENCE[0] // FRAME + 100)]
+    single, joined = folder / "single.mp3", folder / "joined.mp3"
+    one = chunked.encode_track(renderer(samples), 0, samples.size, [], single, SETTINGS, cuts=[], jobs=1)
+    many = chunked.encode_track(renderer(samples), 0, samples.size, [], joined, SETTINGS, cuts=cuts, jobs=2)
+    assert (one.chunks, many.chunks, many.encoded, many.processes) == (1, len(cuts) + 1, len(cuts) + 1, 2)
+    return samples, sorted(cuts), single, joined
+
+
+@pytest.mark.parametrize("tool", ["ffmpeg", "mpg123"])
+def test_the_gapless_header_makes_each_decoder_give_exactly_the_encoded_samples(encodes, tool):
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is missing: tools/setup.sh installs it")
+    samples, _cuts, single, joined = encodes
+    assert decode(joined, tool).size == decode(single, tool).size == samples.size
+
+
+def test_joins_decode_aligned_and_within_the_single_pass_error_in_speech_and_in_silence(encodes):
+    samples, cuts, single, joined = encodes
+    reference = chunked.as_pcm16(samples).astype(np.float64)
+    one, many = decode(single), decode(joined)
+    lags = range(-3, 4)
+    correlation = [float(np.dot(many[FRAME * 50 + lag : FRAME * 150 + lag], reference[FRAME * 50 : FRAME * 150])) for lag in lags]
+    assert lags[int(np.argmax(correlation))] == 0
+    for cut in cuts:
+        near = slice(cut - 4 * FRAME, cut + 4 * FRAME)
+        single_error = np.sqrt(np.mean((one[near] - reference[near]) ** 2))
+        joined_error = np.sqrt(np.mean((many[near] - reference[near]) ** 2))
+        assert joined_error <= single_error * 1.01 + 1.0, (cut, joined_error, single_error)
+    silent = FRAME * (SILENCE[0] // FRAME + 100)
+    assert silent in cuts
+    assert np.max(np.abs(many[silent - 2 * FRAME : silent + 2 * FRAME])) <= 1  # no click at a join in silence
+
+
+def test_the_frames_at_every_join_are_the_single_pass_frames(encodes):
+    _samples, cuts, single, joined = encodes
+    one, many = audio_frames(single), audio_frames(joined)
+    assert len(one) == len(many)
+    for cut in cuts:
+        around = range(cut // FRAME - 2, cut // FRAME + 3)
+        assert [many[g] for g in around] == [one[g] for g in around], cut
+
+
+def test_the_lame_tag_says_delay_padding_and_checksums_right(encodes):
+    samples, _cuts, _single, joined = encodes
+    data = joined.read_bytes()
+    header = mp3frames.parse_header(data)
+    tag = data[: header.size]
+    at = 4 + header.side_info
+    assert tag[at : at + 4] == b"Info"
+    frames = int.from_bytes(tag[at + 8 : at + 12], "big")
+    lame_at = at + 120
+    delay_padding = int.from_bytes(tag[lame_at + 21 : lame_at + 24], "big")
+    delay, padding = delay_padding >> 12, delay_padding & 0xFFF
+    assert delay == lame.encoder_delay(SETTINGS) == FRAME
+    assert frames == len(audio_frames(joined)) and padding == frames * FRAME - delay - samples.size
+    music = data[header.size :]
+    assert int.from_bytes(tag[lame_at + 32 : lame_at + 34], "big") == lame.music_crc(music) == mp3frames.crc16(music)
+    assert int.from_bytes(tag[lame_at + 34 : lame_at + 36], "big") == mp3frames.crc16(tag[: lame_at + 34])
+
+
+def test_the_plan_cuts_at_chapter_edges_on_the_grid_and_in_the_quietest_frame_near_the_target():
+    samples = voice_like(120)
+    quiet = 58 * RATE // FRAME * FRAME  # one silent frame pair inside the search window of the second cut
+    samples[quiet - FRAME : quiet + FRAME] = 0
+    edge, off_grid = 70 * FRAME * 20, 100 * RATE + 1
+    chunks = [chunk for chunk, _pcm in chunked.plan(renderer(samples), 0, samples.size, [edge, off_grid], FRAME, RATE)]
+    starts = [chunk.start for chunk in chunks]
+    assert starts[0] == 0 and chunks[-1].end == samples.size and chunks[0].first and chunks[-1].last
+    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:]))
+    assert all(chunk.start % FRAME == 0 for chunk in chunks)
+    assert edge in starts and off_grid not in starts  # an edge off the grid cannot be a join
+    assert quiet in starts
+    target = chunked.TARGET_SECONDS * RATE
+    assert all(chunk.end - chunk.start <= target + chunked.SEARCH_SECONDS * RATE + FRAME for chunk in chunks)
+    assert all(chunk.preroll == chunked.PREROLL_FRAMES * FRAME for chunk in chunks[1:])
+
+
+def test_a_chunk_keeps_exactly_its_own_frames():
+    samples = voice_like(10)
+    render = renderer(samples)
+    chunk, pcm = chunked._chunk(chunked._Window(render, 0, samples.size), 0, samples.size, 50 * FRAME, 120 * FRAME, FRAME)
+    assert pcm.size == chunk.preroll + 70 * FRAME + chunk.postroll
+    assert len(mp3frames.split_frames(chunked.encode_chunk(SETTINGS, chunk, pcm))) == 70
+
+
+def test_python_crc16_is_lames():
+    data = bytes(range(256)) * 3
+    assert mp3frames.crc16(data) == lame.music_crc(data)
+    assert mp3frames.crc16(b"123456789") == 0xBB3D  # CRC-16/ARC
