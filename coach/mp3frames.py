@@ -7,6 +7,7 @@ audio to exactly the samples that were encoded.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 
@@ -69,6 +70,12 @@ class FrameHeader:
 def frame_samples(sample_rate: int) -> int:
     """Samples per MP3 frame at `sample_rate`: 1152 from 32 kHz up (MPEG-1), else 576."""
     return 1152 if sample_rate >= 32000 else 576
+
+
+def chapter_grid_ms(sample_rate: int) -> int:
+    """The shortest whole number of milliseconds that is also a whole number of MP3 frames at `sample_rate` (1280 at 22,050 Hz)."""
+    per_frame = frame_samples(sample_rate) * 1000  # ms x samples/s of one frame
+    return per_frame // math.gcd(per_frame, sample_rate)
 
 
 def parse_header(data: bytes, offset: int = 0) -> FrameHeader:

@@ -48,8 +48,38 @@ class _Structure:
             self.stages.append(StageSpan(start, at_ms, marker.kind))
 
 
-def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "") -> Timeline:
-    """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing)."""
+def _pad_points(script: CueScript) -> dict[int, int]:
+    """For each chapter after the first: the index of the pause that starts the rest leading into it (or the chapter's own index).
+
+    A chapter start is padded there, so the countdown that closes the rest still leads straight into the chapter.
+    """
+    points: dict[int, int] = {}
+    for index, item in enumerate(script):
+        if not isinstance(item, Chapter) or index == 0:
+            continue
+        point = index
+        back = index - 1
+        while back >= 0 and isinstance(script[back], (Tone, Pause)):
+            found = script[back]
+            if isinstance(found, Pause):
+                if found.kind != "rest":
+                    break
+                point = back
+                if not found.continues:
+                    break
+            back -= 1
+        points[point] = index
+    return points
+
+
+def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "", chapter_grid_ms: int = 0) -> Timeline:
+    """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing).
+
+    With `chapter_grid_ms`, every chapter starts on a multiple of it: the rest before it is lengthened
+    (see mp3frames.chapter_grid_ms), so an edit in one chapter moves the later ones by whole MP3 frames.
+    """
+    script = tuple(script)
+    pad_points = _pad_points(script) if chapter_grid_ms > 0 else {}
     cursor = 0
     chapter_starts: list[tuple[str, int]] = []
     cues: list[CueEvent] = []
@@ -59,7 +89,15 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
     structure = _Structure()
     chapter = 0
 
-    for item in script:
+    for index, item in enumerate(script):
+        extra = 0  # ms added to this pause to put the next chapter on the grid
+        if index in pad_points:
+            lead = sum(round(x.seconds * 1000) for x in script[index : pad_points[index]] if isinstance(x, Pause))
+            pad = -(cursor + lead) % chapter_grid_ms
+            if isinstance(item, Pause):
+                extra = pad
+            else:
+                cursor += pad  # nothing to lengthen: a silent gap before the chapter
         if isinstance(item, Chapter):
             structure.close_all(cursor)
             chapter_starts.append((item.title, cursor))
@@ -74,7 +112,7 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
                     stretched.append(Stretch(item.where, item.text, slot, length))
                 cursor += max(length, slot)
         elif isinstance(item, Pause):
-            length = round(item.seconds * 1000)
+            length = round(item.seconds * 1000) + extra
             if item.kind != "gap" and item.continues and spans and spans[-1].kind == item.kind and spans[-1].end_ms == cursor:
                 last = spans.pop()
                 spans.append(Span(last.start_ms, cursor + length, item.kind, last.chapter, last.text))

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from coach import session
-from coach.cues import Pause, Speak
+from coach.cues import Chapter, Pause, Speak
+from coach.mp3frames import chapter_grid_ms
 from coach.scheduler import clip_ms
 from coach.sources import builtin_routines
 from coach.speech import SpeechSettings
@@ -105,9 +106,12 @@ def test_post_run_carries_the_seed_text_holds_and_safety_notes(real_plans):
 def test_length_follows_from_the_routine_with_no_drift(name, real_plans):
     prepared = real_plans[name]
     lengths = {text: clip_ms(clip.seconds) for text, clip in prepared.report.clips.items()}
+    grid = chapter_grid_ms(prepared.clip_rate)  # each chapter starts on the MP3 frame grid: the rest before it is padded
     expected = 0
     for item in prepared.script:
-        if isinstance(item, Speak) and not item.overlay:
+        if isinstance(item, Chapter):
+            expected = -(-expected // grid) * grid
+        elif isinstance(item, Speak) and not item.overlay:
             expected += max(lengths[item.text], round(item.slot * 1000))
         elif isinstance(item, Pause):
             expected += round(item.seconds * 1000)

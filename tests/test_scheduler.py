@@ -118,3 +118,22 @@ def test_markers_become_side_rep_round_and_stage_spans_closed_by_the_next_marker
 def test_a_breath_cue_knows_where_its_slot_ends():
     timeline = schedule((Chapter("A"), Speak("in", slot=4.0), Speak("say")), {"in": 1.5, "say": 1.0})
     assert [(c.end_ms, c.slot_end_ms) for c in timeline.cues] == [(1500, 4000), (5000, 0)]
+
+
+def test_with_a_chapter_grid_every_chapter_starts_on_it_and_the_rest_before_it_takes_the_padding():
+    script = (
+        Chapter("A"), Speak("a"), Pause(5.0, "rest"), Tone("count"), Pause(1.0, "rest", continues=True), Tone("end"),
+        Chapter("B"), Speak("b"), Chapter("C"), Speak("c"),
+    )  # fmt: skip
+    timeline = schedule(script, {"a": 1.234, "b": 0.5, "c": 0.5}, chapter_grid_ms=1280)
+    assert [c.start_ms for c in timeline.chapters] == [0, 7680, 8960]  # 1234 + 6000 -> 7680; 8180 -> 8960
+    assert [(s.start_ms, s.end_ms) for s in timeline.spans] == [(1234, 7680)]  # one rest, lengthened at its start
+    assert [(t.start_ms, t.kind) for t in timeline.tones] == [(6680, "count"), (7680, "end")]  # the countdown still leads in
+    assert [c.start_ms for c in timeline.cues] == [0, 7680, 8960]
+
+
+def test_a_grid_of_1280_ms_is_a_whole_number_of_576_sample_frames_at_22050_hz():
+    from coach.mp3frames import chapter_grid_ms
+
+    assert chapter_grid_ms(22050) == 1280 and 1280 * 22050 % (1000 * 576) == 0
+    assert chapter_grid_ms(16000) == 36 and chapter_grid_ms(48000) == 24
