@@ -86,6 +86,8 @@ class ExportResult:
     format: str
     gain_db: float  # gain applied to the speech
     target_lufs: float  # the integrated loudness the gain brings the speech to
+    chunks_encoded: int = 0  # MP3: chunks encoded now
+    chunks_reused: int = 0  # MP3: chunks taken from the segment cache
 
 
 def export_track(
@@ -117,6 +119,7 @@ def export_track(
     if mixer.total_frames == 0:
         raise UsageError("nothing to export: the session is empty")
     progress = _Progress(mixer.total_frames, on_progress)
+    counts = [0, 0]  # MP3 chunks encoded, reused
 
     with _Staging() as staging:
         if options.split:
@@ -134,7 +137,7 @@ def export_track(
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
                 job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
-                _encode(mixer, start, end, job, ffmpeg, progress, options, segments)
+                _encode(mixer, start, end, job, ffmpeg, progress, options, segments, counts)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -143,7 +146,7 @@ def export_track(
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
-            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
@@ -157,6 +160,8 @@ def export_track(
         format=form.name,
         gain_db=20 * math.log10(gain) if gain > 0 else float("-inf"),
         target_lufs=TARGET_LUFS,
+        chunks_encoded=counts[0],
+        chunks_reused=counts[1],
     )
 
 
@@ -196,14 +201,16 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
 
 def _encode(
     mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
-    segments: SegmentStore | None,
+    segments: SegmentStore | None, counts: list[int],
 ) -> None:
-    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`), other formats by one ffmpeg."""
+    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`, counted in `counts`), other formats by one ffmpeg."""
     if job.fmt.name == "mp3":
         from coach.chunked import encode_mp3
 
         edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]
-        encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+        done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+        counts[0] += done.encoded
+        counts[1] += done.chunks - done.encoded
     else:
         encode(_blocks(mixer, start, end, progress), job, ffmpeg)
 

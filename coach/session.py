@@ -80,7 +80,7 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=track_tags(self.routine), gain=gain, on_progress=on_progress,
+            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache,
         )  # fmt: skip
 
     def gain_key(self, ceiling_dbtp: float) -> str:

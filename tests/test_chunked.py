@@ -147,3 +147,112 @@ def test_python_crc16_is_lames():
     data = bytes(range(256)) * 3
     assert mp3frames.crc16(data) == lame.music_crc(data)
     assert mp3frames.crc16(b"123456789") == 0xBB3D  # CRC-16/ARC
+
+
+# --- the segment cache -----------------------------------------------------------------------
+
+
+def two_chapters(first_seconds: float, seed: int = 5) -> tuple[np.ndarray, int]:
+    """A first chapter of `first_seconds` (whole frames) and the same 50 s second chapter after it; its start."""
+    edge = round(first_seconds * RATE / FRAME) * FRAME
+    second = voice_like(50, seed=seed)
+    first = voice_like(first_seconds + 5, seed=seed + int(first_seconds))[:edge]
+    return np.concatenate([first, second]), edge
+
+
+def test_an_edit_in_one_chapter_re_encodes_only_its_chunks_and_gives_the_bytes_of_a_cold_encode(tmp_path):
+    from coach.cache import ClipCache
+
+    cache = ClipCache(tmp_path / "cache")
+    before, edge = two_chapters(45)
+    old = chunked.encode_track(renderer(before), 0, before.size, [edge], tmp_path / "a.mp3", SETTINGS, segments=cache, jobs=2)
+    after, moved = two_chapters(47)  # the first chapter edited: longer, the second moved by whole frames
+    warm = chunked.encode_track(renderer(after), 0, after.size, [moved], tmp_path / "b.mp3", SETTINGS, segments=cache, jobs=2)
+    first_chapter = sum(1 for c, _ in chunked.plan(renderer(after), 0, after.size, [moved], FRAME, RATE) if c.end <= moved)
+    assert old.encoded == old.chunks and warm.chunks > first_chapter
+    # The second chapter's first chunk has a pre-roll from the edited chapter: it is encoded again too.
+    assert warm.encoded == first_chapter + 1
+    cold = chunked.encode_track(renderer(after), 0, after.size, [moved], tmp_path / "c.mp3", SETTINGS, segments=ClipCache(tmp_path / "cold"))
+    assert cold.encoded == cold.chunks
+    assert (tmp_path / "b.mp3").read_bytes() == (tmp_path / "c.mp3").read_bytes()
+
+
+def test_a_damaged_segment_is_encoded_again(tmp_path):
+    from coach.cache import ClipCache
+
+    cache = ClipCache(tmp_path / "cache")
+    samples, edge = two_chapters(45)
+    first = chunked.encode_track(renderer(samples), 0, samples.size, [edge], tmp_path / "a.mp3", SETTINGS, segments=cache)
+    stored = sorted((tmp_path / "cache").glob("segment-*.bin"))
+    assert len(stored) == first.chunks
+    damaged = bytearray(stored[1].read_bytes())
+    damaged[-10] ^= 0xFF  # one flipped byte in the frames
+    stored[1].write_bytes(bytes(damaged))
+    stored[2].write_bytes(stored[2].read_bytes()[:-300])  # and one cut short
+    again = chunked.encode_track(renderer(samples), 0, samples.size, [edge], tmp_path / "b.mp3", SETTINGS, segments=cache)
+    assert again.encoded == 2
+    assert (tmp_path / "a.mp3").read_bytes() == (tmp_path / "b.mp3").read_bytes()
+    assert cache.prune(keep=set()).removed == 0 and not list((tmp_path / "cache").glob("segment-*"))  # pruned with the rest
+
+
+# --- end to end: coach export with real espeak, after a one-cue edit ---------------------------
+
+ROUTINE = """title: Three holds
+phrases:
+  hold: Hold.
+exercises:
+  - name: Calf stretch
+    steps:
+      - hold: 50s
+        say: Lean into the wall, back heel down.
+  - name: Hamstring stretch
+    steps:
+      - say: Lie on your back.
+      - hold: {hold}
+        say: Reach for the toes.
+  - name: Quad stretch
+    steps:
+      - hold: 50s
+        say: Hold the ankle behind you.
+"""
+
+
+def chapters_moved(before: dict, after: dict) -> bool:
+    return before["chapters"][-1]["start"] != after["chapters"][-1]["start"]
+
+
+def test_coach_export_after_an_edit_re_encodes_only_that_chapter_and_matches_a_cold_export(tmp_path):
+    # The edit is a hold's length, which says nothing new and leaves the program gain alone; an edited text in
+    # so small a routine can move the gain a step (0.15 dB was measured for one word of 13 cues): then every chunk is new.
+    import json
+
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+
+    runner = CliRunner()
+    routine, cache = tmp_path / "three.yaml", tmp_path / "cache"
+
+    def export(name: str) -> dict:
+        result = runner.invoke(app, ["export", str(routine), "-o", str(tmp_path / name), "--json", "--cache-dir", str(cache)])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    routine.write_text(ROUTINE.format(hold="50s"))
+    first = export("first.mp3")
+    routine.write_text(ROUTINE.format(hold="48s"))  # the second chapter shorter: the third moves
+    edited = export("edited.mp3")
+    assert edited["gain_db"] == first["gain_db"]
+    assert chapters_moved(first, edited)
+    chapters = edited["chapters"]
+    assert all(round(c["start"] * 1000) % 1280 == 0 for c in chapters)  # on the frame grid
+    total = first["chunks"]["encoded"]
+    assert edited["chunks"]["encoded"] + edited["chunks"]["reused"] == total
+    assert 1 <= edited["chunks"]["encoded"] <= total // 2 and edited["chunks"]["reused"] >= 2
+    for segment in cache.glob("segment-*.bin"):
+        segment.unlink()
+    cold = export("cold.mp3")
+    assert cold["chunks"] == {"encoded": total, "reused": 0}
+    assert (tmp_path / "edited.mp3").read_bytes() == (tmp_path / "cold.mp3").read_bytes()
+    decoded = decode(tmp_path / "edited.mp3", "mpg123").size
+    assert decoded == decode(tmp_path / "edited.mp3").size == -(-round(edited["duration"] * 1000) * RATE // 1000)

@@ -39,6 +39,7 @@ def export(
     ),
     split: bool = typer.Option(False, "--split", help="One file per exercise, and an .m3u8 playlist of them."),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to encode MP3 with (default: all cores)."),
     as_json: bool = JsonOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
@@ -56,7 +57,7 @@ def export(
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
-    options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript)
+    options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript, jobs=jobs)
     result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
     if as_json:
@@ -74,6 +75,7 @@ def export(
                 ],
                 "files": [str(path) for path in result.files],
                 "target_lufs": result.target_lufs,
+                "chunks": {"encoded": result.chunks_encoded, "reused": result.chunks_reused},
                 "gain_db": round(result.gain_db, 2),
             }
         )
