@@ -16,6 +16,7 @@ encoded again; the others come from the segment cache, keyed by their PCM with i
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import multiprocessing
@@ -105,7 +106,7 @@ def encode_track(
     try:
         handle = open(output, "wb")
     except OSError as error:
-        raise OutputError(f"cannot write {output}: {error.strerror or error}") from None
+        raise _write_error(output, error) from None
     pool = _pool(processes) if processes > 1 else None
     try:
         with handle:
@@ -156,11 +157,17 @@ def encode_track(
     except BrokenProcessPool as error:
         raise EncoderError("an MP3 encoder process died (out of memory?); try again with --jobs 1") from error
     except OSError as error:
-        raise OutputError(f"cannot write {output}: {error.strerror or error}") from None
+        raise _write_error(output, error) from None
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return ChunkedReport(chunks, encoded, processes)
+
+
+def _write_error(output: Path, error: OSError) -> OutputError:
+    if error.errno == errno.ENOSPC:
+        return OutputError(f"disk full while writing {output.parent}")
+    return OutputError(f"cannot write {output}: {error.strerror or error}")
 
 
 class _Writer:

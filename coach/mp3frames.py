@@ -94,8 +94,12 @@ def split_frames(data: bytes) -> list[bytes]:
     """A stream of frames (no tags) cut into its frames."""
     frames = []
     offset = 0
+    sizes: dict[bytes, int] = {}  # frame size by header bytes 1-2: a track has two or three kinds of header
     while offset < len(data):
-        size = parse_header(data, offset).size
+        kind = data[offset : offset + 3]
+        size = sizes.get(kind)
+        if size is None:
+            size = sizes[kind] = parse_header(data, offset).size
         if offset + size > len(data):
             raise EncoderError(f"the MP3 stream ends inside a frame at byte {offset}")
         frames.append(data[offset : offset + size])

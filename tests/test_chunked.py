@@ -256,3 +256,31 @@ def test_coach_export_after_an_edit_re_encodes_only_that_chapter_and_matches_a_c
     assert (tmp_path / "edited.mp3").read_bytes() == (tmp_path / "cold.mp3").read_bytes()
     decoded = decode(tmp_path / "edited.mp3", "mpg123").size
     assert decoded == decode(tmp_path / "edited.mp3").size == -(-round(edited["duration"] * 1000) * RATE // 1000)
+
+
+def test_a_full_disk_is_a_one_line_output_error(tmp_path, monkeypatch):
+    import errno
+
+    from coach.errors import OutputError
+
+    samples = voice_like(5)
+
+    class FullDisk:
+        def __init__(self, *_args):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_exc):
+            return False
+
+        def write(self, _data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def tell(self):
+            return 0
+
+    monkeypatch.setattr(chunked, "open", FullDisk, raising=False)
+    with pytest.raises(OutputError, match="disk full while writing"):
+        chunked.encode_track(renderer(samples), 0, samples.size, [], tmp_path / "x.mp3", SETTINGS)
