@@ -59,9 +59,10 @@ class Breathe:
 
 @dataclass(frozen=True)
 class Rest:
-    """A pause inside an exercise."""
+    """A pause inside an exercise, spoken like a hold: an optional line, then `seconds` of rest."""
 
     seconds: float
+    text: str | None = None
     where: Where = NOWHERE
 
 
@@ -78,12 +79,18 @@ class Repeat:
 Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
 
 
+# The speech engines a routine may name (`voice.engine`); coach.speech.engine starts them.
+SPEECH_ENGINES = ("espeak", "piper", "pyttsx3")
+
+
 @dataclass(frozen=True)
 class Voice:
-    """Speech voice settings; None means the engine's default."""
+    """Speech voice settings; None means the default (engine: the platform's; name and rate: the engine's)."""
 
     name: str | None = None
     rate: int | None = None
+    name_where: Where = NOWHERE  # where `voice.name` is written, for the check against the engine's voices
+    engine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class Exercise:
     rounds: int = 1
     rest: float | None = None  # overrides pace.rest after this exercise
     where: Where = NOWHERE
+    side_where: tuple[Where, ...] = ()  # where each of `sides` is written
 
 
 def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -127,4 +135,6 @@ class Routine:
     voice: Voice = Voice()
     pace: Pace = Pace()
     phrases: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    pronounce: Mapping[str, str] = field(default_factory=_frozen_mapping)  # written -> spoken, for speech only
+    side_names: tuple[str, ...] = ()  # side labels the routine uses besides the known ones
     source: str = "<routine>"

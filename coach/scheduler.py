@@ -49,9 +49,11 @@ class _Structure:
 
 
 def _pad_points(script: CueScript) -> dict[int, int]:
-    """For each chapter after the first: the index of the pause that starts the rest leading into it (or the chapter's own index).
+    """For each chapter after the first: the index of the item a silent pad goes before, mapped to the chapter's index.
 
-    A chapter start is padded there, so the countdown that closes the rest still leads straight into the chapter.
+    The pad goes before the cue that announces the rest leading into the chapter (or before that rest,
+    or before the chapter when there is none): the rest lasts what it says, and its countdown still
+    leads straight into the chapter.
     """
     points: dict[int, int] = {}
     for index, item in enumerate(script):
@@ -68,15 +70,28 @@ def _pad_points(script: CueScript) -> dict[int, int]:
                 if not found.continues:
                     break
             back -= 1
+        before = script[point - 1] if point < index and point > 0 else None
+        if isinstance(before, Speak) and not before.overlay:
+            point -= 1  # the rest's announcement
         points[point] = index
     return points
+
+
+def _advance_ms(item: object, clip_seconds: Mapping[str, float]) -> int:
+    """How far the cursor moves over a script item."""
+    if isinstance(item, Speak) and not item.overlay:
+        return max(clip_ms(clip_seconds[item.text]), round(item.slot * 1000))
+    if isinstance(item, Pause):
+        return round(item.seconds * 1000)
+    return 0
 
 
 def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "", chapter_grid_ms: int = 0) -> Timeline:
     """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing).
 
-    With `chapter_grid_ms`, every chapter starts on a multiple of it: the rest before it is lengthened
-    (see mp3frames.chapter_grid_ms), so an edit in one chapter moves the later ones by whole MP3 frames.
+    With `chapter_grid_ms`, every chapter starts on a multiple of it: a silence goes before the rest that
+    leads into it (see _pad_points, mp3frames.chapter_grid_ms), so an edit in one chapter moves the
+    later ones by whole MP3 frames.
     """
     script = tuple(script)
     pad_points = _pad_points(script) if chapter_grid_ms > 0 else {}
@@ -90,14 +105,9 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
     chapter = 0
 
     for index, item in enumerate(script):
-        extra = 0  # ms added to this pause to put the next chapter on the grid
         if index in pad_points:
-            lead = sum(round(x.seconds * 1000) for x in script[index : pad_points[index]] if isinstance(x, Pause))
-            pad = -(cursor + lead) % chapter_grid_ms
-            if isinstance(item, Pause):
-                extra = pad
-            else:
-                cursor += pad  # nothing to lengthen: a silent gap before the chapter
+            lead = sum(_advance_ms(x, clip_seconds) for x in script[index : pad_points[index]])
+            cursor += -(cursor + lead) % chapter_grid_ms  # silence that puts the next chapter on the grid
         if isinstance(item, Chapter):
             structure.close_all(cursor)
             chapter_starts.append((item.title, cursor))
@@ -112,7 +122,7 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
                     stretched.append(Stretch(item.where, item.text, slot, length))
                 cursor += max(length, slot)
         elif isinstance(item, Pause):
-            length = round(item.seconds * 1000) + extra
+            length = round(item.seconds * 1000)
             if item.kind != "gap" and item.continues and spans and spans[-1].kind == item.kind and spans[-1].end_ms == cursor:
                 last = spans.pop()
                 spans.append(Span(last.start_ms, cursor + length, item.kind, last.chapter, last.text))

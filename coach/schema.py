@@ -21,6 +21,7 @@ from coach.loader import (
     MAX_REPEAT,
     MAX_REPEAT_DEPTH,
     MAX_ROUNDS,
+    MAX_SIDE_NAMES,
     MAX_SIDES,
     MAX_STEPS,
     MAX_TEXT_LENGTH,
@@ -28,7 +29,7 @@ from coach.loader import (
     STEP_KINDS,
     TEXT_FIELD_ORDER,
 )
-from coach.model import Pace
+from coach.model import SPEECH_ENGINES, Pace
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -51,6 +52,26 @@ def routine_schema() -> dict[str, Any]:
         "voice": _voice(),
         "pace": _pace(),
         "phrases": _phrases(),
+        "pronounce": {
+            "description": (
+                "How the voice should say a written word or phrase, e.g. {\"90/90\": \"ninety-ninety\"}: applied "
+                "to the speech only (screens, transcripts and chapters keep the written form), whole words, case "
+                "as written."
+            ),
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": _TEXT_PATTERN},
+            "additionalProperties": {"$ref": "#/$defs/text"},
+        },
+        "side_names": {
+            "description": (
+                "Side labels this routine uses besides the usual ones (left, right, front, back, inside, outside, "
+                "upper, lower, ...): `coach check` warns about any other label, as a likely typo."
+            ),
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_SIDE_NAMES,
+            "items": {"$ref": "#/$defs/text"},
+        },
         "exercises": {
             "description": "The exercises, in order (at least one); a rest with 'Next up: ...' between them.",
             "type": "array",
@@ -96,6 +117,10 @@ def routine_schema() -> dict[str, Any]:
 
 def _voice() -> dict[str, Any]:
     properties = {
+        "engine": {
+            "description": "Speech engine: espeak (the default on Linux), piper (the neural voice: pip install 'coach[neural]') or pyttsx3.",
+            "enum": list(SPEECH_ENGINES),
+        },
         "name": _text("Speech voice id or name (see `coach voices`), e.g. gmw/en-us."),
         "rate": {
             "description": f"Speech rate in words per minute ({MIN_RATE} to {MAX_RATE}).",
@@ -175,7 +200,7 @@ def _steps() -> dict[str, dict[str, Any]]:
         "say": ("Speak a line.", {"say": _spoken("The line to speak.")}),
         "hold": (
             "Hold a position: the optional line is spoken, then the timer runs.",
-            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Spoken before the hold.")},
+            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Said with 'Hold for ...'.")},
         ),
         "inhale": ("One inhale slot, led by its cue.", {"inhale": _spoken("The cue, after 'Inhale,'"), "breath": breath}),
         "exhale": ("One exhale slot, led by its cue.", {"exhale": _spoken("The cue, after 'Exhale,'"), "breath": breath}),
@@ -191,7 +216,10 @@ def _steps() -> dict[str, dict[str, Any]]:
                 "steps": {"$ref": "#/$defs/steps", "description": "The steps to repeat."},
             },
         ),
-        "rest": ("A timed pause inside the exercise.", {"rest": _ref("positiveDuration", "How long to rest.")}),
+        "rest": (
+            "A timed rest inside the exercise: the optional line is spoken with 'Rest for ...', then the timer runs.",
+            {"rest": _ref("positiveDuration", "How long to rest."), "say": _spoken("Spoken before the rest.")},
+        ),
     }
     found = {}
     for kind, (description, properties) in kinds.items():

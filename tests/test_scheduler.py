@@ -120,16 +120,16 @@ def test_a_breath_cue_knows_where_its_slot_ends():
     assert [(c.end_ms, c.slot_end_ms) for c in timeline.cues] == [(1500, 4000), (5000, 0)]
 
 
-def test_with_a_chapter_grid_every_chapter_starts_on_it_and_the_rest_before_it_takes_the_padding():
+def test_with_a_chapter_grid_every_chapter_starts_on_it_and_a_silence_goes_before_the_rest_leading_into_it():
     script = (
-        Chapter("A"), Speak("a"), Pause(5.0, "rest"), Tone("count"), Pause(1.0, "rest", continues=True), Tone("end"),
-        Chapter("B"), Speak("b"), Chapter("C"), Speak("c"),
+        Chapter("A"), Speak("a"), Speak("Rest."), Pause(5.0, "rest"), Tone("count"), Pause(1.0, "rest", continues=True),
+        Tone("end"), Chapter("B"), Speak("b"), Chapter("C"), Speak("c"),
     )  # fmt: skip
-    timeline = schedule(script, {"a": 1.234, "b": 0.5, "c": 0.5}, chapter_grid_ms=1280)
-    assert [c.start_ms for c in timeline.chapters] == [0, 7680, 8960]  # 1234 + 6000 -> 7680; 8180 -> 8960
-    assert [(s.start_ms, s.end_ms) for s in timeline.spans] == [(1234, 7680)]  # one rest, lengthened at its start
-    assert [(t.start_ms, t.kind) for t in timeline.tones] == [(6680, "count"), (7680, "end")]  # the countdown still leads in
-    assert [c.start_ms for c in timeline.cues] == [0, 7680, 8960]
+    timeline = schedule(script, {"a": 1.234, "Rest.": 0.5, "b": 0.5, "c": 0.5}, chapter_grid_ms=1280)
+    assert [c.start_ms for c in timeline.chapters] == [0, 8960, 10240]  # 1234 + 500 + 6000 -> 8960; 9460 -> 10240
+    assert [(c.start_ms, c.text) for c in timeline.cues] == [(0, "a"), (2460, "Rest."), (8960, "b"), (10240, "c")]
+    assert [(s.start_ms, s.end_ms) for s in timeline.spans] == [(2960, 8960)]  # the rest lasts what it says, 6 s
+    assert [(t.start_ms, t.kind) for t in timeline.tones] == [(7960, "count"), (8960, "end")]  # its countdown leads in
 
 
 def test_a_grid_of_1280_ms_is_a_whole_number_of_576_sample_frames_at_22050_hz():

@@ -11,7 +11,8 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, UsageError
+from coach.model import SPEECH_ENGINES
 
 app = typer.Typer(
     name="coach",
@@ -26,6 +27,11 @@ DEFAULT_CACHE_DIR = "audio_cache"
 
 VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
 RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3; overrides the routine.",
+)
 CacheDirOption = typer.Option(
     None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else audio_cache/)."
 )
@@ -39,9 +45,21 @@ def cache_dir(option: Optional[Path]) -> Path:
     return Path(os.environ.get("COACH_CACHE_DIR") or DEFAULT_CACHE_DIR)
 
 
+def checked_engine_name(name: str | None) -> str | None:
+    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
+    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
+        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
+    return name
+
+
 def print_json(payload: Any) -> None:
     """Print one JSON object on stdout."""
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 exercise', '7 exercises': a count with its word in the right number."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
 
 
 def warn(message: str) -> None:

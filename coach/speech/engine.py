@@ -8,6 +8,7 @@ dead time after every cue; 100 ms keeps the natural decay of the last word.
 
 from __future__ import annotations
 
+import difflib
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError
+from coach.model import SPEECH_ENGINES
 
 RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
 MAX_LEADING_SILENCE = 0.010
@@ -26,10 +28,11 @@ SILENCE_LEVEL = 64  # int16 amplitude (about -54 dBFS) below which a sample coun
 
 @dataclass(frozen=True)
 class SpeechSettings:
-    """How to speak: a voice id or name and a rate in words per minute; None means the engine's default."""
+    """How to speak: an engine (`auto`: the platform's default), a voice id or name and a rate in words per minute; None means the engine's default."""
 
     voice: str | None = None
     rate: int | None = None
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ class VoiceProfile:
 
     @property
     def settings(self) -> SpeechSettings:
-        """The settings that render exactly this profile (voice resolved, rate explicit)."""
-        return SpeechSettings(voice=self.voice, rate=self.rate)
+        """The settings that render exactly this profile (engine and voice resolved, rate explicit)."""
+        return SpeechSettings(voice=self.voice, rate=self.rate, engine=self.engine)
 
 
 def normalize_text(text: str) -> str:
@@ -76,9 +79,15 @@ def matches_language(languages: tuple[str, ...], wanted: str) -> bool:
     return any(tag.lower() == wanted or tag.lower().startswith(wanted + "-") for tag in languages)
 
 
-def unknown_voice(voice: str) -> SpeechError:
-    """The error for a voice the engine does not have."""
-    return SpeechError(f"unknown voice '{voice}' (run `coach voices` to list the voices available)")
+def unknown_voice(voice: str, suggestion: str | None = None) -> SpeechError:
+    """The error for a voice the engine does not have, with the closest one when there is one."""
+    hint = f"did you mean '{suggestion}'? " if suggestion else ""
+    return SpeechError(f"unknown voice '{voice}' ({hint}run `coach voices` to list the voices available)")
+
+
+def _loose(name: str) -> str:
+    """A voice name or language tag compared loosely: any case, '_' for '-', no surrounding space."""
+    return name.strip().casefold().replace("_", "-")
 
 
 class SpeechEngine(ABC):
@@ -89,6 +98,7 @@ class SpeechEngine(ABC):
     sample_rate: int
     default_voice: str
     default_rate: int
+    cue_seconds: float = 0.004  # about what one cue takes to synthesize: sizes the work handed to worker processes
 
     @abstractmethod
     def all_voices(self) -> list[VoiceInfo]:
@@ -102,12 +112,57 @@ class SpeechEngine(ABC):
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         """Raw engine output for normalized, non-empty text with a resolved voice: int16 mono samples."""
 
+    def load(self) -> None:
+        """Load what the engine needs before its first cue (a model), once per process; most engines start loaded."""
+
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         """The voices offered, optionally only those speaking `language` (`en` includes `en-us`)."""
         found = self.all_voices()
         if language:
             found = [voice for voice in found if matches_language(voice.languages, language)]
         return found
+
+    def find_voice(self, wanted: str) -> str | None:
+        """The id of the voice `wanted` names loosely: an id, the id without its family (`en-gb-x-rp`), a name, a
+        language code (`en-gb`: the voice whose main language it is, else the first that speaks it) or a language
+        name (`english`: the default voice if it is one, else the shortest id)."""
+        key = _loose(wanted)
+        if not key:
+            return None
+        voices = self.all_voices()
+        for voice in voices:
+            if key in (_loose(voice.id), _loose(voice.id).rsplit("/", 1)[-1], _loose(voice.name)):
+                return voice.id
+        speakers = [
+            (voice.languages.index(tag), order, voice.id)
+            for order, voice in enumerate(voices)
+            for tag in voice.languages
+            if _loose(tag) == key
+        ]
+        if speakers:
+            return min(speakers)[2]
+        named = [voice.id for voice in voices if _loose(voice.name.split(" (")[0]) == key]
+        default = getattr(self, "default_voice", None)  # an engine may look for its own default with this
+        if default in named:
+            return default
+        return min(named, key=lambda id: (len(id), id)) if named else None
+
+    def closest_voice(self, wanted: str) -> str | None:
+        """The voice id closest to a name that is not one, to suggest in the error."""
+        key = _loose(wanted)
+        names: dict[str, str] = {}
+        for voice in self.all_voices():
+            for name in (voice.id, voice.id.rsplit("/", 1)[-1], voice.name, *voice.languages):
+                names.setdefault(_loose(name), voice.id)
+        starting = [names[name] for name in names if key and name.startswith(key)]
+        if starting:  # 'english' -> an English voice, the default one if it is
+            return self.default_voice if self.default_voice in starting else starting[0]
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        return names[close[0]] if close else None
+
+    def unknown_voice(self, voice: str) -> SpeechError:
+        """The error for a voice this engine does not have, suggesting the closest one."""
+        return unknown_voice(voice, self.closest_voice(voice))
 
     def resolve_rate(self, rate: int | None) -> int:
         """The rate in force (None: the default); SpeechError outside the supported range."""
@@ -155,7 +210,7 @@ def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) ->
     return np.ascontiguousarray(samples[start:end])
 
 
-ENGINE_NAMES = ("espeak", "pyttsx3", "fake")
+ENGINE_NAMES = (*SPEECH_ENGINES, "fake")
 _engines: dict[str, SpeechEngine] = {}
 _engines_lock = threading.Lock()
 
@@ -167,7 +222,7 @@ def default_engine_name(platform: str | None = None) -> str:
 
 
 def get_engine(name: str = "auto") -> SpeechEngine:
-    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, or `fake` for tests), started once."""
+    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, `piper`, or `fake` for tests), started once."""
     resolved = default_engine_name() if name == "auto" else name
     if resolved not in ENGINE_NAMES:
         raise SpeechError(f"unknown speech engine '{name}' (choose from auto, {', '.join(ENGINE_NAMES)})")
@@ -188,6 +243,10 @@ def _start_engine(name: str) -> SpeechEngine:
         from coach.speech.pyttsx3_driver import Pyttsx3Engine
 
         return Pyttsx3Engine()
+    if name == "piper":
+        from coach.speech.piper import PiperEngine
+
+        return PiperEngine()
     from coach.speech.fake import FakeEngine
 
     return FakeEngine()
