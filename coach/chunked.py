@@ -99,9 +99,11 @@ def encode_track(
     if end <= start:
         raise EncoderError("nothing to encode")
     frame = mp3frames.frame_samples(settings.sample_rate)
-    planned = plan(render, start, end, edges, frame, settings.sample_rate) if cuts is None else _given(render, start, end, cuts, frame)
-    processes = _processes(jobs, end - start, settings.sample_rate)
     delay = lame.encoder_delay(settings)
+    if delay != frame:
+        cuts = []  # the joins rely on a delay of exactly one frame (MPEG-2 rates); otherwise one chunk, still exact
+    planned = plan(render, start, end, edges, frame, settings.sample_rate) if cuts is None else _given(render, start, end, cuts, frame)
+    processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
     encoded = chunks = 0
     try:
         handle = open(output, "wb")

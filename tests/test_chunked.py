@@ -284,3 +284,13 @@ def test_a_full_disk_is_a_one_line_output_error(tmp_path, monkeypatch):
     monkeypatch.setattr(chunked, "open", FullDisk, raising=False)
     with pytest.raises(OutputError, match="disk full while writing"):
         chunked.encode_track(renderer(samples), 0, samples.size, [], tmp_path / "x.mp3", SETTINGS)
+
+
+def test_at_44100_hz_where_the_encoder_delay_is_half_a_frame_the_track_is_one_exact_chunk(tmp_path):
+    rate = 44100
+    samples = np.repeat(voice_like(50), 2)  # 50 s at twice the rate: long enough for several chunks
+    settings = lame.LameSettings(rate, 64)
+    assert lame.encoder_delay(settings) != mp3frames.frame_samples(rate)
+    report = chunked.encode_track(renderer(samples), 0, samples.size, [], tmp_path / "x.mp3", settings)
+    assert (report.chunks, report.processes) == (1, 1)
+    assert decode(tmp_path / "x.mp3").size == decode(tmp_path / "x.mp3", "mpg123").size == samples.size
