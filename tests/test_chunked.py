@@ -203,17 +203,16 @@ phrases:
 exercises:
   - name: Calf stretch
     steps:
+      - say: Lean into the wall, back heel down.
       - hold: 50s
-        say: Lean into the wall, back heel down.
   - name: Hamstring stretch
     steps:
-      - say: Lie on your back.
+      - say: Lie on your back and reach for the toes.
       - hold: {hold}
-        say: Reach for the toes.
   - name: Quad stretch
     steps:
+      - say: Hold the ankle behind you.
       - hold: 50s
-        say: Hold the ankle behind you.
 """
 
 

@@ -24,7 +24,7 @@ from coach.timeline import Timeline
 def play(
     routine_arg: Optional[str] = typer.Argument(None, metavar="ROUTINE", help="A routine file or built-in name."),
     start_from: Optional[str] = typer.Option(
-        None, "--from", metavar="EXERCISE", help="Start at an exercise: its number, name, or the start of its name."
+        None, "--from", metavar="EXERCISE", help="Start at an exercise: its number, or its name or a part of it."
     ),
     at: Optional[str] = typer.Option(None, "--at", metavar="MM:SS", help="Start this far into the session."),
     device: Optional[str] = typer.Option(
@@ -78,7 +78,7 @@ def play(
 
 
 def exercise_index(names: Sequence[str], wanted: str) -> int:
-    """The 0-based exercise `--from` means: a 1-based number, a name, or the unique start of a name (any case)."""
+    """The 0-based exercise `--from` means: a 1-based number, a name, or the one name that starts with or contains it (any case)."""
     text = wanted.strip()
     folded = text.casefold()
     exact = [index for index, name in enumerate(names) if name.casefold() == folded]
@@ -88,12 +88,15 @@ def exercise_index(names: Sequence[str], wanted: str) -> int:
         number = int(text)
         if 1 <= number <= len(names):
             return number - 1
+    # The one name starting with it wins over names that only contain it: "calf" is "Calf raise", not "Seated calf".
     starting = [index for index, name in enumerate(names) if name.casefold().startswith(folded)]
-    if len(starting) == 1:
-        return starting[0]
-    if len(starting) > 1:
-        found = ", ".join(repr(names[index]) for index in starting)
-        raise UsageError(f"--from {wanted!r} matches several exercises: {found}; give more of the name or its number")
+    containing = [index for index, name in enumerate(names) if folded and folded in name.casefold()]
+    for found in (starting, containing):
+        if len(found) == 1:
+            return found[0]
+    if containing:
+        listed = ", ".join(repr(names[index]) for index in (starting or containing))
+        raise UsageError(f"--from {wanted!r} matches several exercises: {listed}; give more of the name or its number")
     listing = "; ".join(f"{index + 1}. {name}" for index, name in enumerate(names))
     raise UsageError(f"--from {wanted!r} matches no exercise (give a number 1-{len(names)} or a name: {listing})")
 

@@ -22,6 +22,7 @@ from coach.cli.app import (
     counted,
     print_json,
 )
+from coach.cli.usage import error_line
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -32,7 +33,7 @@ from coach.timeline import Timeline
 
 @command("check")
 def check(
-    routines: List[str] = typer.Argument(..., metavar="ROUTINE...", help="Routine files or built-in names."),
+    routines: List[str] = typer.Argument(..., metavar="ROUTINE", help="Routine files or built-in names."),
     quick: bool = typer.Option(False, "--quick", help="Skip speech: no check of cues against their breath slots."),
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
@@ -52,7 +53,7 @@ def check(
             raise  # no speech engine: the machine cannot check the routine (exit 1), the routine is not at fault
         except CoachError as error:
             invalid = True
-            sys.stderr.write(f"coach: error: {error}\n")
+            sys.stderr.write(error_line(str(error)) + "\n")
             continue
         warnings = routine_warnings(routine)
         if settings is not None and not quick:
