@@ -20,6 +20,7 @@ import numpy as np
 from coach.cover import cover_png
 from coach.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
+from coach.levels import level_title
 from coach.loudness import TARGET_LUFS, program_gain
 from coach.mixer import Mixer, frame_at
 from coach.model import Routine
@@ -58,12 +59,12 @@ class TrackTags:
 def track_tags(routine: Routine, year: int | None = None) -> TrackTags:
     """A routine's tags: its title, its credit as artist, album 'coach', this year, its about as comment, a cover."""
     return TrackTags(
-        title=routine.title,
+        title=level_title(routine),
         artist=routine.credit,
         album="coach",
         year=year or datetime.date.today().year,
         comment=routine.about,
-        cover_png=cover_png(routine.title),
+        cover_png=cover_png(level_title(routine)),
     )
 
 

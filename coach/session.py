@@ -15,6 +15,7 @@ from coach.cache import ClipCache
 from coach.compiler import compile_routine, intro_text
 from coach.cues import CueScript, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UsageError
+from coach.levels import level_title
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
@@ -203,7 +204,7 @@ def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Time
 
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
     # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/chunked.py).
-    return schedule(script, seconds, title=routine.title, chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
+    return schedule(script, seconds, title=level_title(routine), chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
 
 
 def _clip_rate(report: RenderReport) -> int:

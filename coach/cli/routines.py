@@ -23,6 +23,7 @@ from coach.cli.app import (
     print_json,
 )
 from coach.cli.usage import error_line
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -86,9 +87,12 @@ def plan(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
+    level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
-    routine = session.load(routine_arg)
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     prepared = session.prepare(routine, settings, cache_dir(cache))
     if as_json:

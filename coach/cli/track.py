@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -22,10 +22,13 @@ from coach.cli.app import (
     counted,
     print_json,
 )
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
 from coach.encode import FORMATS
 from coach.errors import UsageError
+from coach.levels import level_slug
+from coach.model import Routine
 
 
 # The formats `coach export` writes, as typer wants them: an Enum of their names.
@@ -65,16 +68,20 @@ def export(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
+    level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format
     from coach.export import ExportOptions, checked_output, export_target
 
-    target = export_target(output, Path(routine_arg).stem, fmt.value if fmt else None)
+    whole = session.load(routine_arg)
+    routine = chosen(whole, concrete_level(routine_arg, level), only, skip)
+    target = export_target(output, _file_stem(routine_arg, whole, routine), fmt.value if fmt else None)
     if target.path is None:
         _check_standard_output(as_json, split)
     destination = target.path if target.path is not None else sys.stdout.buffer
-    routine = session.load(routine_arg)
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript, jobs=jobs)
     checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
@@ -135,6 +142,20 @@ def _check_standard_output(as_json: bool, split: bool) -> None:
         raise UsageError("--json and -o - both use standard output: give -o a file, or leave out --json")
     if sys.stdout.isatty():
         raise UsageError("-o - writes audio to standard output, which is a terminal: redirect it (> file.mp3) or pipe it")
+
+
+def _file_stem(routine_arg: str, whole: Routine, routine: Routine) -> str:
+    """The default file name's stem: the routine's name, its level when it has ranges, and the exercises kept
+    when --only or --skip left some out ('post-run-easy', 'post-run-easy-exercises-4-5'), so that no
+    export overwrites another kind of session's track."""
+    stem = Path(routine_arg).stem
+    if routine.level is not None:
+        stem += f"-{level_slug(routine.level)}"
+    kept = {exercise.where for exercise in routine.exercises}
+    if len(kept) < len(whole.exercises):
+        numbers = [str(index + 1) for index, exercise in enumerate(whole.exercises) if exercise.where in kept]
+        stem += "-exercises-" + "-".join(numbers)
+    return stem
 
 
 class _ProgressLine:
