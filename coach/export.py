@@ -28,6 +28,7 @@ from coach.timeline import ChapterSpan, Timeline
 
 if TYPE_CHECKING:
     from coach.music import MusicOptions
+    from coach.chunked import SegmentStore
 
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
@@ -82,6 +83,7 @@ class ExportOptions:
     split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
     transcript: bool = True  # a timed .lrc beside each audio file
     music: MusicOptions | None = None  # a ducked bed: the track becomes 44.1 kHz, stereo when the music is
+    jobs: int | None = None  # MP3 encoder processes (None: all cores)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class ExportResult:
     bitrate: str | None = None
     created_folders: tuple[Path, ...] = ()  # folders made for the output, outermost first
     removed: tuple[Path, ...] = ()  # files of an older split of the same playlist that this one replaced
+    chunks_encoded: int = 0  # MP3: chunks encoded now
+    chunks_reused: int = 0  # MP3: chunks taken from the segment cache
 
 
 STANDARD_OUTPUT = "-"  # what `-o` takes for standard output
@@ -152,6 +156,7 @@ def export_track(
     tags: TrackTags | None = None,
     gain: float | None = None,
     on_progress: Progress | None = None,
+    segments: SegmentStore | None = None,
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
@@ -162,6 +167,7 @@ def export_track(
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
     With `options.music`, a ducked bed plays under the session (see coach/bed.py) and the track is at MUSIC_RATE,
     stereo when the music is, at the format's music bitrate.
+    MP3 chunks found in `segments` are not encoded again (see coach/chunked.py).
     """
     form = output_format(options.format)
     music = options.music
@@ -181,6 +187,7 @@ def export_track(
         bed = load_bed(music, timeline, MUSIC_RATE)
         mixer = Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
     progress = _Progress(mixer.total_frames, on_progress)
+    counts = [0, 0]  # MP3 chunks encoded, reused
     done = {
         "duration": mixer.total_frames / mixer.sample_rate,
         "chapters": timeline.chapters,
@@ -199,10 +206,12 @@ def export_track(
             job = EncodeJob(
                 finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
             )
-            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             _copy_into(finished, destination.sink)
         device = destination.sink if isinstance(destination.sink, Path) else None
-        return ExportResult(output=device, files=(device,) if device else (), **done)
+        return ExportResult(
+            output=device, files=(device,) if device else (), chunks_encoded=counts[0], chunks_reused=counts[1], **done
+        )
 
     target = destination.path
     assert target is not None
@@ -225,7 +234,7 @@ def export_track(
                 job = EncodeJob(
                     staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png, mixer.channels
                 )
-                encode(_blocks(mixer, start, end, progress), job, ffmpeg)
+                _encode(mixer, start, end, job, ffmpeg, progress, options, segments, counts)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -236,14 +245,16 @@ def export_track(
             job = EncodeJob(
                 staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
             )
-            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
         files = staging.commit()
 
     removed = _remove_files([path for path in older_split if path not in files])
-    return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed), **done)
+    return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed),
+        chunks_encoded=counts[0], chunks_reused=counts[1], **done,
+    )
 
 
 def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
@@ -397,6 +408,23 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
     start = frame_at(chapters[index].start_ms, mixer.sample_rate)
     end = frame_at(chapters[index + 1].start_ms, mixer.sample_rate) if index + 1 < len(chapters) else mixer.total_frames
     return start, max(start, end)
+
+
+def _encode(
+    mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
+    segments: SegmentStore | None, counts: list[int],
+) -> None:
+    """Encode frames [start, end) of the mix: mono MP3 in parallel chunks (cached in `segments`, counted in
+    `counts`); other formats, and stereo MP3 with a music bed, by one ffmpeg pass."""
+    if job.fmt.name == "mp3" and job.channels == 1:  # the chunked encoder (coach/lame.py) is mono only
+        from coach.chunked import encode_mp3
+
+        edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]
+        done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+        counts[0] += done.encoded
+        counts[1] += done.chunks - done.encoded
+    else:
+        encode(_blocks(mixer, start, end, progress), job, ffmpeg)
 
 
 def _blocks(mixer: Mixer, start: int, end: int, progress: "_Progress") -> Iterator[np.ndarray]:

@@ -45,8 +45,7 @@ class Prepared:
     @property
     def clip_rate(self) -> int:
         """The sample rate of the rendered clips."""
-        rates = {clip.sample_rate for clip in self.report.clips.values()}
-        return max(rates) if rates else 22050
+        return _clip_rate(self.report)
 
     def clip_arrays(self) -> dict[str, np.ndarray]:
         """Every cue text mapped to its samples (int16 mono at clip_rate)."""
@@ -92,7 +91,7 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=track_tags(self.routine), gain=gain, on_progress=on_progress,
+            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache,
         )  # fmt: skip
 
     def gain_key(self, ceiling_dbtp: float) -> str:
@@ -209,8 +208,15 @@ def _render(
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
+    from coach.mp3frames import chapter_grid_ms
+
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    return schedule(script, seconds, title=level_title(routine))
+    # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/chunked.py).
+    return schedule(script, seconds, title=level_title(routine), chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
+
+
+def _clip_rate(report: RenderReport) -> int:
+    return max((clip.sample_rate for clip in report.clips.values()), default=22050)
 
 
 def _minutes(duration_ms: int) -> int:

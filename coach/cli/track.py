@@ -64,6 +64,7 @@ def export(
         False, "--split", help="One file per exercise and an .m3u8 playlist; replaces this playlist's older split."
     ),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to encode MP3 with (default: all cores)."),
     as_json: bool = JsonOption,
     music: Optional[Path] = MusicOption,
     no_music: bool = NoMusicOption,
@@ -88,7 +89,7 @@ def export(
     destination = target.path if target.path is not None else sys.stdout.buffer
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     bed = music_options(routine, cache_dir(cache), music, no_music)
-    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript, music=bed)
+    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript, music=bed, jobs=jobs)
     checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     with SynthesisBar() as bar:
@@ -112,6 +113,7 @@ def export(
                 "created_folders": [str(path) for path in result.created_folders],
                 "removed": [str(path) for path in result.removed],
                 "target_lufs": result.target_lufs,
+                "chunks": {"encoded": result.chunks_encoded, "reused": result.chunks_reused},
                 "gain_db": round(result.gain_db, 2),
                 "music": str(bed.source) if bed else None,
                 "channels": result.channels,
