@@ -11,7 +11,7 @@ import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.errors import UsageError
 
 

@@ -10,7 +10,7 @@ import typer
 
 from coach import session, sources
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command, counted
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.cues import spoken_texts
 from coach.errors import CoachError, RoutineError
 from coach.watch import changed_texts, saves
