@@ -16,7 +16,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from coach import id3
+from coach import clock, id3
 from coach.errors import EncoderError, OutputError, UsageError
 
 FFMPEG_MISSING = "ffmpeg not found: install it (Debian: apt-get install ffmpeg)"
@@ -251,7 +251,7 @@ def ffmetadata(job: EncodeJob) -> str:
     lines = [";FFMETADATA1"]
     if job.fmt.chapters == "vorbis":
         for number, (title, start_ms, _end_ms) in enumerate(job.chapters, start=1):
-            tags[f"CHAPTER{number:03d}"] = _vorbis_time(start_ms)
+            tags[f"CHAPTER{number:03d}"] = clock.vorbis_chapter(start_ms)
             tags[f"CHAPTER{number:03d}NAME"] = title
     if job.cover_png is not None and job.fmt.cover == "vorbis":
         tags["METADATA_BLOCK_PICTURE"] = base64.b64encode(_flac_picture(job.cover_png)).decode("ascii")
@@ -266,13 +266,6 @@ def _escape(text: str) -> str:
     # ffmpeg's ffmetadata reader also ends a line at \r, and takes a line ending in an escaped backslash for one
     # continued on the next (swallowing the next tag): so \r is escaped, and trailing backslashes are dropped.
     return re.sub(r"([=;#\\\n\r])", r"\\\1", str(text).rstrip("\\"))
-
-
-def _vorbis_time(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 def _flac_picture(png: bytes) -> bytes:

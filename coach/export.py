@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping
 
 import numpy as np
 
+from coach.clock import lrc as lrc_time
 from coach.cover import cover_png
 from coach.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
@@ -454,13 +455,6 @@ def lrc(timeline: Timeline, start_ms: int = 0, end_ms: int | None = None) -> str
             text = " ".join(cue.text.split())
             lines.append(f"[{lrc_time(cue.start_ms - start_ms)}]{text}")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def lrc_time(ms: int) -> str:
-    """Milliseconds as an LRC time stamp mm:ss.xx (minutes go past 59 for long tracks)."""
-    centis = (ms + 5) // 10
-    minutes, rest = divmod(centis, 6000)
-    return f"{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
 def m3u8(entries: list[tuple[str, float, str]], title: str) -> str:

@@ -28,7 +28,7 @@ from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
 from coach.terminal.play import LiveOptions, Outcome, play_live
-from coach.terminal.screen import format_clock
+from coach.clock import elapsed as format_clock
 from coach.timeline import Timeline
 
 

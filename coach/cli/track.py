@@ -26,7 +26,7 @@ from coach.cli.app import (
 )
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.progress import SynthesisBar
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.encode import FORMATS
 from coach.errors import UsageError
 from coach.levels import level_slug

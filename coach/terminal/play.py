@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from coach.errors import AudioDeviceError
 from coach.terminal.keys import TerminalSession, Terminated
-from coach.terminal.screen import Screen, cue_log_line, format_clock
+from coach.clock import elapsed as format_clock
+from coach.terminal.screen import Screen, cue_log_line
 
 if TYPE_CHECKING:
     from coach.devices import Output
