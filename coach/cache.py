@@ -11,6 +11,8 @@ that is the "last used" time `prune --older-than` goes by (atime is unreliable u
 Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
 measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
 They follow the clips' rules: written atomically, checked on read, pruned and cleared with them.
+Decoded music (`music-<key>.pcm`, see coach/music.py) is cleared with them and pruned by age only: no routine's
+clips say which music it was played with.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # the canonical 44-byte RIFF/f
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
+MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/music.py)
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0  # a temporary file this old belongs to a writer that died, not one still writing
 
@@ -201,8 +204,8 @@ class ClipCache:
         clips = size = damaged = temporary = 0
         seconds = 0.0
         for path in self._files():
-            if GAIN_NAME.match(path.name):
-                continue  # a few bytes of bookkeeping, not clips
+            if GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name):
+                continue  # bookkeeping and decoded music, not clips
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
@@ -224,6 +227,10 @@ class ClipCache:
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
+            if MUSIC_NAME.match(path.name):
+                if cutoff is not None and _mtime(path) < cutoff:
+                    freed += _remove(path)
+                continue
             gain = GAIN_NAME.match(path.name)
             match = CLIP_NAME.match(path.name) or gain
             if match is None:
@@ -248,7 +255,7 @@ class ClipCache:
             if CLIP_NAME.match(path.name):
                 freed += _remove(path)
                 removed += 1
-            elif GAIN_NAME.match(path.name):
+            elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name):
                 freed += _remove(path)
             elif self._is_stale_temporary(path):
                 freed += _remove(path)
@@ -267,7 +274,10 @@ class ClipCache:
         return [
             self.directory / name
             for name in names
-            if CLIP_NAME.match(name) or GAIN_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+            if CLIP_NAME.match(name)
+            or GAIN_NAME.match(name)
+            or MUSIC_NAME.match(name)
+            or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
     def _is_stale_temporary(self, path: Path) -> bool:

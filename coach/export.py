@@ -13,7 +13,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -26,8 +26,12 @@ from coach.mixer import Mixer, frame_at
 from coach.model import Routine
 from coach.timeline import ChapterSpan, Timeline
 
+if TYPE_CHECKING:
+    from coach.music import MusicOptions
+
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
+MUSIC_RATE = 44100  # with music the track is at CD rate: the speech clips' 22.05 kHz would cut the music at 11 kHz
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,14 @@ DEFAULT_FORMAT = "mp3"
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript."""
+    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript,
+    and music under the voice."""
 
     format: str = DEFAULT_FORMAT
     bitrate: str | None = None
     split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
     transcript: bool = True  # a timed .lrc beside each audio file
+    music: MusicOptions | None = None  # a ducked bed: the track becomes 44.1 kHz, stereo when the music is
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,9 @@ class ExportResult:
     format: str
     gain_db: float  # gain applied to the speech
     target_lufs: float  # the integrated loudness the gain brings the speech to
+    channels: int = 1  # 2 with stereo music
+    sample_rate: int = 0
+    bitrate: str | None = None
     created_folders: tuple[Path, ...] = ()  # folders made for the output, outermost first
     removed: tuple[Path, ...] = ()  # files of an older split of the same playlist that this one replaced
 
@@ -151,17 +160,26 @@ def export_track(
     temporary name beside its target and moved into place only when all are complete; on any failure or
     interrupt the temporary files (and folders made for them) are removed and targets left as they were.
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
+    With `options.music`, a ducked bed plays under the session (see coach/bed.py) and the track is at MUSIC_RATE,
+    stereo when the music is, at the format's music bitrate.
     """
     form = output_format(options.format)
-    rate = checked_bitrate(form, options.bitrate)
+    music = options.music
+    rate = checked_bitrate(form, options.bitrate, music=music is not None)
     destination = _destination(output, form, options.split)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
     if gain is None:
         gain = program_gain(clips, clip_rate, timeline, ceiling_dbtp=form.ceiling_dbtp)
-    mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
-    if mixer.total_frames == 0:
+    if timeline.duration_ms <= 0:
         raise UsageError("nothing to export: the session is empty")
+    if music is None:
+        mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
+    else:
+        from coach.music import load_bed
+
+        bed = load_bed(music, timeline, MUSIC_RATE)
+        mixer = Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
     progress = _Progress(mixer.total_frames, on_progress)
     done = {
         "duration": mixer.total_frames / mixer.sample_rate,
@@ -169,13 +187,18 @@ def export_track(
         "format": form.name,
         "gain_db": 20 * math.log10(gain) if gain > 0 else float("-inf"),
         "target_lufs": TARGET_LUFS,
+        "channels": mixer.channels,
+        "sample_rate": mixer.sample_rate,
+        "bitrate": rate,
     }
 
     if destination.sink is not None:
         chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
         with tempfile.TemporaryDirectory(prefix="coach-export-") as scratch:
             finished = Path(scratch) / f"track{form.extension}"
-            job = EncodeJob(finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
+            job = EncodeJob(
+                finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+            )
             encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
             _copy_into(finished, destination.sink)
         device = destination.sink if isinstance(destination.sink, Path) else None
@@ -199,7 +222,9 @@ def export_track(
                     "album": tags.title,
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
-                job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
+                job = EncodeJob(
+                    staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png, mixer.channels
+                )
                 encode(_blocks(mixer, start, end, progress), job, ffmpeg)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
@@ -208,7 +233,9 @@ def export_track(
             result_path = playlist
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
-            job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
+            job = EncodeJob(
+                staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+            )
             encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))

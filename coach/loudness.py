@@ -313,11 +313,17 @@ class PeakLimiter:
         return self.apply(padded, before, len(samples))
 
     def apply(self, raw: np.ndarray, offset: int, count: int) -> np.ndarray:
-        """raw[offset:offset+count] limited; raw must hold `margins` frames of signal before and after (zeros past its ends)."""
+        """raw[offset:offset+count] limited; raw must hold `margins` frames of signal before and after (zeros past its ends).
+
+        raw is mono (frames,) or multichannel (frames, channels); channels share one gain.
+        """
         limited = np.array(raw[offset : offset + count], dtype=np.float32)
         if raw.size == 0 or float(np.max(np.abs(raw))) * _INTERPOLATOR_GAIN <= self.ceiling:
             return limited  # nothing here can reach the ceiling, even between samples
-        envelope = envelope_over(raw, self.ceiling)
+        if raw.ndim == 1:
+            envelope = envelope_over(raw, self.ceiling)
+        else:  # linked channels: one gain from the loudest, so the stereo image does not shift
+            envelope = np.max([envelope_over(raw[:, channel], self.ceiling) for channel in range(raw.shape[1])], axis=0)
         over = np.flatnonzero(envelope > self.ceiling)
         if over.size == 0:
             return limited
@@ -336,7 +342,7 @@ class PeakLimiter:
         # depends on the reduction up to hold + 2 ramps back and 2 ramps ahead; the reduction is zero
         # elsewhere, so working on that stretch alone gives exactly the numbers of the whole.
         lo = max(offset, first_peak - 2 * ramp)
-        hi = min(offset + limited.size, last_peak + hold + 2 * ramp + 1)
+        hi = min(offset + limited.shape[0], last_peak + hold + 2 * ramp + 1)
         if hi <= lo:
             return
         first = lo - hold - 2 * ramp  # >= the interpolator's reach, where the envelope is exact
@@ -350,7 +356,7 @@ class PeakLimiter:
         smoothed = _triangle_sum(held, ramp)[lo - first : hi - first]
         gain = 1.0 - smoothed / (float(_GAIN_STEPS) * (ramp + 1) ** 2)
         part = limited[lo - offset : hi - offset]
-        part *= gain.astype(np.float32)
+        part *= gain.astype(np.float32).reshape((-1,) + (1,) * (part.ndim - 1))
         # float32 rounding could leave a sample a hair above the ceiling; the gain has already done the work.
         np.clip(part, -self.ceiling, self.ceiling, out=part)
 

@@ -27,6 +27,7 @@ from coach.timeline import Timeline
 
 if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
     from coach.export import ExportOptions, ExportResult, Progress
+    from coach.music import MusicOptions
     from coach.player import Player
 
 
@@ -62,17 +63,24 @@ class Prepared:
             self.cache.store_gain(key, found)
         return found
 
-    def live_player(self, start_ms: int = 0, tail_ms: int = 0) -> Player:
+    def live_player(self, start_ms: int = 0, tail_ms: int = 0, music: MusicOptions | None = None) -> Player:
         """A player over a block mixer of this session at the loudness target, from `start_ms`; nothing is mixed yet.
 
-        `tail_ms` of silence follows the end, so a device's buffer plays out before the session is done.
+        `tail_ms` of silence follows the end, so a device's buffer plays out before the session is done. With
+        `music`, a ducked bed at the clips' rate (resampling the speech would load scipy before the first sound),
+        decoded in the background: new music never delays the first sound, it fades in when ready.
         """
         from coach.loudness import CEILING_DBTP
         from coach.mixer import Mixer
         from coach.player import Player
 
         clips = self.clip_arrays()
-        mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP))
+        bed = None
+        if music is not None:
+            from coach.music import LiveBed
+
+            bed = LiveBed(music, self.timeline, self.clip_rate)
+        mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP), bed=bed)
         return Player(self.timeline, mixer, start_ms=start_ms, tail_frames=mixer.sample_rate * tail_ms // 1000)
 
     def export(self, target: Path, options: ExportOptions, on_progress: Progress | None = None) -> ExportResult:

@@ -27,6 +27,7 @@ from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concre
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
+from coach.music import music_problems
 from coach.schema import routine_schema
 from coach.speech import SpeechSettings
 from coach.timeline import Timeline
@@ -44,6 +45,9 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
+            problems = music_problems(routine)
+            if problems:
+                raise RoutineError(problems)
             settings = _checked_voice(routine, quick)
         except RoutineError as error:
             invalid = True

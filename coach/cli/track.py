@@ -14,6 +14,8 @@ from coach.cli.app import (
     CacheDirOption,
     EngineOption,
     JsonOption,
+    MusicOption,
+    NoMusicOption,
     RateOption,
     VoiceOption,
     cache_dir,
@@ -63,6 +65,8 @@ def export(
     ),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
     as_json: bool = JsonOption,
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
@@ -74,6 +78,7 @@ def export(
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format
     from coach.export import ExportOptions, checked_output, export_target
+    from coach.music import music_options
 
     whole = session.load(routine_arg)
     routine = chosen(whole, concrete_level(routine_arg, level), only, skip)
@@ -82,7 +87,8 @@ def export(
         _check_standard_output(as_json, split)
     destination = target.path if target.path is not None else sys.stdout.buffer
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
-    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript)
+    bed = music_options(routine, cache_dir(cache), music, no_music)
+    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript, music=bed)
     checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     with SynthesisBar() as bar:
@@ -107,6 +113,10 @@ def export(
                 "removed": [str(path) for path in result.removed],
                 "target_lufs": result.target_lufs,
                 "gain_db": round(result.gain_db, 2),
+                "music": str(bed.source) if bed else None,
+                "channels": result.channels,
+                "sample_rate": result.sample_rate,
+                "bitrate": result.bitrate,
             }
         )
         return
@@ -117,7 +127,8 @@ def export(
         f"{result.output or 'standard output'}  {clock(round(result.duration * 1000), tenths=False)}  "
         f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
-        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
+        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS"
+        + (f"; music from {bed.source}, {'stereo' if result.channels == 2 else 'mono'} {result.bitrate or ''})" if bed else ")")
     )
     if chapters:
         lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
