@@ -555,6 +555,9 @@ class _Builder:
         names = self.template_names_of(label, node, text)
         if names is None:
             return None
+        if not names and not _has_words(text):
+            self.error(node, f"{label}: nothing to say (the voice speaks letters and digits, and this has none)")
+            return None
         before = len(self.problems)
         for name in dict.fromkeys(names):
             field = "{" + name + "}"
@@ -704,6 +707,12 @@ def _duration_value(node: ScalarNode) -> object:
         return _SCALARS.construct_yaml_float(node)
     except _CONSTRUCTOR_FAILURES:
         return node.value
+
+
+def _has_words(text: str) -> bool:
+    """Whether a text has anything a voice can say: a letter or a digit (punctuation, spaces and
+    invisible characters alone render silence)."""
+    return any(unicodedata.category(character)[0] in "LN" for character in text)
 
 
 def _yaml_bool(node: Node) -> bool | None:

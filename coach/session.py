@@ -12,14 +12,16 @@ import numpy as np
 
 from coach import sources
 from coach.cache import ClipCache
-from coach.compiler import compile_routine, intro_text
-from coach.cues import CueScript, spoken_texts
+from coach.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
+from coach.cues import CueScript, Speak, spoken_texts
+from coach.errors import Diagnostic, RoutineError, UnspeakableText
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.render import RenderReport, render
 from coach.scheduler import schedule
 from coach.speech import SpeechSettings
+from coach.speech.engine import normalize_text
 from coach.timeline import Timeline
 
 
@@ -88,18 +90,52 @@ def prepare(
     intro = intro_text(script)
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]
-    body_report = render(body, settings, cache, engine=engine, jobs=jobs, progress=progress)
+    try:
+        body_report = render(body, settings, cache, engine=engine, jobs=jobs, progress=progress)
+    except UnspeakableText as error:
+        raise RoutineError([_unspeakable(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
     minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
         script = compile_routine(routine, minutes=minutes)
-        intro_report = render([intro_text(script)], settings, cache, engine=engine)
+        try:
+            intro_report = render([intro_text(script)], settings, cache, engine=engine)
+        except UnspeakableText as error:
+            raise RoutineError([_unspeakable(script, routine, error)]) from None
         report = _merge(body_report, intro_report)
         timeline = _schedule(script, report, routine)
         if _minutes(timeline.duration_ms) == minutes:
             break
         minutes = _minutes(timeline.duration_ms)  # the intro itself tipped the rounding
+    _check_length(timeline, routine)
     return Prepared(routine, settings, script, timeline, report, cache)
+
+
+def _unspeakable(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
+    """A text the voice said nothing for, as a problem at the step that speaks it."""
+    where = next(
+        (item.where for item in script if isinstance(item, Speak) and normalize_text(item.text) == error.text),
+        None,
+    )
+    message = f"nothing to say: {error} (write words the voice can speak)"
+    if where is None or where.line < 1:
+        return Diagnostic(routine.source, 1, 1, message)
+    return Diagnostic(where.path, where.line, max(1, where.col), message)
+
+
+def _check_length(timeline: Timeline, routine: Routine) -> None:
+    """Refuse a session longer than the limit once its speech is measured (the compiler only estimated it)."""
+    limit_ms = MAX_SESSION_SECONDS * 1000
+    if timeline.duration_ms <= limit_ms:
+        return
+    exercise = routine.exercises[min(timeline.chapter_at(limit_ms), len(routine.exercises) - 1)]
+    hours, minutes = divmod(round(timeline.duration_ms / 60_000), 60)
+    message = (
+        f"the session lasts {hours} h {minutes:02d} min with its speech, more than {MAX_SESSION_SECONDS // 3600} hours "
+        "(it passes the limit in this exercise)"
+    )
+    where = exercise.where
+    raise RoutineError([Diagnostic(where.path, max(1, where.line), max(1, where.col), message)])
 
 
 def cue_texts(routine: Routine) -> list[str]:
