@@ -20,8 +20,8 @@ from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.render import RenderReport, render
 from coach.scheduler import schedule
-from coach.speech import SpeechSettings
-from coach.speech.engine import normalize_text
+from coach.speech import SpeechSettings, get_engine
+from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
 from coach.timeline import Timeline
 
 
@@ -82,7 +82,7 @@ def prepare(
     cache_dir: Path,
     jobs: int | None = None,
     progress: bool = False,
-    engine: str = "auto",
+    engine: str | SpeechEngine = "auto",
 ) -> Prepared:
     """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes."""
     cache = ClipCache(cache_dir)
@@ -150,6 +150,45 @@ def cache_keys(prepared: Prepared) -> set[str]:
 
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
     return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+
+
+class _NotCached(Exception):
+    """A clip the routine needs is not in the cache (and a prune must not make it)."""
+
+
+class _CacheOnlyEngine(SpeechEngine):
+    """The real engine's identity (so the same keys) without its voice: synthesizing raises _NotCached."""
+
+    def __init__(self, engine: SpeechEngine):
+        self._engine = engine
+        self.name, self.version, self.sample_rate = engine.name, engine.version, engine.sample_rate
+        self.default_voice, self.default_rate = engine.default_voice, engine.default_rate
+
+    def all_voices(self) -> list[VoiceInfo]:
+        return self._engine.all_voices()
+
+    def resolve_voice(self, voice: str | None) -> str:
+        return self._engine.resolve_voice(voice)
+
+    def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
+        raise _NotCached(text)
+
+
+def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str = "auto") -> set[str]:
+    """The cache keys of every clip and gain the routine uses that the cache holds; synthesizes nothing.
+
+    When a clip is missing the session's length (which the intro says) is unknown: then only the
+    clips found are kept; those are all a prune can keep anyway.
+    """
+    cache_only = _CacheOnlyEngine(get_engine(engine))
+    try:
+        return cache_keys(prepare(routine, settings, cache_dir, jobs=1, engine=cache_only))
+    except _NotCached:
+        pass
+    cache = ClipCache(cache_dir)
+    profile = cache_only.profile(settings)
+    found = (cache.lookup(text, profile) for text in spoken_texts(compile_routine(routine)))
+    return {clip.key for clip in found if clip is not None}
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach import cache as cache_module
 from coach.cache import CLIP_NAME, ClipCache, clip_key, slug
 from coach.errors import CacheError
 from coach.speech import VoiceProfile
@@ -170,7 +171,7 @@ def test_stats_counts_clips_bytes_and_seconds(cache):
     stats = cache.stats()
     assert stats.clips == 2 and stats.damaged == 0
     assert stats.seconds == pytest.approx(1.5)
-    assert stats.bytes == 2 * 44 + 2 * (22050 + 11025)
+    assert stats.bytes == 2 * cache_module.WAV_HEADER.size + 2 * (22050 + 11025)
 
 
 def _age(clip_path: Path, days: float) -> None:
@@ -183,7 +184,7 @@ def test_prune_keeps_only_the_given_keys(cache):
     dropped = cache.store("Drop me.", PROFILE, tone())
     result = cache.prune(keep={kept.key})
     assert (result.removed, result.kept) == (1, 1)
-    assert result.freed_bytes == 44 + 2 * 2205
+    assert result.freed_bytes == cache_module.WAV_HEADER.size + 2 * 2205
     assert kept.path.exists() and not dropped.path.exists()
 
 

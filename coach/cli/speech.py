@@ -178,14 +178,13 @@ def check_settings(settings: SpeechSettings) -> None:
 
 
 def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], directory: Path) -> set[str]:
-    """The keys of every clip the routines speak with their settings (rendering any that are missing)."""
+    """The keys of every clip the routines speak with their settings that the cache holds (a prune adds nothing)."""
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
         settings = session.speech_settings(routine, voice, rate)
         check_settings(settings)
-        # The intro names the session's real length, known only once its cues are rendered: hence the cache.
-        keys |= session.cache_keys(session.prepare(routine, settings, directory))
+        keys |= session.cached_keys(routine, settings, directory)
     return keys
 
 
