@@ -1,5 +1,5 @@
 # coach: `make run` exports the built-in post-run routine to an MP3; `make test` runs the whole suite.
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench fuzz clean
 
 OUT ?= out/post-run.mp3
 
@@ -15,6 +15,9 @@ test: setup
 
 bench: setup
 	@.venv/bin/python bench/run.py
+
+fuzz: setup
+	@.venv/bin/python tests/fuzzer.py --inputs 100000 --seed 1
 
 clean:
 	rm -rf out .pytest_cache .hypothesis

@@ -273,20 +273,22 @@ class _Staging:
         remove_stale_staging(target)
         while True:
             temporary = target.with_name(staging_name(target, secrets.token_hex(4)))
+            # Listed before it exists: a signal from here on (SIGTERM arriving mid-call) still has it removed.
+            self._pending.append((temporary, target))
             try:
                 # Mode 0o666 through the umask, like any file the user creates (mkstemp would give 0o600).
                 descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
             except OSError as error:
+                self._pending.pop()
                 raise _output_error(target, error) from None
             self._locks.append(descriptor)
             if fcntl is None:
-                break
+                return temporary
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             if os.fstat(descriptor).st_nlink > 0:
-                break
+                return temporary
             # Another export's clean-up took it for stale between our open and our lock: make another.
-        self._pending.append((temporary, target))
-        return temporary
+            self._pending.pop()
 
     def write_text(self, target: Path, text: str) -> None:
         """Stage a text file (UTF-8) for target."""
