@@ -35,6 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # Windows: stale temporary files are told by their age instead
+    fcntl = None  # type: ignore[assignment]
+
 from coach.errors import CacheError
 from coach.speech.engine import VoiceProfile, normalize_text
 
@@ -47,7 +52,7 @@ SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
 TEMP_SUFFIX = ".tmp"
-STALE_TEMP_SECONDS = 3600.0  # a temporary file this old belongs to a writer that died, not one still writing
+STALE_TEMP_SECONDS = 3600.0  # without file locks (Windows): a temporary file this old belongs to a writer that died
 
 
 _CHECKOUT = Path(__file__).resolve().parent.parent  # the source checkout, when coach runs from one
@@ -202,7 +207,7 @@ class ClipCache:
         self._ensure_directory()
         temporary = None
         try:
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
+            descriptor, temporary = self._locked_temporary(path)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
                 handle.flush()
@@ -290,8 +295,42 @@ class ClipCache:
             if CLIP_NAME.match(name) or GAIN_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
+    def _locked_temporary(self, path: Path) -> tuple[int, str]:
+        """A new temporary file for `path`, locked (flock) for as long as this process writes it."""
+        while True:
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
+            if fcntl is None:
+                return descriptor, temporary
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if os.fstat(descriptor).st_nlink > 0:
+                return descriptor, temporary
+            os.close(descriptor)  # removed as stale between its creation and the lock: make another
+
+    def remove_stale_temporaries(self) -> int:
+        """Remove temporary files left by writers that died (a killed render); the number removed."""
+        removed = 0
+        for path in self._files():
+            if self._is_stale_temporary(path) and _remove(path):
+                removed += 1
+        return removed
+
     def _is_stale_temporary(self, path: Path) -> bool:
-        return path.name.endswith(TEMP_SUFFIX) and _mtime(path) < time.time() - STALE_TEMP_SECONDS
+        """Whether a temporary file's writer is gone: its lock is free (else, without locks, it is an hour old)."""
+        if not path.name.endswith(TEMP_SUFFIX):
+            return False
+        if fcntl is None:
+            return _mtime(path) < time.time() - STALE_TEMP_SECONDS
+        try:
+            descriptor = os.open(path, _NO_FOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a writer holds it
+        finally:
+            os.close(descriptor)
+        return True
 
     def _ensure_directory(self) -> None:
         try:

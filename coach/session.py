@@ -87,6 +87,7 @@ def prepare(
     """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes."""
     cache = ClipCache(cache_dir)
     script = compile_routine(routine)
+    cache.remove_stale_temporaries()  # what a killed render left behind
     intro = intro_text(script)
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]

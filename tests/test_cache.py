@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import time
 from dataclasses import replace
@@ -217,10 +218,12 @@ def test_prune_removes_damaged_clips_and_stale_temporaries_but_not_fresh_ones(ca
     fresh = cache.directory / ".in-flight-0123456789abcdef.y.tmp"
     stale.write_bytes(b"RIFF")
     fresh.write_bytes(b"RIFF")
-    _age(stale, 1)
-    cache.prune()
-    assert good.path.exists() and not bad.path.exists()
-    assert not stale.exists() and fresh.exists()
+    # A writer holds its temporary file locked while it lives; one whose lock is free died mid-write.
+    with open(fresh, "rb") as in_flight:
+        fcntl.flock(in_flight.fileno(), fcntl.LOCK_EX)
+        cache.prune()
+        assert good.path.exists() and not bad.path.exists()
+        assert not stale.exists() and fresh.exists()
 
 
 def test_clear_removes_every_clip_and_nothing_else(cache):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import time
@@ -247,3 +248,30 @@ def test_the_default_cache_does_not_follow_the_working_directory(tmp_path, monke
     assert default_directory() == tmp_path / "xdg" / "coach"
     monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "mine"))
     assert default_directory() == tmp_path / "mine"
+
+
+# 6. Staging files of a dead export, and temporary clips of a dead render, go on the next run ---------------------
+
+
+def test_only_a_targets_own_staging_files_left_by_a_dead_export_are_removed(tmp_path):
+    from coach.export import remove_stale_staging
+
+    target = tmp_path / "run.mp3"
+    dead = tmp_path / ".run.mp3.0badc0de.part"
+    running = tmp_path / ".run.mp3.12345678.part"
+    others = [tmp_path / name for name in (".run.mp3.notours.part", "run.mp3.0badc0de.part", ".other.mp3.0badc0de.part")]
+    for path in (dead, running, *others):
+        path.write_bytes(b"ID3")
+    with open(running, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as a running export holds its own
+        assert remove_stale_staging(target) == [dead]
+    assert running.exists() and all(path.exists() for path in others)
+
+
+def test_a_killed_renders_temporary_clip_is_removed_by_the_next_one(tmp_path):
+    directory = tmp_path / "speech"
+    directory.mkdir()
+    dead = directory / ".cue-0123456789abcdef.x1.tmp"
+    dead.write_bytes(b"RIFF")
+    session.prepare(parse_routine(steps("- say: Go."), "r.yaml"), FAKE, directory, engine="fake")
+    assert not dead.exists() and ClipCache(directory).stats().temporary == 0
