@@ -1,7 +1,8 @@
 """Load a routine script (YAML, format version 1) into the frozen model, reporting every problem at its place.
 
-The YAML is composed into a node tree (safe tags only, marks kept) and walked by hand, so each problem is
-located at its key or value, all of them are collected, and aliases are counted as they are walked.
+The YAML is composed into a node tree (coach/composer.py: safe tags only, marks kept, depth and node count
+bounded) and walked by hand, so each problem is located at its key or value, all of them are collected (up
+to MAX_DIAGNOSTICS), and aliases are counted as they are walked.
 """
 
 from __future__ import annotations

@@ -275,3 +275,29 @@ def test_a_killed_renders_temporary_clip_is_removed_by_the_next_one(tmp_path):
     dead.write_bytes(b"RIFF")
     session.prepare(parse_routine(steps("- say: Go."), "r.yaml"), FAKE, directory, engine="fake")
     assert not dead.exists() and ClipCache(directory).stats().temporary == 0
+
+
+# The same at the command line: one line, exit 2, nothing written ----------------------------------------------
+
+
+def test_the_command_line_refuses_hostile_input_in_one_line_with_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    import coach.cli  # noqa: F401  (registers the commands)
+    from coach.cli.app import app
+
+    say = "Breathe slowly and let the hips sink a little lower with every breath you take. " * 12
+    long_routine = tmp_path / "long.yaml"
+    long_routine.write_text(
+        steps("- repeat: 100", "  steps:", "    - repeat: 100", "      steps:", f"        - say: {say[:990].strip()}")
+    )
+    cases = [
+        ["check", "--quick", "/dev/zero"],
+        ["export", str(long_routine), "-o", str(tmp_path / "long.mp3"), "--cache-dir", str(tmp_path / "speech")],
+        ["play", str(long_routine), "--device", "null", "--no-ui", "--cache-dir", str(tmp_path / "speech")],
+    ]
+    for args in cases:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["long.yaml"]
