@@ -79,16 +79,14 @@ def command_seconds(routine: str, output: Path, cache: Path) -> float:
 
 def child(routine_arg: str, output: Path, cache: Path) -> None:
     """The child's side: export in-process as `coach export` does, print timings, peak memory and the mix's PCM path."""
-    from coach.encode import FORMATS
-    from coach.export import export_track, track_tags
+    from coach.export import ExportOptions
 
     started = time.perf_counter()
     routine = session.load(routine_arg)
     prepared = session.prepare(routine, session.speech_settings(routine), cache)
     prepared_at = time.perf_counter()
-    clips = prepared.clip_arrays()
-    gain = prepared.program_gain(clips, FORMATS["mp3"].ceiling_dbtp)  # measured cold, stored: warm runs read it
-    result = export_track(prepared.timeline, clips, prepared.clip_rate, output, tags=track_tags(routine), gain=gain)
+    # The program gain is measured cold and stored: warm runs read it.
+    result = prepared.export(output, ExportOptions())
     done = time.perf_counter()
     figures = {
         "export": done - started,
@@ -102,7 +100,7 @@ def child(routine_arg: str, output: Path, cache: Path) -> None:
         "gain_db": result.gain_db,
     }
     pcm = output.with_suffix(".s16le")
-    write_mix(prepared, clips, result.gain_db, pcm)
+    write_mix(prepared, prepared.clip_arrays(), result.gain_db, pcm)
     figures["pcm"] = str(pcm)
     figures["rate"] = prepared.clip_rate
     print(json.dumps(figures))

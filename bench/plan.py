@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import tempfile
@@ -13,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coach import session, sources  # noqa: E402
 from coach.compiler import compile_routine  # noqa: E402
 from coach.loader import parse_routine  # noqa: E402
+from coach.moment import MomentIndex, segments, segments_json  # noqa: E402
 from coach.scheduler import schedule  # noqa: E402
 
 
@@ -45,6 +47,13 @@ def main() -> None:
             print(f"{name}: schedule: {place:.2f} ms")
             print(f"{name}: warm plan (load excluded, cache hit for every cue): {warm:.1f} ms")
             print(f"{name}: session length: {prepared.timeline.duration_ms / 1000:.1f} s")
+            timeline = prepared.timeline
+            index = MomentIndex(timeline)
+            positions = range(0, timeline.duration_ms, 50)  # one frame every 50 ms, as `coach play` draws
+            per_frame = best_ms(lambda: [index.at(position) for position in positions], 5) / len(positions) * 1000
+            cut = best_ms(lambda: segments(timeline), 5)
+            print(f"{name}: moment at t: {per_frame:.1f} us a frame; segments: {len(segments(timeline))} in {cut:.1f} ms")
+            print(f"{name}: segments JSON: {len(json.dumps(segments_json(timeline))) / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

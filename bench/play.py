@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coach import devices, session, sources  # noqa: E402
-from coach.cli.live import live_player  # noqa: E402
+from coach.terminal.play import DEVICE_PERIODS  # noqa: E402
 from coach.player import CueStarted  # noqa: E402
 
 REPEATS = 3  # time to first sound: best and median of three starts
@@ -71,7 +71,7 @@ def clock_against_wall(routine_name: str, cache: Path, limit_seconds: float) -> 
     routine = session.load(routine_name)
     prepared = session.prepare(routine, session.speech_settings(routine), cache)
     timeline = prepared.timeline
-    player = live_player(prepared)  # the same player `coach play` builds
+    player = prepared.live_player(tail_ms=devices.PERIOD_MS * DEVICE_PERIODS)  # the same player `coach play` builds
     rate = player.sample_rate
     limit_ms = timeline.duration_ms if limit_seconds <= 0 else min(timeline.duration_ms, round(limit_seconds * 1000))
     device = devices.open_output(devices.NULL_OUTPUT, rate)
@@ -119,7 +119,7 @@ def main() -> int:
         for name in routines:
             routine = session.load(name)
             # Warm the cache first: the clips, and the program gain the first live session measures and stores.
-            live_player(session.prepare(routine, session.speech_settings(routine), cache))
+            session.prepare(routine, session.speech_settings(routine), cache).live_player()
             starts = [first_sound_seconds(name, cache) for _ in range(REPEATS)]
             print(f"{name}.time_to_first_sound_s (warm cache, best of {REPEATS}): {min(starts):.3f}")
             print(f"{name}.time_to_first_sound_median_s: {statistics.median(starts):.3f}")

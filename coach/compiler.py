@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from coach.cues import Chapter, Cue, CueScript, Pause, Speak, Tone
+from coach.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
 from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
 from coach.phrases import Phrases, fill
@@ -77,6 +77,7 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
     for index, exercise in enumerate(exercises):
         yield Chapter(exercise.name)
         if index == 0:
+            yield Stage("intro")
             yield Speak(
                 phrases.say(
                     "intro",
@@ -86,14 +87,17 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
                 )
             )
             yield Pause(INTRO_GAP)
+            yield Stage(None)
         yield from _exercise_cues(exercise, routine, phrases)
         if index + 1 < len(exercises):
             rest = routine.pace.rest if exercise.rest is None else exercise.rest
             if rest > 0:
                 next_name = exercises[index + 1].name
+                yield Stage("between")
                 yield Speak(phrases.say("rest", duration=phrases.duration(rest), seconds=_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
+            yield Stage("outro")
             yield Speak(phrases.say("outro", title=routine.title))
 
 
@@ -108,6 +112,7 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
     for side_index, side in enumerate(sides):
         context = replace(first, side=side, other=_other(exercise.sides, side_index))
         if side is not None:
+            yield Side(side)
             values = context.values()
             if side_index == 0:
                 yield Speak(phrases.say("first_side", **values))
@@ -118,19 +123,25 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
         for round_number in range(1, exercise.rounds + 1):
             round_context = replace(context, round=round_number)
             if exercise.rounds > 1:
+                yield Round(round_number, exercise.rounds)
                 yield Speak(phrases.say("round", round=round_number, rounds=exercise.rounds))
             yield from _steps_cues(exercise.steps, round_context, routine, phrases)
+        if exercise.rounds > 1:
+            yield Round(None, None)
+    if exercise.sides:
+        yield Side(None)
 
 
 def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
-    for step in steps:
+    for index, step in enumerate(steps):
         if isinstance(step, Say):
             yield Speak(fill(step.text, context.values()), where=step.where)
         elif isinstance(step, Hold):
             if step.text:
                 yield Speak(fill(step.text, context.values()), where=step.where)
             yield Speak(phrases.say("hold", duration=phrases.duration(step.seconds), seconds=_seconds(step.seconds)))
-            yield from _timer(step.seconds, "hold", routine, phrases)
+            instruction = step.text or _last_instruction(steps[:index])
+            yield from _timer(step.seconds, "hold", routine, phrases, fill(instruction, context.values()))
         elif isinstance(step, Breath):
             text = _lower_first(fill(step.text, context.values()))
             key = "inhale" if step.phase == "in" else "exhale"
@@ -146,15 +157,17 @@ def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, ph
         elif isinstance(step, Repeat):
             for rep in range(1, step.count + 1):
                 rep_context = replace(context, rep=rep, reps=step.count)
+                yield Rep(rep, step.count)
                 if step.count_aloud:
                     yield Speak(phrases.say("rep", rep=rep, reps=step.count), where=step.where)
                 yield from _steps_cues(step.steps, rep_context, routine, phrases)
+            yield Rep(context.rep, context.reps)  # an outer repeat's count, if any, is in force again
         else:  # pragma: no cover - the model has no other step kinds
             raise TypeError(f"unknown step {step!r}")
 
 
-def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
-    """A timed hold or rest: start tone, an optional 'Halfway.', countdown tones, end tone."""
+def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases, text: str = "") -> Iterator[Cue]:
+    """A timed hold or rest (`text`: what is held): start tone, an optional 'Halfway.', countdown tones, end tone."""
     total_ms = round(seconds * 1000)
     marks: list[tuple[int, Cue]] = []
     halfway = routine.pace.halfway
@@ -167,12 +180,20 @@ def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases) -> Ite
     cursor = 0
     for at_ms, cue in marks:
         if at_ms > cursor:
-            yield Pause((at_ms - cursor) / 1000, kind)
+            yield Pause((at_ms - cursor) / 1000, kind, text, continues=cursor > 0)
             cursor = at_ms
         yield cue
     if total_ms > cursor:
-        yield Pause((total_ms - cursor) / 1000, kind)
+        yield Pause((total_ms - cursor) / 1000, kind, text, continues=cursor > 0)
     yield Tone("end")
+
+
+def _last_instruction(steps: tuple[Step, ...]) -> str:
+    """The author's last instruction among `steps` (a say, a hold's say, a breath): what a following hold holds."""
+    for step in reversed(steps):
+        if isinstance(step, (Say, Hold, Breath)) and step.text:
+            return step.text
+    return ""
 
 
 def _other(sides: tuple[str, ...], index: int) -> str | None:

@@ -6,6 +6,16 @@ Semantics, with a cursor that starts at 0:
   With overlay=True the cue starts at the cursor and the cursor does not move.
 - Pause(seconds, kind): the cursor moves on by `seconds`; `kind` names what the time is for.
 - Tone(kind): a short beep at the cursor; the cursor does not move.
+
+Structure, for whatever shows the session (no sound, no time; each holds from the cursor until the
+next item of its own type, or the next Chapter):
+- Side(name): the side being worked (None: no side).
+- Rep(rep, reps): the repetition under way (None: not repeating).
+- Round(round, rounds): the round under way (None: the exercise has one round).
+- Stage(kind): 'intro', 'between' (the rest before the next exercise: getting ready for it) or
+  'outro'; None: the exercise's own steps.
+A Pause carries what its time is for (`text`: a hold's instruction) and whether it `continues` the
+timed span of the Pause before it (a timer cut by its halfway cue and countdown beeps).
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ class Pause:
 
     seconds: float
     kind: str = "gap"
+    text: str = ""
+    continues: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,41 @@ class Tone:
     kind: str
 
 
-Cue = Union[Chapter, Speak, Pause, Tone]
+@dataclass(frozen=True)
+class Side:
+    """The side worked from the cursor on; None once the exercise's sides are done."""
+
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Rep:
+    """The repetition under way from the cursor on: `rep` of `reps`; None once the repeat is done."""
+
+    rep: int | None
+    reps: int | None
+
+
+@dataclass(frozen=True)
+class Round:
+    """The round under way from the cursor on: `round` of `rounds`; None once the rounds are done."""
+
+    round: int | None
+    rounds: int | None
+
+
+STAGE_KINDS = ("intro", "between", "outro")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The session's stage from the cursor on: one of STAGE_KINDS, or None for an exercise's own steps."""
+
+    kind: str | None
+
+
+Marker = Union[Side, Rep, Round, Stage]
+Cue = Union[Chapter, Speak, Pause, Tone, Side, Rep, Round, Stage]
 CueScript = tuple[Cue, ...]
 
 

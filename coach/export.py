@@ -68,6 +68,16 @@ def track_tags(routine: Routine, year: int | None = None) -> TrackTags:
 
 
 @dataclass(frozen=True)
+class ExportOptions:
+    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript."""
+
+    format: str = "mp3"
+    bitrate: str | None = None
+    split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
+    transcript: bool = True  # a timed .lrc beside each audio file
+
+
+@dataclass(frozen=True)
 class ExportResult:
     """What an export wrote."""
 
@@ -85,12 +95,9 @@ def export_track(
     clips: Mapping[str, np.ndarray],
     clip_rate: int,
     output: Path,
-    fmt: str = "mp3",
-    bitrate: str | None = None,
-    tags: TrackTags | None = None,
-    split: bool = False,
-    transcript: bool = True,
+    options: ExportOptions = ExportOptions(),
     *,
+    tags: TrackTags | None = None,
     gain: float | None = None,
     on_progress: Progress | None = None,
 ) -> ExportResult:
@@ -99,8 +106,8 @@ def export_track(
     Every file is written to a temporary name beside its target and moved into place only when all
     are complete; on any failure or interrupt the temporary files are removed and targets left as they were.
     """
-    form = output_format(fmt)
-    rate = checked_bitrate(form, bitrate)
+    form = output_format(options.format)
+    rate = checked_bitrate(form, options.bitrate)
     target = _target_path(Path(output), form)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
@@ -112,7 +119,7 @@ def export_track(
     progress = _Progress(mixer.total_frames, on_progress)
 
     with _Staging() as staging:
-        if split:
+        if options.split:
             playlist = target.with_suffix(".m3u8")
             entries = []
             for index, chapter in enumerate(timeline.chapters):
@@ -128,7 +135,7 @@ def export_track(
                 }
                 job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
                 encode(_blocks(mixer, start, end, progress), job, ffmpeg)
-                if transcript:
+                if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
             staging.write_text(playlist, m3u8(entries, tags.title))
@@ -137,7 +144,7 @@ def export_track(
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
             encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
-            if transcript:
+            if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
         files = staging.commit()

@@ -5,13 +5,47 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from coach.cues import Chapter, CueScript, Pause, Speak, Tone
-from coach.timeline import ChapterSpan, CueEvent, Span, Stretch, Timeline, ToneEvent
+from coach.cues import Chapter, CueScript, Marker, Pause, Rep, Round, Side, Speak, Stage, Tone
+from coach.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent
 
 
 def clip_ms(seconds: float) -> int:
     """A clip's length in whole milliseconds, rounded up so the next cue never starts inside it."""
     return math.ceil(round(seconds * 1000, 6))
+
+
+class _Structure:
+    """The markers in force, each closed into its span when the next of its type, a chapter or the end arrives."""
+
+    def __init__(self) -> None:
+        self.open: dict[type, tuple[int, int, Marker]] = {}  # marker type -> (start_ms, chapter, marker)
+        self.sides: list[SideSpan] = []
+        self.reps: list[CountSpan] = []
+        self.rounds: list[CountSpan] = []
+        self.stages: list[StageSpan] = []
+
+    def mark(self, marker: Marker, at_ms: int, chapter: int) -> None:
+        self.close(type(marker), at_ms)
+        self.open[type(marker)] = (at_ms, chapter, marker)
+
+    def close_all(self, at_ms: int) -> None:
+        for kind in list(self.open):
+            self.close(kind, at_ms)
+
+    def close(self, kind: type, at_ms: int) -> None:
+        if kind not in self.open:
+            return
+        start, chapter, marker = self.open.pop(kind)
+        if at_ms <= start:
+            return
+        if isinstance(marker, Side) and marker.name is not None:
+            self.sides.append(SideSpan(start, at_ms, chapter, marker.name))
+        elif isinstance(marker, Rep) and marker.rep is not None and marker.reps is not None:
+            self.reps.append(CountSpan(start, at_ms, marker.rep, marker.reps))
+        elif isinstance(marker, Round) and marker.round is not None and marker.rounds is not None:
+            self.rounds.append(CountSpan(start, at_ms, marker.round, marker.rounds))
+        elif isinstance(marker, Stage) and marker.kind is not None:
+            self.stages.append(StageSpan(start, at_ms, marker.kind))
 
 
 def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "") -> Timeline:
@@ -22,34 +56,52 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
     tones: list[ToneEvent] = []
     spans: list[Span] = []
     stretched: list[Stretch] = []
+    structure = _Structure()
     chapter = 0
 
     for item in script:
         if isinstance(item, Chapter):
+            structure.close_all(cursor)
             chapter_starts.append((item.title, cursor))
             chapter = len(chapter_starts) - 1
         elif isinstance(item, Speak):
             length = clip_ms(clip_seconds[item.text])
-            cues.append(CueEvent(cursor, cursor + length, item.text, chapter, item.overlay))
+            slot = 0 if item.overlay else round(item.slot * 1000)
+            slot_end = cursor + max(length, slot) if slot > 0 else 0
+            cues.append(CueEvent(cursor, cursor + length, item.text, chapter, item.overlay, slot_end))
             if not item.overlay:
-                slot = round(item.slot * 1000)
                 if length > slot > 0:
                     stretched.append(Stretch(item.where, item.text, slot, length))
                 cursor += max(length, slot)
         elif isinstance(item, Pause):
             length = round(item.seconds * 1000)
-            if item.kind != "gap" and spans and spans[-1].kind == item.kind and spans[-1].end_ms == cursor:
+            if item.kind != "gap" and item.continues and spans and spans[-1].kind == item.kind and spans[-1].end_ms == cursor:
                 last = spans.pop()
-                spans.append(Span(last.start_ms, cursor + length, item.kind, last.chapter))
+                spans.append(Span(last.start_ms, cursor + length, item.kind, last.chapter, last.text))
             elif item.kind != "gap":
-                spans.append(Span(cursor, cursor + length, item.kind, chapter))
+                spans.append(Span(cursor, cursor + length, item.kind, chapter, item.text))
             cursor += length
         elif isinstance(item, Tone):
             tones.append(ToneEvent(cursor, item.kind))
+        elif isinstance(item, (Side, Rep, Round, Stage)):
+            structure.mark(item, cursor, chapter)
 
     duration = max([cursor] + [cue.end_ms for cue in cues])
+    structure.close_all(cursor)
     if not chapter_starts:
         chapter_starts.append((title, 0))
     ends = [start for _title, start in chapter_starts[1:]] + [duration]
     chapters = tuple(ChapterSpan(name, start, end) for (name, start), end in zip(chapter_starts, ends))
-    return Timeline(title, duration, chapters, tuple(cues), tuple(tones), tuple(spans), tuple(stretched))
+    return Timeline(
+        title,
+        duration,
+        chapters,
+        tuple(cues),
+        tuple(tones),
+        tuple(spans),
+        tuple(stretched),
+        sides=tuple(structure.sides),
+        reps=tuple(structure.reps),
+        rounds=tuple(structure.rounds),
+        stages=tuple(structure.stages),
+    )

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -23,6 +23,10 @@ from coach.scheduler import schedule
 from coach.speech import SpeechSettings, get_engine
 from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
 from coach.timeline import Timeline
+
+if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
+    from coach.export import ExportOptions, ExportResult, Progress
+    from coach.player import Player
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,31 @@ class Prepared:
             found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp)
             self.cache.store_gain(key, found)
         return found
+
+    def live_player(self, start_ms: int = 0, tail_ms: int = 0) -> Player:
+        """A player over a block mixer of this session at the loudness target, from `start_ms`; nothing is mixed yet.
+
+        `tail_ms` of silence follows the end, so a device's buffer plays out before the session is done.
+        """
+        from coach.loudness import CEILING_DBTP
+        from coach.mixer import Mixer
+        from coach.player import Player
+
+        clips = self.clip_arrays()
+        mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP))
+        return Player(self.timeline, mixer, start_ms=start_ms, tail_frames=mixer.sample_rate * tail_ms // 1000)
+
+    def export(self, target: Path, options: ExportOptions, on_progress: Progress | None = None) -> ExportResult:
+        """Mix and encode this session to `target` with the routine's tags, at the format's loudness and ceiling."""
+        from coach.encode import output_format
+        from coach.export import export_track, track_tags
+
+        clips = self.clip_arrays()
+        gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
+        return export_track(
+            self.timeline, clips, self.clip_rate, target, options,
+            tags=track_tags(self.routine), gain=gain, on_progress=on_progress,
+        )  # fmt: skip
 
     def gain_key(self, ceiling_dbtp: float) -> str:
         """The cache key of the program gain: every clip it weighs (its key, length and uses), the target and the ceiling."""

@@ -16,6 +16,7 @@ class CueEvent:
     text: str
     chapter: int  # index into Timeline.chapters
     overlay: bool = False
+    slot_end_ms: int = 0  # a breath cue: when its slot ends (at or after end_ms); 0: the cue has no slot
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,36 @@ class Span:
     end_ms: int
     kind: str
     chapter: int
+    text: str = ""  # what the time is for: a hold's instruction ("" when nothing more than the kind)
+
+
+@dataclass(frozen=True)
+class SideSpan:
+    """One side of an exercise, from the cue that announces it to the end of its last step."""
+
+    start_ms: int
+    end_ms: int
+    chapter: int
+    side: str
+
+
+@dataclass(frozen=True)
+class CountSpan:
+    """Repetition or round `number` of `total`, from its first cue to the start of the next."""
+
+    start_ms: int
+    end_ms: int
+    number: int
+    total: int
+
+
+@dataclass(frozen=True)
+class StageSpan:
+    """A stage outside the exercises' own steps: 'intro', 'between' (getting ready for the next chapter), 'outro'."""
+
+    start_ms: int
+    end_ms: int
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +97,10 @@ class Timeline:
     tones: tuple[ToneEvent, ...]
     spans: tuple[Span, ...]
     stretched: tuple[Stretch, ...] = ()
+    sides: tuple[SideSpan, ...] = ()
+    reps: tuple[CountSpan, ...] = ()
+    rounds: tuple[CountSpan, ...] = ()
+    stages: tuple[StageSpan, ...] = ()
 
     def chapter_at(self, ms: int) -> int:
         """Index of the chapter playing at `ms` (the last one at or after the end)."""
@@ -90,9 +125,24 @@ class Timeline:
             ],
             "tones": [{"start": s(t.start_ms), "kind": t.kind} for t in self.tones],
             "spans": [
-                {"start": s(p.start_ms), "end": s(p.end_ms), "kind": p.kind, "chapter": self.chapters[p.chapter].title}
+                {
+                    "start": s(p.start_ms),
+                    "end": s(p.end_ms),
+                    "kind": p.kind,
+                    "chapter": self.chapters[p.chapter].title,
+                    "text": p.text,
+                }
                 for p in self.spans
             ],
+            "sides": [
+                {"start": s(p.start_ms), "end": s(p.end_ms), "side": p.side, "chapter": self.chapters[p.chapter].title}
+                for p in self.sides
+            ],
+            "reps": [{"start": s(p.start_ms), "end": s(p.end_ms), "rep": p.number, "reps": p.total} for p in self.reps],
+            "rounds": [
+                {"start": s(p.start_ms), "end": s(p.end_ms), "round": p.number, "rounds": p.total} for p in self.rounds
+            ],
+            "stages": [{"start": s(p.start_ms), "end": s(p.end_ms), "kind": p.kind} for p in self.stages],
             "warnings": [
                 f"{w.where}: warning: cue takes {w.needed_ms / 1000:.2f}s, longer than its {w.slot_ms / 1000:.2f}s slot: {w.text!r}"
                 for w in self.stretched

@@ -23,9 +23,13 @@ from typer.testing import CliRunner
 from coach import devices, session
 from coach.cli import app
 from coach.cli.live import exercise_index, resume_hint
+from coach.compiler import compile_routine
+from coach.cues import Speak
 from coach.errors import AudioDeviceError, UsageError
-from coach.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
-from coach.screen import cue_log_line, format_clock
+from coach.loader import parse_routine
+from coach.scheduler import schedule
+from coach.terminal.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
+from coach.terminal.screen import cue_log_line, format_clock
 
 COACH = [sys.executable, "-m", "coach"]
 
@@ -195,6 +199,19 @@ def test_the_resume_hint_leads_back_to_where_the_session_stopped(mat):
     assert (int(minutes) * 60 + int(seconds)) * 1000 == position // 1000 * 1000
 
 
+def test_stopped_in_the_rest_before_an_exercise_the_hint_resumes_at_that_exercise():
+    routine = parse_routine(
+        b"title: T\npace: {rest: 20s}\nexercises:\n  - {name: One, steps: [{say: Go.}]}\n  - {name: Two, steps: [{say: Go.}]}\n",
+        "t.yaml",
+    )
+    script = compile_routine(routine)
+    timeline = schedule(script, {item.text: 1.0 for item in script if isinstance(item, Speak)}, routine.title)
+    rest = next(span for span in timeline.spans if span.kind == "rest")
+    hint = resume_hint("t.yaml", timeline, rest.start_ms + 5000)
+    assert hint.startswith("Stopped at 00:") and "before 'Two'" in hint
+    assert "--from Two" in hint
+
+
 def test_key_presses_are_named_whatever_arrives_together():
     assert parse_keys(" nB\x1b[C\x1b[D\x1bq\x1b[15~") == ["space", "n", "b", "right", "left", "escape", "q"]
 
@@ -328,3 +345,19 @@ def test_ctrl_z_gives_the_terminal_back_while_stopped_and_comes_back_paused(term
     terminal.type("q")
     assert terminal.finish() == 0
     assert terminal.settings_now() == terminal.settings_before
+
+
+def test_no_ui_says_when_it_is_paused_resumed_skipped_and_sent_back(terminal_play):
+    terminal = terminal_play("--no-ui")
+    first = terminal.wait_for("[00:00.0] ")
+    terminal.type(" ")
+    paused = terminal.wait_for("paused at 00:0", first)
+    terminal.type(" ")
+    resumed = terminal.wait_for("resumed", paused)
+    terminal.type("n")
+    skipped = terminal.wait_for("skipped to Calf raise at 00:", resumed)
+    terminal.type("b")
+    terminal.wait_for("back to Neck roll at 00:00", skipped)  # within the grace period: the previous exercise
+    terminal.type("q")
+    assert terminal.finish() == 0
+    assert ENTER_ALTERNATE_SCREEN.encode() not in terminal.output

@@ -94,15 +94,15 @@ def test_hold_speaks_its_cue_then_times_with_halfway_and_countdown():
         Speak("Hold it."),
         Speak("Hold for 45 seconds."),
         Tone("start"),
-        Pause(22.5, "hold"),
+        Pause(22.5, "hold", "Hold it."),
         Speak("Halfway.", overlay=True),
-        Pause(19.5, "hold"),
+        Pause(19.5, "hold", "Hold it.", continues=True),
         Tone("count"),
-        Pause(1.0, "hold"),
+        Pause(1.0, "hold", "Hold it.", continues=True),
         Tone("count"),
-        Pause(1.0, "hold"),
+        Pause(1.0, "hold", "Hold it.", continues=True),
         Tone("count"),
-        Pause(1.0, "hold"),
+        Pause(1.0, "hold", "Hold it.", continues=True),
     )
     assert script[start + 12] == Tone("end")
 
@@ -111,7 +111,9 @@ def test_short_hold_has_no_halfway_and_a_countdown_no_longer_than_itself():
     pace = Pace(breath=4.0, rest=0.0, switch=0.0, countdown=3, halfway=30.0)
     script = compile_routine(routine(Exercise("E", (Hold(2.0),)), pace=pace), minutes=1)
     hold = script[script.index(Speak("Hold for 2 seconds.")) + 1 :]
-    assert hold[:6] == (Tone("start"), Tone("count"), Pause(1.0, "hold"), Tone("count"), Pause(1.0, "hold"), Tone("end"))
+    assert hold[:6] == (
+        Tone("start"), Tone("count"), Pause(1.0, "hold"), Tone("count"), Pause(1.0, "hold", continues=True), Tone("end"),
+    )
     assert Speak("Halfway.", overlay=True) not in script
 
 

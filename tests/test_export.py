@@ -24,7 +24,7 @@ from coach.cover import COVER_SIZE, cover_image, cover_png
 from coach.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
 from coach.encode import pcm_s16le
 from coach.errors import EncoderError, OutputError, UsageError
-from coach.export import TrackTags, export_track, lrc, lrc_time, m3u8
+from coach.export import ExportOptions, TrackTags, export_track, lrc, lrc_time, m3u8
 from coach.mixer import Mixer, frame_at
 from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
@@ -339,13 +339,13 @@ def test_a_directory_as_the_target_is_an_output_error(tmp_path, name):
 def test_an_extension_naming_another_format_is_a_usage_error(tmp_path, name, fmt):
     timeline, clips = session()
     with pytest.raises(UsageError, match=f"does not match the format {fmt}"):
-        export_track(timeline, clips, RATE, tmp_path / name, fmt)
+        export_track(timeline, clips, RATE, tmp_path / name, ExportOptions(format=fmt))
     assert listing(tmp_path) == []
 
 
 def test_a_name_without_extension_gets_the_formats(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "session", "wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "session", ExportOptions(format="wav"))
     assert result.output == tmp_path / "session.wav"
     assert listing(tmp_path) == ["session.lrc", "session.wav"]
 
@@ -402,7 +402,7 @@ def test_the_same_title_gives_the_same_cover_and_another_title_another():
 
 def test_wav_holds_exactly_the_mixers_samples_in_16_bits(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", "wav", tags=tags(), gain=1.5)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", ExportOptions(format="wav"), tags=tags(), gain=1.5)
     mixer = Mixer(timeline, clips, RATE, gain=1.5, ceiling_dbtp=output_format("wav").ceiling_dbtp)
     expected = np.frombuffer(pcm_s16le(mixer.render(0, mixer.total_frames)), dtype="<i2")
     samples = decoded(result.output)
@@ -464,7 +464,7 @@ def test_mp3_tags_are_id3v23_frames_with_cover_comment_and_an_ordered_table_of_c
 def test_an_mp3_comment_outside_latin1_is_a_unicode_comm_frame(tmp_path):
     timeline, clips = session()
     comment = "Растяжка — gently 🧘"
-    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(comment), transcript=False)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(transcript=False), tags=tags(comment))
     (frame,) = ID3(result.output).getall("COMM")
     assert frame.text == [comment] and frame.encoding == 1  # UTF-16
     assert probe(result.output)["format"]["tags"]["comment"] == comment
@@ -473,7 +473,7 @@ def test_an_mp3_comment_outside_latin1_is_a_unicode_comm_frame(tmp_path):
 
 def test_ogg_carries_chapters_and_cover_as_vorbis_comments(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.ogg", "ogg", tags=tags())
+    result = export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg"), tags=tags())
     comments = OggVorbis(result.output)
     assert [comments[f"CHAPTER{n:03d}NAME"][0] for n in (1, 2, 3)] == [title for title, _s, _e in CHAPTERS]
     assert [comments[f"CHAPTER{n:03d}"][0] for n in (1, 2, 3)] == ["00:00:00.000", "00:00:03.000", "00:00:07.500"]
@@ -488,7 +488,7 @@ def test_ogg_carries_chapters_and_cover_as_vorbis_comments(tmp_path):
 
 def test_m4a_has_chapters_tags_and_cover(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.m4a", "m4a", tags=tags())
+    result = export_track(timeline, clips, RATE, tmp_path / "take.m4a", ExportOptions(format="m4a"), tags=tags())
     info = probe(result.output)
     assert chapters_seen(info) == list(CHAPTERS)
     assert played_seconds(info) == pytest.approx(timeline.duration_ms / 1000, abs=0.05)
@@ -500,7 +500,8 @@ def test_m4a_has_chapters_tags_and_cover(tmp_path):
 def test_progress_reports_every_frame_once_up_to_the_total(tmp_path):
     timeline, clips = session(duration_ms=20_000)
     seen = []
-    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", "wav", on_progress=lambda *call: seen.append(call))
+    wav = ExportOptions(format="wav")
+    result = export_track(timeline, clips, RATE, tmp_path / "take.wav", wav, on_progress=lambda *call: seen.append(call))
     total = round(result.duration * RATE)
     assert len(seen) >= 5  # 20 s in blocks of a few seconds
     assert all(t == total for _done, t in seen)
@@ -513,7 +514,7 @@ def test_progress_reports_every_frame_once_up_to_the_total(tmp_path):
 
 def test_split_writes_a_file_per_chapter_and_a_playlist_of_their_lengths(tmp_path):
     timeline, clips = session()
-    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(), split=True)
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True), tags=tags())
     assert result.output == tmp_path / "take.m3u8"
     lines = result.output.read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["#EXTM3U", f"#PLAYLIST:{TITLE}"]
@@ -560,7 +561,8 @@ def test_an_interrupted_export_leaves_the_old_files_and_no_temporary_ones(tmp_pa
     halfway = frame_at(20_000, RATE)
     with pytest.raises(KeyboardInterrupt):
         stop = interrupt_after(halfway)
-        export_track(timeline, clips, RATE, tmp_path / "take.mp3", tags=tags(), split=split, on_progress=stop)
+        options = ExportOptions(split=split)
+        export_track(timeline, clips, RATE, tmp_path / "take.mp3", options, tags=tags(), on_progress=stop)
     assert listing(tmp_path) == sorted(old)
     assert {name: (tmp_path / name).read_bytes() for name in old} == old
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from coach.cues import Chapter, Pause, Speak, Tone
+from coach.cues import Chapter, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.model import Where
 from coach.scheduler import clip_ms, schedule
-from coach.timeline import ChapterSpan, CueEvent, Span, Stretch, ToneEvent
+from coach.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, ToneEvent
 
 
 def test_cues_follow_each_other_by_their_clip_lengths():
@@ -40,13 +40,13 @@ def test_overlay_cues_do_not_move_the_cursor():
     assert timeline.cues == (CueEvent(10000, 10800, "Halfway.", 0, True), CueEvent(20000, 21000, "after", 0, False))
 
 
-def test_adjacent_pauses_of_one_kind_form_one_span_across_tones_and_overlays():
+def test_a_pause_that_continues_the_one_before_extends_its_span_across_tones_and_overlays():
     script = (
-        Chapter("A"), Speak("Hold."), Tone("start"), Pause(5.0, "hold"), Tone("count"), Pause(1.0, "hold"),
-        Tone("end"), Speak("Rest."), Pause(3.0, "rest"), Pause(1.0, "gap"),
+        Chapter("A"), Speak("Hold."), Tone("start"), Pause(5.0, "hold", "Reach."), Tone("count"),
+        Pause(1.0, "hold", "Reach.", continues=True), Tone("end"), Speak("Rest."), Pause(3.0, "rest"), Pause(1.0, "gap"),
     )
     timeline = schedule(script, {"Hold.": 1.0, "Rest.": 1.0})
-    assert timeline.spans == (Span(1000, 7000, "hold", 0), Span(8000, 11000, "rest", 0))
+    assert timeline.spans == (Span(1000, 7000, "hold", 0, "Reach."), Span(8000, 11000, "rest", 0))
     assert timeline.tones == (ToneEvent(1000, "start"), ToneEvent(6000, "count"), ToneEvent(7000, "end"))
     assert timeline.duration_ms == 12000
 
@@ -89,3 +89,32 @@ def test_json_has_the_contract_fields():
     assert payload["chapters"] == [{"title": "A", "start": 0.0, "end": 1.5}]
     assert payload["cues"] == [{"start": 0.0, "end": 1.5, "text": "a", "chapter": "A"}]
     assert payload["tones"] == [{"start": 1.5, "kind": "end"}]
+
+
+def test_back_to_back_holds_stay_two_spans_unless_the_second_continues_the_first():
+    script = (Chapter("A"), Pause(5.0, "hold", "One."), Pause(5.0, "hold", "Two."))
+    timeline = schedule(script, {})
+    assert timeline.spans == (Span(0, 5000, "hold", 0, "One."), Span(5000, 10000, "hold", 0, "Two."))
+
+
+def test_markers_become_side_rep_round_and_stage_spans_closed_by_the_next_marker_or_chapter():
+    script = (
+        Chapter("A"), Stage("intro"), Speak("intro"), Stage(None),
+        Side("left"), Round(1, 2), Rep(1, 2), Speak("one"), Rep(2, 2), Speak("two"), Rep(None, None),
+        Round(2, 2), Speak("three"), Side("right"), Speak("four"), Round(None, None), Side(None),
+        Stage("between"), Speak("rest"), Pause(2.0, "rest"),
+        Chapter("B"), Stage("outro"), Speak("bye"),
+    )
+    timeline = schedule(script, {text: 1.0 for text in ("intro", "one", "two", "three", "four", "rest", "bye")})
+    assert timeline.stages == (StageSpan(0, 1000, "intro"), StageSpan(5000, 8000, "between"), StageSpan(8000, 9000, "outro"))
+    assert timeline.sides == (SideSpan(1000, 4000, 0, "left"), SideSpan(4000, 5000, 0, "right"))
+    # Without its closing marker a side runs to the chapter's end.
+    open_side = schedule((Chapter("A"), Side("left"), Speak("one"), Chapter("B"), Speak("two")), {"one": 1.0, "two": 1.0})
+    assert open_side.sides == (SideSpan(0, 1000, 0, "left"),)
+    assert timeline.reps == (CountSpan(1000, 2000, 1, 2), CountSpan(2000, 3000, 2, 2))
+    assert timeline.rounds == (CountSpan(1000, 3000, 1, 2), CountSpan(3000, 5000, 2, 2))
+
+
+def test_a_breath_cue_knows_where_its_slot_ends():
+    timeline = schedule((Chapter("A"), Speak("in", slot=4.0), Speak("say")), {"in": 1.5, "say": 1.0})
+    assert [(c.end_ms, c.slot_end_ms) for c in timeline.cues] == [(1500, 4000), (5000, 0)]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+import pytest
+
 import coach.loudness as loudness
 from coach import session
 from coach.speech import SpeechSettings
@@ -40,3 +45,24 @@ def test_cache_keys_cover_every_clip_and_stored_gain(tmp_path):
     keys = session.cache_keys(base)
     assert {clip.key for clip in base.report.clips.values()} <= keys
     assert base.gain_key(loudness.CEILING_DBTP) in keys
+
+
+def test_export_is_one_call_with_the_routines_tags_and_the_formats_gain(tmp_path):
+    from coach.encode import output_format
+    from coach.export import ExportOptions
+
+    base = prepared(tmp_path / "cache")
+    result = base.export(tmp_path / "pre.wav", ExportOptions(format="wav", transcript=False))
+    assert result.files == (tmp_path / "pre.wav",)
+    assert result.duration == pytest.approx(base.timeline.duration_ms / 1000, abs=0.01)
+    ceiling = output_format("wav").ceiling_dbtp
+    assert result.gain_db == pytest.approx(20 * math.log10(base.program_gain(base.clip_arrays(), ceiling)))
+
+
+def test_live_player_starts_where_asked_and_plays_out_its_tail(tmp_path):
+    base = prepared(tmp_path)
+    start = base.timeline.chapters[1].start_ms
+    player = base.live_player(start, tail_ms=100)
+    assert player.position_ms == start
+    assert player.tail_frames == player.sample_rate // 10
+    assert np.abs(player.pull(player.sample_rate)).max() > 0  # the second exercise's name is spoken at once

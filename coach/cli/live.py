@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
 import sys
-import time
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
 from coach.durations import parse_duration
-from coach.errors import AudioDeviceError, UsageError
-from coach.keys import TerminalSession, Terminated
-from coach.screen import Screen, cue_log_line, format_clock, side_marks
+from coach.errors import UsageError
+from coach.moment import MomentIndex
+from coach.terminal.play import LiveOptions, Outcome, play_live
+from coach.terminal.screen import format_clock
 from coach.timeline import Timeline
-
-if TYPE_CHECKING:
-    from coach.player import Player
-
-TICK_SECONDS = 0.05  # how often the loop looks at keys and redraws: quick enough to feel immediate
-STALL_SECONDS = 5.0  # an output that takes no audio for this long has gone away
-DEVICE_PERIODS = 3  # miniaudio's usual buffer; the silence after the end lets it play out
-
-
-class Outcome(Enum):
-    """How a live session ended."""
-
-    FINISHED = "finished"
-    QUIT = "quit"
-    INTERRUPTED = "interrupted"
-    TERMINATED = "terminated"
 
 
 @command("play")
@@ -79,103 +60,18 @@ def play(
         routine, session.speech_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
     )
     timeline = prepared.timeline
-    player = live_player(prepared, _start_ms(timeline, chapter, at_ms, at))
-    full_screen = not no_ui and sys.stdout.isatty()
-    screen = Screen(timeline, side_marks(routine, timeline)) if full_screen else None
+    options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
+    ended = play_live(prepared, output, options)
 
-    audio = devices.open_output(output, player.sample_rate)
-    try:
-        with TerminalSession(full_screen=full_screen, on_suspend=player.pause) as terminal:
-            audio.start(player.feed())
-            outcome = run_session(player, terminal, screen)
-    except KeyboardInterrupt:  # between the terminal being taken and the loop starting
-        outcome = Outcome.INTERRUPTED
-    except Terminated:
-        outcome = Outcome.TERMINATED
-    finally:
-        audio.close()
-
-    if outcome is Outcome.FINISHED:
+    if ended.outcome is Outcome.FINISHED:
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, player.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
-    if outcome is Outcome.INTERRUPTED:
+    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
+    if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
-    if outcome is Outcome.TERMINATED:
+    if ended.outcome is Outcome.TERMINATED:
         raise typer.Exit(143)
-
-
-def live_player(prepared: session.Prepared, start_ms: int = 0) -> Player:
-    """A player over a block mixer of the prepared session at the loudness target; nothing is mixed yet."""
-    from coach import devices
-    from coach.loudness import CEILING_DBTP
-    from coach.mixer import Mixer
-    from coach.player import Player
-
-    clips = prepared.clip_arrays()
-    gain = prepared.program_gain(clips, CEILING_DBTP)
-    mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=gain)
-    tail = mixer.sample_rate * devices.PERIOD_MS * DEVICE_PERIODS // 1000
-    return Player(prepared.timeline, mixer, start_ms=start_ms, tail_frames=tail)
-
-
-def run_session(player: Player, terminal: TerminalSession, screen: Screen | None) -> Outcome:
-    """Follow the player until the plan ends or the user stops it: keys, cue lines or the screen."""
-    from coach import devices
-    from coach.player import CueStarted
-
-    last_size = shutil.get_terminal_size()
-    last_clock, last_move = player.clock_frames, time.monotonic()
-    try:
-        while not player.done:
-            if terminal.reads_keys:
-                for key in terminal.read_keys(TICK_SECONDS):
-                    if _apply_key(player, key):
-                        return Outcome.QUIT
-                events = player.pending_events()
-            else:
-                first = player.next_event(TICK_SECONDS)
-                events = ([first] if first is not None else []) + player.pending_events()
-            if screen is None:
-                for event in events:
-                    if isinstance(event, CueStarted):
-                        sys.stdout.write(cue_log_line(event.cue) + "\n")
-                        sys.stdout.flush()
-            else:
-                size = shutil.get_terminal_size()
-                state = player.state()
-                frame = screen.render(state.position_ms, state.paused, size.columns, size.lines)
-                terminal.draw(frame, force=size != last_size)  # a resized terminal may have scrambled the old frame
-                last_size = size
-            if player.failure is not None:
-                raise player.failure
-            now = time.monotonic()
-            if player.clock_frames != last_clock:
-                last_clock, last_move = player.clock_frames, now
-            elif now - last_move > STALL_SECONDS:
-                raise AudioDeviceError(f"the audio output stopped taking audio; {devices.NO_DEVICE_HINT}")
-    except KeyboardInterrupt:
-        return Outcome.INTERRUPTED
-    except Terminated:
-        return Outcome.TERMINATED
-    except BrokenPipeError:  # whoever read the cue lines has gone (`| head`): stop, and say nothing more there
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return Outcome.QUIT
-    return Outcome.FINISHED
-
-
-def _apply_key(player: Player, key: str) -> bool:
-    """Act on one key; True when it means quit."""
-    if key in ("q", "escape"):
-        return True
-    if key in ("space", "p"):
-        player.toggle_pause()
-    elif key in ("n", "right"):
-        player.skip()
-    elif key in ("b", "left"):
-        player.back()
-    return False
 
 
 def exercise_index(names: Sequence[str], wanted: str) -> int:
@@ -233,12 +129,16 @@ def _passed_options(
 
 
 def resume_hint(routine_arg: str, timeline: Timeline, position_ms: int, options: Sequence[str] = ()) -> str:
-    """How to carry on from here: by exercise (its name, or number if the name is not unique) or by time."""
-    chapter = timeline.chapter_at(position_ms)
-    title = timeline.chapters[chapter].title
+    """How to carry on from here: by exercise (its name, or number if the name is not unique) or by time.
+
+    Stopped in the rest before an exercise, the exercise to resume is that one: the last one was done.
+    """
+    moment = MomentIndex(timeline).at(position_ms)
+    chapter, title = moment.title_chapter, moment.title
     unique = [c.title.casefold() for c in timeline.chapters].count(title.casefold()) == 1
     where = title if unique else str(chapter + 1)
     base = ["coach", "play", routine_arg, *options]
     by_exercise = shlex.join(base + ["--from", where])
     by_time = shlex.join(base + ["--at", format_clock(position_ms)])
-    return f"Stopped at {format_clock(position_ms)} in {title!r}. To resume:\n  {by_exercise}\n  {by_time}\n"
+    place = "before" if chapter != moment.chapter else "in"
+    return f"Stopped at {format_clock(position_ms)} {place} {title!r}. To resume:\n  {by_exercise}\n  {by_time}\n"

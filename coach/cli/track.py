@@ -45,8 +45,8 @@ def export(
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
-    from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
-    from coach.export import checked_output, export_track, track_tags
+    from coach.encode import find_ffmpeg  # the encoder stack loads only for the command that encodes
+    from coach.export import ExportOptions, checked_output
 
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
@@ -56,20 +56,8 @@ def export(
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
-    clips = prepared.clip_arrays()
-    result = export_track(
-        prepared.timeline,
-        clips,
-        prepared.clip_rate,
-        target,
-        fmt=name,
-        bitrate=bitrate,
-        tags=track_tags(routine),
-        split=split,
-        transcript=transcript,
-        on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None,
-        gain=prepared.program_gain(clips, output_format(name).ceiling_dbtp),
-    )
+    options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript)
+    result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
     if as_json:
         print_json(

@@ -65,15 +65,10 @@ def _update(
         say(f"  - {text}")
     if output is not None:
         from coach.encode import output_format  # the encoder stack loads only when exporting
-        from coach.export import export_track, track_tags
+        from coach.export import ExportOptions
 
         try:
-            form = output_format(output.suffix or "mp3")
-            clips = prepared.clip_arrays()
-            gain = prepared.program_gain(clips, form.ceiling_dbtp)
-            result = export_track(
-                prepared.timeline, clips, prepared.clip_rate, output, form.name, tags=track_tags(routine), gain=gain
-            )
+            result = prepared.export(output, ExportOptions(format=output_format(output.suffix or "mp3").name))
         except CoachError as error:
             say(f"coach: error: {error}")
         else:

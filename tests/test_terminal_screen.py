@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from coach.compiler import compile_routine
 from coach.cues import Speak
-from coach.model import Exercise, Hold, Pace, Routine, Say
+from coach.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
 from coach.scheduler import schedule
-from coach.screen import (
+from coach.terminal.screen import (
     FULL_BLOCK,
     HUGE,
     PLAIN,
@@ -20,14 +20,15 @@ from coach.screen import (
     TYPE_SIZES,
     TypeSize,
     Screen,
+    abbreviations,
     _FONT,
     big_text,
     big_width,
     cells,
     clip,
     cue_log_line,
+    format_clock,
     format_countdown,
-    side_marks,
     wrap,
 )
 from coach.timeline import CueEvent
@@ -61,7 +62,7 @@ def timeline_of(r: Routine):
 def plan():
     r = routine()
     timeline = timeline_of(r)
-    return r, timeline, Screen(timeline, side_marks(r, timeline))
+    return r, timeline, Screen(timeline)
 
 
 def hold_span(timeline, chapter: int, number: int = 0):
@@ -109,10 +110,19 @@ def test_a_hold_shows_the_exercise_the_side_the_cue_and_the_seconds_left_in_big_
     assert seconds == str(-(-left // 1000))
     assert shows_big(frame, seconds, right_aligned=True) or f"hold {seconds}" in text
     assert "right side" in text
-    assert shows_big(frame, "COUCH") or "COUCH STRETCH" in text
-    spoken = [cue for cue in timeline.cues if cue.start_ms <= position][-1]
-    assert spoken.text.split()[0] in text
+    assert any(shows_big(frame, form.split()[0]) for form in abbreviations("Couch stretch")) or "COUCH STRETCH" in text
     assert "hold" in text
+
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_a_hold_shows_the_instruction_held_not_hold_for_or_halfway(plan, width, height):
+    _, timeline, screen = plan
+    span = hold_span(timeline, chapter=0)
+    halfway = [cue for cue in timeline.cues if cue.overlay][0]
+    for position in (span.start_ms + 100, halfway.start_ms + 200):
+        text = "\n".join(screen.render(position, False, width, height))
+        assert "» Tuck the" in text
+        assert halfway.text not in text and "seconds" not in text
 
 
 def test_a_big_terminal_gets_the_biggest_type(plan):
@@ -164,26 +174,73 @@ def test_the_progress_bar_fills_with_the_position_and_shows_elapsed_and_total(pl
         assert bar.endswith(f"{elapsed // 60:02d}:{elapsed % 60:02d} / {total // 60:02d}:{total % 60:02d}")
 
 
-def test_the_side_changes_at_the_cue_that_announces_it(plan):
-    r, timeline, screen = plan
-    [marks, none] = side_marks(r, timeline)
-    assert none == ()
-    texts = {cue.start_ms: cue.text for cue in timeline.cues}
-    assert [(texts[start], side) for start, side in marks] == [
-        ("Left side.", "left"),
-        ("Switch sides. Right side.", "right"),
-    ]
-    switch = marks[1][0]
-    assert screen.moment(switch - 1).side == "left"
-    assert screen.moment(switch).side == "right"
-
-
-def test_the_cue_shown_is_the_last_one_begun(plan):
+def test_the_side_shown_changes_at_the_cue_that_announces_it(plan):
     _, timeline, screen = plan
-    for cue, following in zip(timeline.cues, timeline.cues[1:]):
-        if following.start_ms > cue.start_ms:
-            assert screen.moment(cue.start_ms).cue == cue
-            assert screen.moment(following.start_ms - 1).cue == cue
+    switch = next(cue for cue in timeline.cues if re.search(r"\bright\b", cue.text, re.I))
+    before = "\n".join(screen.render(switch.start_ms - 1, False, 200, 60))
+    after = "\n".join(screen.render(switch.start_ms, False, 200, 60))
+    assert "left side" in before and "right side" not in before
+    assert "right side" in after and "left side" not in after
+
+
+def test_outside_holds_the_line_is_the_last_cue_begun(plan):
+    _, timeline, screen = plan
+    holds = [span for span in timeline.spans if span.kind == "hold"]
+    for cue in timeline.cues:
+        if cue.overlay or any(span.start_ms <= cue.start_ms < span.end_ms for span in holds):
+            continue
+        text = "\n".join(screen.render(cue.start_ms, False, 200, 60))
+        assert "» " + cue.text.split()[0] in text, cue.text
+
+
+def between_rest(timeline):
+    return [span for span in timeline.spans if span.kind == "rest" and span.end_ms == timeline.chapters[1].start_ms][0]
+
+
+def test_the_rest_between_exercises_shows_the_exercise_coming_in_big_type(plan):
+    _, timeline, screen = plan
+    rest = between_rest(timeline)
+    frame = screen.render(rest.start_ms + 2000, False, 200, 60)
+    assert shows_big(frame, "90/90")
+    assert not shows_big(frame, "COUCH")
+    assert "rest" in "\n".join(frame)
+    assert frame[0].endswith("2/2")  # the header counts the exercise shown
+
+
+def test_the_rest_countdown_and_the_next_line_agree_at_every_instant(plan):
+    _, timeline, screen = plan
+    rest = between_rest(timeline)
+    for position in range(rest.start_ms, rest.end_ms, 137):
+        moment = screen.moments.at(position)
+        text = "\n".join(screen.render(position, False, 200, 60))
+        seconds = format_countdown(moment.countdown_ms)
+        assert shows_big(screen.render(position, False, 200, 60), seconds, right_aligned=True)
+        assert f"in 00:{int(seconds):02d}" in text, (position, seconds, text)
+
+
+def test_a_counted_repeat_shows_its_rep_number():
+    r = Routine(
+        title="Reps",
+        exercises=(Exercise("Bridge", (Repeat(6, (Breath("in", "Lift."), Breath("out", "Lower.")), count_aloud=True),)),),
+        pace=Pace(rest=0.0, breath=3.0),
+    )
+    timeline = timeline_of(r)
+    screen = Screen(timeline)
+    third = [rep for rep in timeline.reps if rep.number == 3][0]
+    frame = screen.render(third.start_ms + 500, False, 200, 60)
+    assert shows_big(frame, "3/6", right_aligned=True)
+    assert "rep 3 of 6" in "\n".join(frame)
+    assert "rep 3 of 6" in "\n".join(screen.render(third.start_ms + 500, False, 30, 8))
+
+
+@pytest.mark.parametrize("name", ["Café stretch", "Растяжка", "Run 🏃 fast", "ストレッチ"])
+def test_a_name_the_font_lacks_letters_of_is_still_drawn_big_letter_by_letter(name):
+    r = Routine(title="Any", exercises=(Exercise(name, (Say("Go."), Hold(10.0))),), pace=Pace(rest=0.0))
+    timeline = timeline_of(r)
+    frame = Screen(timeline).render(timeline.duration_ms // 2, False, 200, 60)
+    assert any(find_block(frame, big_text(name, size) or ()) is not None for size in TYPE_SIZES), "\n".join(frame)
+    if any(char.isascii() and char.isalpha() for char in name):  # the letters the font has are drawn in blocks
+        assert any(FULL_BLOCK in line or "▀" in line or "▄" in line for line in frame[:12])
 
 
 @settings(max_examples=300, deadline=None)
@@ -213,8 +270,12 @@ def test_big_text_is_as_wide_and_tall_as_promised(size):
         assert max(len(row) for row in rows) == big_width(text, size)
 
 
-def test_big_text_refuses_what_the_font_cannot_draw():
-    assert big_text("Упражнение", SMALL) is None
+def test_big_text_draws_letters_the_font_lacks_as_themselves_and_keeps_the_rest_big():
+    rows = big_text("AЖB", SMALL)
+    assert rows[1].count("Ж") == 1 and all("Ж" not in row for index, row in enumerate(rows) if index != 1)
+    assert rows[0].startswith(big_text("A", SMALL)[0])
+    assert big_width("AЖB", SMALL) == max(cells(row) for row in rows)
+    assert big_text("é", SMALL) == big_text("E", SMALL)  # an accent is dropped, the letter drawn
     assert big_text("anything", PLAIN) is None
 
 

@@ -1,23 +1,22 @@
 """The live session's screen, readable from the floor: a frame of text lines for a position and terminal size.
 
 Everything here is pure: `Screen.render` turns (position, paused, width, height) into lines no
-wider and no more than the terminal, so it is tested without a terminal. The exercise, its side
-and the countdown are drawn in a built-in block font. When the terminal is small, the help line
+wider and no more than the terminal, so it is tested without a terminal. What it shows comes from
+`coach.moment`. The exercise, its side and the countdown (or rep number) are drawn in a built-in
+block font; a letter the font lacks is drawn as itself, in the middle of its place. When the terminal is small, the help line
 and blank lines go first, then the type is scaled down step by step, then long names are
 abbreviated, and last the next-up line goes.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 import unicodedata
 from dataclasses import dataclass
 
-from coach.model import Routine
-from coach.phrases import Phrases
-from coach.timeline import CueEvent, Span, Timeline
+from coach.moment import Moment, MomentIndex
+from coach.timeline import CueEvent, Timeline
 
 # The block font: 5 rows per glyph, '#' is ink. Mostly 4 columns wide; a few need 5 (M, W, V, Y) or fewer.
 _FONT_ROWS = 5
@@ -99,39 +98,71 @@ TYPE_SIZES = (HUGE, LARGE, MEDIUM, SMALL)
 PLAIN = TypeSize("plain", 0, 0)  # ordinary text
 
 
-def font_text(text: str) -> str | None:
-    """`text` as the block font can draw it (upper case, accents dropped), or None if it has other characters."""
-    upper = unicodedata.normalize("NFKD", text.upper())
-    drawable = "".join(_FONT_ALIASES.get(char, char) for char in upper if not unicodedata.combining(char))
-    drawable = " ".join(drawable.split())
-    if not drawable or any(char not in _FONT for char in drawable):
-        return None
-    return drawable
+def font_glyphs(text: str) -> tuple[str, ...]:
+    """`text` letter by letter as the block font draws it: a font key per letter it has (upper case,
+    accents dropped), else the letter itself (with its combining marks), drawn as it is in the middle row."""
+    glyphs: list[str] = []
+    for char in " ".join(text.split()).upper():
+        if _zero_width(char) or (glyphs and glyphs[-1].endswith(_JOINER)):
+            if glyphs and glyphs[-1] not in _FONT:
+                glyphs[-1] += char  # a mark, joiner or the joined half of an emoji stays with its letter
+            continue
+        plain = "".join(_FONT_ALIASES.get(c, c) for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        plain = _FONT_ALIASES.get(char, plain)
+        if plain and all(c in _FONT for c in plain):
+            glyphs.extend(plain)
+        else:
+            glyphs.append(char)
+    return tuple(glyphs)
+
+
+_JOINER = "\u200d"
+
+
+def _zero_width(char: str) -> bool:
+    return unicodedata.combining(char) > 0 or unicodedata.category(char) in ("Mn", "Me", "Cf")
+
+
+def _glyph_width(glyph: str, size: TypeSize) -> int:
+    if glyph in _FONT:
+        return len(_FONT[glyph][0]) * size.columns
+    return -(-cells(glyph) // size.columns) * size.columns  # a whole number of font pixels
+
+
+@functools.lru_cache(maxsize=2048)
+def _glyph_rows(glyph: str, size: TypeSize) -> tuple[str, ...]:
+    """One glyph at `size`: size.height rows, each exactly its width."""
+    width = _glyph_width(glyph, size)
+    if glyph not in _FONT:
+        rows = [" " * width] * size.height
+        left = (width - cells(glyph)) // 2
+        rows[size.height // 2] = " " * left + glyph + " " * (width - left - cells(glyph))
+        return tuple(rows)
+    pixels = _FONT[glyph]
+    if size.rows == 0.5:
+        pairs = [(pixels[i], pixels[i + 1] if i + 1 < _FONT_ROWS else "." * len(pixels[i])) for i in range(0, _FONT_ROWS, 2)]
+        return tuple("".join(_half_block(top, bottom) for top, bottom in zip(*pair)) for pair in pairs)
+    painted = ["".join((FULL_BLOCK if pixel == "#" else " ") * size.columns for pixel in row) for row in pixels]
+    return tuple(row for row in painted for _ in range(int(size.rows)))
 
 
 @functools.lru_cache(maxsize=512)
 def big_text(text: str, size: TypeSize) -> tuple[str, ...] | None:
-    """One line of `text` in big type at `size` (rows without trailing spaces), or None if not drawable."""
-    drawable = font_text(text)
-    if drawable is None or size is PLAIN:
+    """One line of `text` in big type at `size` (rows without trailing spaces); None for PLAIN or no text."""
+    glyphs = font_glyphs(text)
+    if not glyphs or size is PLAIN:
         return None
-    pixel_rows = [".".join(_FONT[char][row] for char in drawable) for row in range(_FONT_ROWS)]
-    if size.rows == 0.5:
-        pairs = [(pixel_rows[i], pixel_rows[i + 1] if i + 1 < _FONT_ROWS else "." * len(pixel_rows[i])) for i in range(0, _FONT_ROWS, 2)]
-        rows = ["".join(_half_block(top, bottom) for top, bottom in zip(*pair)) for pair in pairs]
-    else:
-        painted = ["".join((FULL_BLOCK if pixel == "#" else " ") * size.columns for pixel in row) for row in pixel_rows]
-        rows = [row for row in painted for _ in range(int(size.rows))]
-    return tuple(row.rstrip() for row in rows)
+    gap = " " * size.columns  # one font pixel between letters
+    drawn = [_glyph_rows(glyph, size) for glyph in glyphs]
+    return tuple(gap.join(rows[index] for rows in drawn).rstrip() for index in range(size.height))
 
 
 def big_width(text: str, size: TypeSize) -> int:
-    """Columns `text` takes in big type at `size` (0 if it cannot be drawn)."""
-    drawable = font_text(text)
-    if drawable is None or size is PLAIN:
+    """Columns `text` takes in big type at `size` (0 if there is nothing to draw)."""
+    glyphs = font_glyphs(text)
+    if not glyphs or size is PLAIN:
         return 0
-    pixels = sum(len(_FONT[char][0]) for char in drawable) + len(drawable) - 1
-    return pixels * size.columns
+    return sum(_glyph_width(glyph, size) for glyph in glyphs) + (len(glyphs) - 1) * size.columns
 
 
 def _half_block(top: str, bottom: str) -> str:
@@ -161,7 +192,7 @@ def wrapped_big_text(text: str, size: TypeSize, width: int) -> tuple[str, ...] |
     words = text.split()
     lines: list[list[str]] = []
     for word in words:
-        if big_width(word, size) > width or font_text(word) is None:
+        if big_width(word, size) > width:
             return None
         if lines and big_width(" ".join(lines[-1] + [word]), size) <= width:
             lines[-1].append(word)
@@ -237,9 +268,9 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def format_clock(ms: int) -> str:
-    """`MM:SS` (minutes may pass 59) for a time in milliseconds, rounded down to the second."""
-    seconds = max(0, ms) // 1000
+def format_clock(ms: int, round_up: bool = False) -> str:
+    """`MM:SS` (minutes may pass 59) for a time in milliseconds, rounded down to the second (a time left: up)."""
+    seconds = math.ceil(max(0, ms) / 1000) if round_up else max(0, ms) // 1000
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
@@ -254,50 +285,6 @@ def cue_log_line(cue: CueEvent) -> str:
     tenths = cue.start_ms // 100
     minutes, rest = divmod(tenths, 600)
     return f"[{minutes:02d}:{rest // 10:02d}.{rest % 10}] {cue.text}"
-
-
-SideMarks = tuple[tuple[tuple[int, str], ...], ...]
-
-
-def side_marks(routine: Routine, timeline: Timeline) -> SideMarks:
-    """Per chapter, (start_ms, side) where each side begins: at the cue that announces it."""
-    phrases = Phrases(routine.phrases)
-    by_title = {exercise.name: exercise for exercise in routine.exercises}
-    marks: list[tuple[tuple[int, str], ...]] = []
-    for index, chapter in enumerate(timeline.chapters):
-        exercise = routine.exercises[index] if len(timeline.chapters) == len(routine.exercises) else by_title.get(chapter.title)
-        if exercise is None or not exercise.sides:
-            marks.append(())
-            continue
-        # The compiler says `first_side` for the first side and `switch` for each later one.
-        announced = []
-        for side_index, side in enumerate(exercise.sides):
-            other = exercise.sides[(side_index + 1) % len(exercise.sides)] if len(exercise.sides) > 1 else None
-            values: dict[str, object] = {"side": side, "Side": side.capitalize()}
-            if other is not None:
-                values.update(other=other, Other=other.capitalize())
-            key = "first_side" if side_index == 0 else "switch"
-            announced.append((phrases.say(key, **values), side))
-        found = []
-        cues = [cue for cue in timeline.cues if cue.chapter == index]
-        for text, side in announced:
-            after = found[-1][0] if found else chapter.start_ms
-            start = next((cue.start_ms for cue in cues if cue.text == text and cue.start_ms >= after), None)
-            if start is not None:
-                found.append((start, side))
-        marks.append(tuple(found))
-    return tuple(marks)
-
-
-@dataclass(frozen=True)
-class Moment:
-    """What the screen shows at one position, derived from the timeline."""
-
-    position_ms: int
-    chapter: int
-    side: str | None
-    span: Span | None
-    cue: CueEvent | None
 
 
 @dataclass(frozen=True)
@@ -354,43 +341,23 @@ class _Parts:
 
 
 class Screen:
-    """Frames for one timeline; the lookups it needs are indexed once, each frame is then cheap."""
+    """Frames for one timeline, drawn from its MomentIndex: indexed once, each frame is then cheap."""
 
-    def __init__(self, timeline: Timeline, sides: SideMarks | None = None):
+    def __init__(self, timeline: Timeline):
         self.timeline = timeline
-        self._sides = sides or tuple(() for _ in timeline.chapters)
-        self._cue_starts = [cue.start_ms for cue in timeline.cues]
-        self._spans = sorted(timeline.spans, key=lambda span: span.start_ms)
-        self._span_starts = [span.start_ms for span in self._spans]
-
-    def moment(self, position_ms: int) -> Moment:
-        """What is going on at `position_ms`: chapter, side, the timed span under way, the last cue begun."""
-        position = max(0, min(position_ms, self.timeline.duration_ms))
-        chapter = self.timeline.chapter_at(position)
-        side = None
-        if chapter < len(self._sides):
-            for start, name in self._sides[chapter]:
-                if start <= position:
-                    side = name
-        span = None
-        found = bisect.bisect_right(self._span_starts, position) - 1
-        if found >= 0 and position < self._spans[found].end_ms:
-            span = self._spans[found]
-        cue_index = bisect.bisect_right(self._cue_starts, position) - 1
-        cue = self.timeline.cues[cue_index] if cue_index >= 0 else None
-        return Moment(position, chapter, side, span, cue)
+        self.moments = MomentIndex(timeline)
 
     def render(self, position_ms: int, paused: bool, width: int, height: int) -> list[str]:
         """The frame at `position_ms`: at most `height` lines of at most `width` columns."""
         if width <= 0 or height <= 0:
             return []
-        moment = self.moment(position_ms)
+        moment = self.moments.at(position_ms)
         parts = _Parts(
             header=self._header(moment, width),
             next_line=clip(self._next(moment), width),
             progress=self._progress(moment.position_ms, width),
             help=clip(f"{'space resume' if paused else 'space pause'} · n next · b back · q quit", width),
-            cue={count: wrap("» " + moment.cue.text, width, count) if moment.cue else [] for count in (1, 2, 3)},
+            cue={count: wrap("» " + moment.line, width, count) if moment.line else [] for count in (1, 2, 3)},
             rows={},
         )
         for layout in _LAYOUTS:
@@ -398,8 +365,7 @@ class Screen:
             if lines is not None:
                 return lines
         # Smaller than any layout: keep what matters most, in a few plain lines.
-        chapter = self.timeline.chapters[moment.chapter].title if self.timeline.chapters else ""
-        tiny = [("PAUSED " if paused else "") + chapter.upper(), parts.progress]
+        tiny = [("PAUSED " if paused else "") + moment.title.upper(), parts.progress]
         return [clip(line, width) for line in tiny[:height]]
 
     def _compose(
@@ -416,16 +382,14 @@ class Screen:
         fixed = 1 + len(gap) * 4 + len(row) + len(cue_lines) + len(bottom)
         if fixed >= height:
             return None
-        timeline = self.timeline
-        title = timeline.chapters[moment.chapter].title if timeline.chapters else timeline.title
-        name = self._name(title, width, height - fixed, layout.name_size, layout.name_form)
+        name = self._name(moment.title, width, height - fixed, layout.name_size, layout.name_form)
         if name is None:
             return None
         return [parts.header] + gap + name + gap + row + gap + cue_lines + gap + bottom
 
     def _header(self, moment: Moment, width: int) -> str:
         count = len(self.timeline.chapters)
-        right = f"{moment.chapter + 1}/{count}" if count > 1 else ""
+        right = f"{moment.title_chapter + 1}/{count}" if count > 1 else ""  # the exercise in big type
         left = self.timeline.title
         room = width - cells(right) - 1
         if room < 4:
@@ -446,13 +410,20 @@ class Screen:
         return list(drawn) if drawn is not None and len(drawn) <= rows else None
 
     def _row(self, moment: Moment, paused: bool, width: int, size: TypeSize) -> list[str] | None:
-        """The side (or PAUSED) on the left and the countdown on the right, with a caption line above."""
+        """The side (or PAUSED) on the left; on the right the countdown, else the rep number; a caption line above."""
         left_word = "PAUSED" if paused else (moment.side or "")
-        count = format_countdown(moment.span.end_ms - moment.position_ms) if moment.span else ""
-        caption_left = f"{moment.side} side" if moment.side else ""
-        caption_right = moment.span.kind if moment.span else ""
+        if moment.countdown_ms is not None:
+            count, caption_right = format_countdown(moment.countdown_ms), moment.activity
+        elif moment.rep is not None:
+            count, caption_right = f"{moment.rep}/{moment.reps}", f"rep {moment.rep} of {moment.reps}"
+        else:
+            count, caption_right = "", ""
+        side = f"{moment.side} side" if moment.side else ""
+        rounds = f"round {moment.round} of {moment.rounds}" if moment.round is not None else ""
+        caption_left = " · ".join(part for part in (side, rounds) if part)
         if size is PLAIN:
-            parts = [part for part in (("PAUSED" if paused else ""), caption_left, f"{caption_right} {count}".strip()) if part]
+            counted = f"{caption_right} {count}".strip() if moment.countdown_ms is not None else caption_right
+            parts = [part for part in (("PAUSED" if paused else ""), caption_left, counted) if part]
             return [clip(" · ".join(parts), width)]
         left = big_text(left_word, size) if left_word else ()
         right = big_text(count, size) if count else ()
@@ -471,7 +442,7 @@ class Screen:
             right_row = right[index] if right else ""
             if right_row or right:
                 padded_right = right_row.ljust(right_width)
-                rows.append((left_row.ljust(width - right_width) + padded_right).rstrip())
+                rows.append((_pad(left_row, width - right_width) + padded_right).rstrip())
             else:
                 rows.append(left_row)
         return [caption] + rows
@@ -484,12 +455,13 @@ class Screen:
             return clip(f"{left} {right}".strip(), width)
         return left + " " * (width - cells(left) - cells(right)) + right
 
-    def _next(self, moment: Moment) -> str:
-        chapters = self.timeline.chapters
-        if moment.chapter + 1 < len(chapters):
-            upcoming = chapters[moment.chapter + 1]
-            return f"Next: {upcoming.title} in {format_clock(upcoming.start_ms - moment.position_ms)}"
-        return f"Next: the end, in {format_clock(self.timeline.duration_ms - moment.position_ms)}"
+    @staticmethod
+    def _next(moment: Moment) -> str:
+        # Rounded up like the countdown, so that during the rest before it both show the same second.
+        left = format_clock(moment.next_in_ms or 0, round_up=True)
+        if moment.next_title is not None:
+            return f"Next: {moment.next_title} in {left}"
+        return f"Next: the end, in {left}"
 
     def _progress(self, position_ms: int, width: int) -> str:
         total = self.timeline.duration_ms
@@ -501,8 +473,6 @@ class Screen:
         return FULL_BLOCK * done + "░" * (bar_width - done) + " " + times
 
 
-def render_frame(
-    timeline: Timeline, position_ms: int, paused: bool, width: int, height: int, sides: SideMarks | None = None
-) -> list[str]:
-    """One frame of the live screen (see Screen.render); index the timeline once with Screen for many frames."""
-    return Screen(timeline, sides).render(position_ms, paused, width, height)
+def _pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal columns."""
+    return text + " " * max(0, width - cells(text))

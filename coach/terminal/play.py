@@ -1,0 +1,148 @@
+"""The live session in a terminal: the player on an audio output, followed by the screen or by cue lines, keys applied."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, TextIO
+
+from coach.errors import AudioDeviceError
+from coach.terminal.keys import TerminalSession, Terminated
+from coach.terminal.screen import Screen, cue_log_line, format_clock
+
+if TYPE_CHECKING:
+    from coach.devices import Output
+    from coach.player import Player
+    from coach.session import Prepared
+
+TICK_SECONDS = 0.05  # how often the loop looks at keys and redraws: quick enough to feel immediate
+STALL_SECONDS = 5.0  # an output that takes no audio for this long has gone away
+DEVICE_PERIODS = 3  # miniaudio's usual buffer; the silence after the end lets it play out
+
+
+class Outcome(Enum):
+    """How a live session ended."""
+
+    FINISHED = "finished"
+    QUIT = "quit"
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to run a live session: where to start, and the full screen or one line per cue."""
+
+    start_ms: int = 0
+    full_screen: bool = True
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How the session ended and where in the plan it was then."""
+
+    outcome: Outcome
+    position_ms: int
+
+
+def play_live(prepared: Prepared, output: Output, options: LiveOptions) -> Ended:
+    """Play `prepared` on `output` until it ends or the user stops it; the terminal is always given back."""
+    from coach import devices  # audio libraries load only for the command that plays
+
+    player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS)
+    screen = Screen(prepared.timeline) if options.full_screen else None
+    audio = devices.open_output(output, player.sample_rate)
+    try:
+        with TerminalSession(full_screen=options.full_screen, on_suspend=player.pause) as terminal:
+            audio.start(player.feed())
+            outcome = run_session(player, terminal, screen)
+    except KeyboardInterrupt:  # between the terminal being taken and the loop starting
+        outcome = Outcome.INTERRUPTED
+    except Terminated:
+        outcome = Outcome.TERMINATED
+    finally:
+        audio.close()
+    return Ended(outcome, player.position_ms)
+
+
+def run_session(player: Player, terminal: TerminalSession, screen: Screen | None, out: TextIO | None = None) -> Outcome:
+    """Follow the player until the plan ends or the user stops it: keys, and the screen or cue lines on `out`."""
+    from coach import devices
+    from coach.player import CueStarted
+
+    out = out or sys.stdout
+    last_size = shutil.get_terminal_size()
+    last_clock, last_move = player.clock_frames, time.monotonic()
+    was_paused = player.paused
+    try:
+        while not player.done:
+            if terminal.reads_keys:
+                for key in terminal.read_keys(TICK_SECONDS):
+                    action = apply_key(player, key)
+                    if action == "quit":
+                        return Outcome.QUIT
+                    if screen is None and action in ("skip", "back"):
+                        out.write(_jumped(player, "skipped to" if action == "skip" else "back to"))
+                events = player.pending_events()
+            else:
+                first = player.next_event(TICK_SECONDS)
+                events = ([first] if first is not None else []) + player.pending_events()
+            if screen is None:
+                for event in events:
+                    if isinstance(event, CueStarted):
+                        out.write(cue_log_line(event.cue) + "\n")
+                state = player.state()
+                if state.paused != was_paused:  # a key, or Ctrl-Z and back
+                    out.write(f"paused at {format_clock(state.position_ms)}\n" if state.paused else "resumed\n")
+                    was_paused = state.paused
+                out.flush()
+            else:
+                size = shutil.get_terminal_size()
+                state = player.state()
+                frame = screen.render(state.position_ms, state.paused, size.columns, size.lines)
+                terminal.draw(frame, force=size != last_size)  # a resized terminal may have scrambled the old frame
+                last_size = size
+            if player.failure is not None:
+                raise player.failure
+            now = time.monotonic()
+            if player.clock_frames != last_clock:
+                last_clock, last_move = player.clock_frames, now
+            elif now - last_move > STALL_SECONDS:
+                raise AudioDeviceError(f"the audio output stopped taking audio; {devices.NO_DEVICE_HINT}")
+    except KeyboardInterrupt:
+        return Outcome.INTERRUPTED
+    except Terminated:
+        return Outcome.TERMINATED
+    except BrokenPipeError:  # whoever read the cue lines has gone (`| head`): stop, and say nothing more there
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return Outcome.QUIT
+    return Outcome.FINISHED
+
+
+def apply_key(player: Player, key: str) -> str | None:
+    """Act on one key; what it did ('quit', 'pause', 'skip', 'back'), None for a key that means nothing."""
+    if key in ("q", "escape"):
+        return "quit"
+    if key in ("space", "p"):
+        player.toggle_pause()
+        return "pause"
+    if key in ("n", "right"):
+        player.skip()
+        return "skip"
+    if key in ("b", "left"):
+        player.back()
+        return "back"
+    return None
+
+
+def _jumped(player: Player, what: str) -> str:
+    """The `--no-ui` line after a skip or back: where the session is now."""
+    position = player.position_ms
+    timeline = player.timeline
+    if position >= timeline.duration_ms:
+        return f"{what} the end\n"
+    return f"{what} {timeline.chapters[timeline.chapter_at(position)].title} at {format_clock(position)}\n"
