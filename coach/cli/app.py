@@ -13,7 +13,7 @@ import typer
 
 from coach import interrupts
 from coach.errors import CoachError, RoutineError
-from coach.keys import Terminated
+from coach.terminal.keys import Terminated
 
 app = typer.Typer(
     name="coach",
