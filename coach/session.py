@@ -203,6 +203,10 @@ class _CacheOnlyEngine(SpeechEngine):
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         raise _NotCached(text)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # A worker process would rebuild the real engine (SpeechEngine.__reduce__) and synthesize.
+        raise TypeError("the cache-only engine stays in this process")
+
 
 def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str = "auto") -> set[str]:
     """The cache keys of every clip and gain the routine uses that the cache holds; synthesizes nothing.

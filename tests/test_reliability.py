@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -208,13 +206,12 @@ def test_a_symlink_planted_in_the_cache_is_not_followed(clips, tmp_path):
 
 
 def test_a_clip_is_synced_to_disk_before_its_rename(clips, monkeypatch):
-    synced: list[int] = []
     real_fsync, real_replace = os.fsync, os.replace
     events: list[str] = []
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))[1])
     stored(clips)
-    assert events == ["fsync", "replace"], synced
+    assert events == ["fsync", "replace"]
 
 
 # 11. Prune never synthesizes -------------------------------------------------------------------------------------
