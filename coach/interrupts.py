@@ -1,4 +1,4 @@
-"""Stop requests (SIGTERM, SIGHUP, Ctrl-C) held back over the few steps that must not be cut in half.
+"""Stop requests (SIGTERM, SIGHUP) held back over the few steps that must not be cut in half.
 
 A signal handler raises in whatever Python line is running. Inside `subprocess.Popen` that can be after
 the child started but before the caller holds it: ffmpeg then runs on unseen and writes its file after

@@ -65,21 +65,14 @@ def _raise_terminated(number: int, _frame: object) -> None:
     interrupts.deliver(Terminated(number))
 
 
-def _raise_interrupt(_number: int, _frame: object) -> None:
-    interrupts.deliver(KeyboardInterrupt())
-
-
 def _stop_on_termination() -> dict[int, Any]:
     """SIGTERM and SIGHUP (a closed terminal) stop a command the way Ctrl-C does: clean-up runs, nothing is left."""
     previous: dict[int, Any] = {}
-    wanted = [(signal.SIGTERM, _raise_terminated), (getattr(signal, "SIGHUP", None), _raise_terminated)]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        wanted.append((signal.SIGINT, _raise_interrupt))  # the same, so Ctrl-C is held back where they are
-    for number, handler in wanted:
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is None:
             continue
         try:
-            previous[number] = signal.signal(number, handler)
+            previous[number] = signal.signal(number, _raise_terminated)
         except ValueError:  # not the main thread: the host program owns the signals
             break
     return previous
