@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import Iterator
 
 from coach.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
 from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
-from coach.phrases import Phrases, fill
+from coach.phrases import Phrases, fill, whole_seconds
 from coach.timeline import Stretch
 
 MAX_SESSION_SECONDS = 3 * 3600
@@ -94,7 +95,8 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
             if rest > 0:
                 next_name = exercises[index + 1].name
                 yield Stage("between")
-                yield Speak(phrases.say("rest", duration=phrases.duration(rest), seconds=_seconds(rest), next=next_name))
+                spoken = phrases.duration(rest)
+                yield Speak(phrases.say("rest", duration=spoken, seconds=whole_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
             yield Stage("outro")
@@ -132,38 +134,79 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
         yield Side(None)
 
 
-def _steps_cues(steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
+# A repeat or breath sequence this long is led like a person leads it: counted, shortened, its last one announced.
+LONG_SEQUENCE = 4
+FULL_REPETITIONS = 2  # said in full before the cues shorten
+SHORT_TEXT_WORDS = 3  # breath texts this short ('Forward.', 'Back.') are the cue itself: such a block is not shortened
+
+
+def _steps_cues(
+    steps: tuple[Step, ...], context: _Context, routine: Routine, phrases: Phrases, brief: bool = False
+) -> Iterator[Cue]:
+    """The cues of a steps list; `brief` once a long repeat is past its first repetitions."""
     for index, step in enumerate(steps):
         if isinstance(step, Say):
             yield Speak(fill(step.text, context.values()), where=step.where)
-        elif isinstance(step, Hold):
-            if step.text:
-                yield Speak(fill(step.text, context.values()), where=step.where)
-            yield Speak(phrases.say("hold", duration=phrases.duration(step.seconds), seconds=_seconds(step.seconds)))
-            instruction = step.text or _last_instruction(steps[:index])
-            yield from _timer(step.seconds, "hold", routine, phrases, fill(instruction, context.values()))
+        elif isinstance(step, (Hold, Rest)):
+            held = isinstance(step, Hold)
+            text = fill(step.text, context.values()) if step.text else None
+            yield Speak(phrases.timed("hold" if held else "rest_step", step.seconds, text), where=step.where)
+            # what the screen shows while the timer runs: a hold's instruction (its own, else the one before it)
+            instruction = fill(step.text or (_last_instruction(steps[:index]) if held else ""), context.values())
+            yield from _timer(step.seconds, "hold" if held else "rest", routine, phrases, instruction)
         elif isinstance(step, Breath):
-            text = _lower_first(fill(step.text, context.values()))
-            key = "inhale" if step.phase == "in" else "exhale"
-            slot = routine.pace.breath if step.seconds is None else step.seconds
-            yield Speak(phrases.say(key, text=text), slot=slot, where=step.where)
+            yield Speak(_breath_text(step, context, phrases, brief), slot=_slot(step, routine), where=step.where)
         elif isinstance(step, Breathe):
             for breath in range(1, step.count + 1):
-                for key in ("breathe_in", "breathe_out"):
-                    text = phrases.say(key, breath=breath, breaths=step.count)
+                for text in _breathe_texts(breath, step.count, phrases):
                     yield Speak(text, slot=routine.pace.breath, where=step.where)
-        elif isinstance(step, Rest):
-            yield from _timer(step.seconds, "rest", routine, phrases)
         elif isinstance(step, Repeat):
-            for rep in range(1, step.count + 1):
-                rep_context = replace(context, rep=rep, reps=step.count)
-                yield Rep(rep, step.count)
-                if step.count_aloud:
-                    yield Speak(phrases.say("rep", rep=rep, reps=step.count), where=step.where)
-                yield from _steps_cues(step.steps, rep_context, routine, phrases)
+            hold_follows = index + 1 < len(steps) and isinstance(steps[index + 1], Hold)
+            yield from _repeat_cues(step, context, routine, phrases, hold_follows)
             yield Rep(context.rep, context.reps)  # an outer repeat's count, if any, is in force again
         else:  # pragma: no cover - the model has no other step kinds
             raise TypeError(f"unknown step {step!r}")
+
+
+def _repeat_cues(
+    step: Repeat, context: _Context, routine: Routine, phrases: Phrases, hold_follows: bool
+) -> Iterator[Cue]:
+    """A repeat: counted aloud when asked; when long, shortened after the first ones and its last one announced."""
+    long = step.count >= LONG_SEQUENCE
+    wordy = any(isinstance(inner, Breath) and len(inner.text.split()) > SHORT_TEXT_WORDS for inner in step.steps)
+    for rep in range(1, step.count + 1):
+        values = {"rep": rep, "reps": step.count}
+        last = rep == step.count and rep > 1
+        yield Rep(rep, step.count)
+        if last and (step.count_aloud or long):
+            yield Speak(phrases.say("rep_last_hold" if hold_follows else "rep_last", **values), where=step.where)
+        elif step.count_aloud:
+            yield Speak(phrases.say("rep_first" if rep == 1 else "rep", **values), where=step.where)
+        brief = long and wordy and FULL_REPETITIONS < rep < step.count  # the last one in full: it is often held
+        yield from _steps_cues(step.steps, replace(context, rep=rep, reps=step.count), routine, phrases, brief)
+
+
+def _breath_text(step: Breath, context: _Context, phrases: Phrases, brief: bool) -> str:
+    text = fill(step.text, context.values())
+    key = "inhale" if step.phase == "in" else "exhale"
+    if brief:
+        return phrases.say(f"{key}_again", text=text)
+    return phrases.breath(key, text)
+
+
+def _breathe_texts(breath: int, breaths: int, phrases: Phrases) -> tuple[str, str]:
+    """The in and out cues of one breath of `breathe: N`."""
+    values = {"breath": breath, "breaths": breaths}
+    if breath == 1:
+        first = "breathe_first" if breaths > 1 else "breathe_in"
+        return phrases.say(first, **values), phrases.say("breathe_out", **values)
+    if breath == breaths:
+        return phrases.say("breathe_in_last", **values), phrases.say("breathe_out", **values)
+    return phrases.say("breathe_in_again", **values), phrases.say("breathe_out_again", **values)
+
+
+def _slot(step: Breath, routine: Routine) -> float:
+    return routine.pace.breath if step.seconds is None else step.seconds
 
 
 def _timer(seconds: float, kind: str, routine: Routine, phrases: Phrases, text: str = "") -> Iterator[Cue]:
@@ -200,13 +243,6 @@ def _other(sides: tuple[str, ...], index: int) -> str | None:
     if len(sides) < 2:
         return None
     return sides[(index + 1) % len(sides)]
-
-
-def _lower_first(text: str) -> str:
-    """'Lift the belly' -> 'lift the belly' (after 'Inhale, '), but leave 'I' and acronyms like 'ACL' alone."""
-    if len(text) >= 2 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
 
 
 def _seconds(value: float) -> str:
@@ -251,11 +287,11 @@ def _steps_size(steps: tuple[Step, ...], routine: Routine) -> tuple[float, float
             cues += 2 * step.count
             seconds += 2 * step.count * routine.pace.breath
         elif isinstance(step, Rest):
-            cues += 2 + routine.pace.countdown
+            cues += 3 + routine.pace.countdown
             seconds += step.seconds
         elif isinstance(step, Repeat):
             inner_cues, inner_seconds = _steps_size(step.steps, routine)
-            cues += step.count * (inner_cues + (1 if step.count_aloud else 0))
+            cues += step.count * (inner_cues + 1)
             seconds += step.count * inner_seconds
     return cues, seconds
 
@@ -272,10 +308,19 @@ def _limit(where: Where, message: str) -> Diagnostic:
     return Diagnostic(where.path, max(1, where.line), max(1, where.col), message)
 
 
+# Side labels a routine may use without declaring them in `side_names` (compared ignoring case).
+KNOWN_SIDES = frozenset({
+    "left", "right", "front", "back", "inside", "outside", "inner", "outer", "upper", "lower", "top", "bottom",
+    "forward", "backward", "up", "down", "near", "far", "clockwise", "anticlockwise", "counterclockwise",
+    "first", "second", "both",
+})
+
+
 def routine_warnings(routine: Routine) -> list[Diagnostic]:
-    """Problems that do not stop a routine: holds and rests shorter than their countdown."""
+    """Problems that do not stop a routine: holds and rests shorter than their countdown, unknown side labels."""
     found: list[Diagnostic] = []
     countdown = routine.pace.countdown
+    known_sides = KNOWN_SIDES | {name.casefold() for name in routine.side_names}
 
     def visit(steps: tuple[Step, ...]) -> None:
         for step in steps:
@@ -288,8 +333,14 @@ def routine_warnings(routine: Routine) -> list[Diagnostic]:
                 visit(step.steps)
 
     for exercise in routine.exercises:
+        for side, where in zip(exercise.sides, exercise.side_where or (exercise.where,) * len(exercise.sides)):
+            if side.casefold() not in known_sides:
+                suggestion = difflib.get_close_matches(side.casefold(), sorted(KNOWN_SIDES), n=1)
+                hint = f"did you mean '{suggestion[0]}'? " if suggestion else ""
+                message = f"side '{side}' is not a usual side label ({hint}list the routine's own in 'side_names')"
+                found.append(_warning(where, message))
         visit(exercise.steps)
-    return found
+    return sorted(found, key=lambda warning: (warning.line, warning.col))
 
 
 def stretch_warnings(stretched: tuple[Stretch, ...]) -> list[Diagnostic]:

@@ -30,6 +30,7 @@ MAX_TEXT_LENGTH = 1000  # characters in any one text (a 1000-character cue is ab
 MAX_EXERCISES = 100
 MAX_STEPS = 200  # in any one `steps` list
 MAX_SIDES = 4
+MAX_SIDE_NAMES = 50
 MAX_REPEAT = 100
 MAX_BREATHE = 100
 MAX_ROUNDS = 20
@@ -41,7 +42,7 @@ MAX_NODES = 50_000  # YAML nodes walked, each pass through an alias counted agai
 MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
-ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "exercises")
+ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "pronounce", "side_names", "exercises")
 VOICE_KEYS = ("name", "rate")
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
@@ -53,7 +54,7 @@ STEP_KINDS: dict[str, tuple[str, ...]] = {
     "exhale": ("breath",),
     "breathe": (),
     "repeat": ("steps", "count"),
-    "rest": (),
+    "rest": ("say",),
 }
 STEP_KEYS = (*STEP_KINDS, "breath", "count", "steps")
 # The template names of spoken text (coach.phrases.TEXT_FIELDS) in the order messages and the schema list them.
@@ -69,7 +70,7 @@ _KIND_LIST = "'say', 'hold', 'inhale', 'exhale', 'breathe', 'repeat' or 'rest'"
 _ROUTINE_HINTS = {"name": " (the routine's name goes in 'title')"}
 _EXERCISE_HINTS = {key: " (steps go in the exercise's 'steps' list)" for key in STEP_KEYS if key not in EXERCISE_KEYS}
 _BELONGS = {
-    "say": "only with 'hold'",
+    "say": "only with 'hold' or 'rest'",
     "breath": "only with 'inhale' or 'exhale'",
     "count": "only with 'repeat'",
     "steps": "only with 'repeat'",
@@ -85,7 +86,7 @@ def parse_routine(data: bytes | str, path: str) -> Routine:
     if problem is not None:
         raise RoutineError([problem])
     document, problems, saw_alias = _compose(text, path)
-    builder = _Builder(path, saw_alias)
+    builder = _Builder(path, saw_alias, text)
     routine = None
     if document is None or _is_blank(document):
         if not problems:
@@ -249,9 +250,10 @@ _T = TypeVar("_T")
 class _Builder:
     """Walks the node tree once, building the model and collecting every problem."""
 
-    def __init__(self, path: str, saw_alias: bool):
+    def __init__(self, path: str, saw_alias: bool, source: str = ""):
         self.path = path
         self.saw_alias = saw_alias
+        self.source = source  # the file's text, to place a problem inside a multi-line text
         self.problems: list[Diagnostic] = []
         self.visits = 0
 
@@ -271,6 +273,8 @@ class _Builder:
         voice = self.optional(fields, "voice", self.voice) or Voice()
         pace = self.optional(fields, "pace", self.pace) or Pace()
         phrases = self.optional(fields, "phrases", self.phrases) or {}
+        pronounce = self.optional(fields, "pronounce", self.pronounce) or {}
+        side_names = self.optional(fields, "side_names", self.side_names) or ()
         exercises = self.optional(fields, "exercises", self.exercises)
         if len(self.problems) > before or title is None or exercises is None:
             return None
@@ -282,6 +286,8 @@ class _Builder:
             voice=voice,
             pace=pace,
             phrases=MappingProxyType(dict(phrases)),
+            pronounce=MappingProxyType(dict(pronounce)),
+            side_names=side_names,
             source=self.path,
         )
 
@@ -292,7 +298,8 @@ class _Builder:
             return None
         name = self.optional(fields, "name", lambda value: self.text("voice.name", value))
         rate = self.optional(fields, "rate", lambda value: self.whole("voice.rate", value, MIN_RATE, MAX_RATE))
-        return Voice(name=name, rate=rate)
+        name_where = self.where(fields["name"].value) if "name" in fields else Voice().name_where
+        return Voice(name=name, rate=rate, name_where=name_where)
 
     def pace(self, node: Node) -> Pace | None:
         """The `pace` section; keys left out keep the model's defaults."""
@@ -328,6 +335,33 @@ class _Builder:
                 found[key] = template
         return found
 
+    def pronounce(self, node: Node) -> dict[str, str] | None:
+        """The `pronounce` table: a written word or phrase to what the voice says instead."""
+        if not self.visit(node):
+            return None
+        if not isinstance(node, MappingNode):
+            self.error(node, f"pronounce: expected a mapping of written text to spoken text, got {_describe(node)}")
+            return None
+        found: dict[str, str] = {}
+        for key_node, value_node in node.value:
+            written = self.text("pronounce", key_node)
+            spoken = self.text(f"pronounce.{_shortened(written or '')}", value_node)
+            if written is None or spoken is None:
+                continue
+            if written in found:
+                self.error(key_node, f"pronounce: '{_shortened(written)}' is listed twice")
+                continue
+            found[written] = spoken
+        return found
+
+    def side_names(self, node: Node) -> tuple[str, ...] | None:
+        """`side_names`: side labels the routine uses besides the known ones (no warning for them)."""
+        items = self.items("side_names", node, "side labels such as [top, bottom]", "side label", MAX_SIDE_NAMES)
+        if items is None:
+            return None
+        names = [self.text("side_names", item) for item in items]
+        return None if None in names else tuple(names)  # type: ignore[arg-type]
+
     def exercises(self, node: Node) -> tuple[Exercise, ...] | None:
         """The `exercises` list."""
         items = self.items("exercises", node, "exercises", "exercise", MAX_EXERCISES)
@@ -346,6 +380,7 @@ class _Builder:
         self.require(node, fields, ("name", "steps"), "exercise")
         name = self.optional(fields, "name", lambda value: self.text("name", value))
         sides = self.optional(fields, "sides", self.sides)
+        side_nodes = fields["sides"].value.value if sides is not None and "sides" in fields else []
         scope = _Scope(sides=len(sides) if sides is not None else (None if "sides" in fields else 0))
         note = self.optional(fields, "note", lambda value: self.spoken("note", value, scope))
         say_note = self.optional(fields, "say_note", lambda value: self.flag("say_note", value))
@@ -367,6 +402,7 @@ class _Builder:
             rounds=1 if rounds is None else rounds,
             rest=rest,  # type: ignore[arg-type]
             where=self.where(node),
+            side_where=tuple(self.where(side) for side in side_nodes),
         )
 
     def sides(self, node: Node) -> tuple[str, ...] | None:
@@ -406,7 +442,7 @@ class _Builder:
             return None
         kinds = [key for key in fields if key in STEP_KINDS]
         if len(kinds) > 1 and "say" in kinds:
-            kinds.remove("say")  # `say` is a kind on its own, and the spoken line of a hold
+            kinds.remove("say")  # `say` is a kind on its own, and the spoken line of a hold or rest
         if not kinds:
             if len(self.problems) == before:  # an unknown key already explains a step without a kind
                 hint = " ('steps' needs 'repeat: N')" if "steps" in fields else ""
@@ -439,7 +475,8 @@ class _Builder:
             step = None if count is None else Breathe(count, where)
         elif kind == "rest":
             seconds = self.duration("rest", value, positive=True)
-            step = None if seconds is None else Rest(seconds, where)  # type: ignore[arg-type]
+            line = self.optional(fields, "say", lambda said: self.spoken("say", said, scope))
+            step = None if seconds is None else Rest(seconds, line, where)  # type: ignore[arg-type]
         else:
             step = self.repeat(node, fields, scope, depth, where)
         return None if len(self.problems) > before else step
@@ -560,18 +597,19 @@ class _Builder:
             self.error(node, f"{label}: nothing to say (the voice speaks letters and digits, and this has none)")
             return None
         before = len(self.problems)
-        for name in dict.fromkeys(names):
+        for offset, name in _fields(text):
             field = "{" + name + "}"
             if name not in TEXT_FIELDS:
                 suggestion = _did_you_mean(name, tuple(sorted(TEXT_FIELDS)), braces=True)
                 hint = suggestion or f" (use {_name_list(TEXT_FIELDS)})"
-                self.error(node, f"{label}: unknown template name '{field}'{hint}")
+                self.error_in(node, text, offset, f"{label}: unknown template name '{field}'{hint}")
             elif name in _SIDE_NAMES and scope.sides == 0:
-                self.error(node, f"{label}: '{field}' can only be used in an exercise with 'sides'")
+                self.error_in(node, text, offset, f"{label}: '{field}' can only be used in an exercise with 'sides'")
             elif name in _OTHER_NAMES and scope.sides is not None and scope.sides < 2:
-                self.error(node, f"{label}: '{field}' can only be used in an exercise with two or more 'sides'")
+                message = f"{label}: '{field}' can only be used in an exercise with two or more 'sides'"
+                self.error_in(node, text, offset, message)
             elif name in _REP_NAMES and not scope.in_repeat:
-                self.error(node, f"{label}: '{field}' can only be used inside a 'repeat'")
+                self.error_in(node, text, offset, f"{label}: '{field}' can only be used inside a 'repeat'")
         return None if len(self.problems) > before else text
 
     def phrase_template_ok(self, label: str, node: Node, template: str, allowed: frozenset[str]) -> bool:
@@ -579,10 +617,10 @@ class _Builder:
         names = self.template_names_of(label, node, template)
         if names is None:
             return False
-        unknown = [name for name in dict.fromkeys(names) if name not in allowed]
-        for name in unknown:
+        unknown = [(offset, name) for offset, name in _fields(template) if name not in allowed]
+        for offset, name in unknown:
             hint = f"use {_name_list(allowed)}" if allowed else "this phrase takes no names"
-            self.error(node, f"{label}: unknown template name '{{{name}}}' ({hint})")
+            self.error_in(node, template, offset, f"{label}: unknown template name '{{{name}}}' ({hint})")
         return not unknown
 
     def template_names_of(self, label: str, node: Node, text: str) -> list[str] | None:
@@ -590,7 +628,7 @@ class _Builder:
         try:
             return template_names(text)
         except ValueError as error:
-            self.error(node, f"{label}: {_template_problem(text, str(error))}")
+            self.error_in(node, text, _odd_brace(text), f"{label}: {_template_problem(text, str(error))}")
             return None
 
     def whole(self, label: str, node: Node, least: int, most: int, hint: str = "") -> int | None:
@@ -676,6 +714,16 @@ class _Builder:
         self.problems.append(self.at(node, message))
         if len(self.problems) > MAX_DIAGNOSTICS:
             raise _TooManyProblems()
+
+    def error_in(self, node: Node, value: str, offset: int | None, message: str) -> None:
+        """Report a problem at character `offset` of a scalar's (trimmed) value, where the file has it."""
+        index = None if offset is None else _source_index(self.source, node, value, offset)
+        if index is None:
+            self.error(node, message)
+            return
+        line = self.source.count("\n", 0, index) + 1
+        column = index - (self.source.rfind("\n", 0, index) + 1) + 1
+        self.problems.append(Diagnostic(self.path, line, column, _diagnostic(self.path, None, message).message))
 
 
 _OFF = object()  # `halfway: false`
@@ -783,6 +831,48 @@ def _first_odd_field(text: str) -> str | None:
         if name is not None and (not name.isidentifier() or spec or conversion):
             return "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
     return None
+
+
+_BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def _fields(template: str) -> list[tuple[int, str]]:
+    """Each `{name}` field of a valid template with the offset of its brace, in order ('{{' is not a field)."""
+    return [(found.start(), found.group(1)) for found in _BRACES.finditer(template) if found.group(1) is not None]
+
+
+def _odd_brace(template: str) -> int | None:
+    """The offset of the first field that is not a plain name, or of the first lone brace."""
+    for found in _BRACES.finditer(template):
+        if found.group(0) in ("{", "}") or (found.group(1) is not None and not found.group(1).isidentifier()):
+            return found.start()
+    return None
+
+
+def _source_index(source: str, node: Node, value: str, offset: int) -> int | None:
+    """Where the character at `offset` of a scalar's value is in the file, or None when it cannot be placed.
+
+    Folding, indentation and quoting change only whitespace and quotes, so the value's other characters
+    appear in the file in the same order: walk them forward from the scalar's first character.
+    """
+    if not source or not isinstance(node, ScalarNode) or offset >= len(value):
+        return None
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.style in ("|", ">"):
+        start = source.find("\n", start, end) + 1  # past the block's header line
+        if start == 0:
+            return None
+    elif node.style in ('"', "'"):
+        start += 1
+    cursor = start
+    for character in value[: offset + 1]:
+        if character.isspace():
+            continue
+        found = source.find(character, cursor, end)
+        if found < 0:
+            return None
+        cursor = found + 1
+    return cursor - 1
 
 
 def _article(word: str) -> str:

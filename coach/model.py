@@ -59,9 +59,10 @@ class Breathe:
 
 @dataclass(frozen=True)
 class Rest:
-    """A pause inside an exercise."""
+    """A pause inside an exercise, spoken like a hold: an optional line, then `seconds` of rest."""
 
     seconds: float
+    text: str | None = None
     where: Where = NOWHERE
 
 
@@ -84,6 +85,7 @@ class Voice:
 
     name: str | None = None
     rate: int | None = None
+    name_where: Where = NOWHERE  # where `voice.name` is written, for the check against the engine's voices
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Exercise:
     rounds: int = 1
     rest: float | None = None  # overrides pace.rest after this exercise
     where: Where = NOWHERE
+    side_where: tuple[Where, ...] = ()  # where each of `sides` is written
 
 
 def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -127,4 +130,6 @@ class Routine:
     voice: Voice = Voice()
     pace: Pace = Pace()
     phrases: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    pronounce: Mapping[str, str] = field(default_factory=_frozen_mapping)  # written -> spoken, for speech only
+    side_names: tuple[str, ...] = ()  # side labels the routine uses besides the known ones
     source: str = "<routine>"

@@ -21,6 +21,7 @@ from coach.loader import (
     MAX_REPEAT,
     MAX_REPEAT_DEPTH,
     MAX_ROUNDS,
+    MAX_SIDE_NAMES,
     MAX_SIDES,
     MAX_STEPS,
     MAX_TEXT_LENGTH,
@@ -51,6 +52,26 @@ def routine_schema() -> dict[str, Any]:
         "voice": _voice(),
         "pace": _pace(),
         "phrases": _phrases(),
+        "pronounce": {
+            "description": (
+                "How the voice should say a written word or phrase, e.g. {\"90/90\": \"ninety-ninety\"}: applied "
+                "to the speech only (screens, transcripts and chapters keep the written form), whole words, case "
+                "as written."
+            ),
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": _TEXT_PATTERN},
+            "additionalProperties": {"$ref": "#/$defs/text"},
+        },
+        "side_names": {
+            "description": (
+                "Side labels this routine uses besides the usual ones (left, right, front, back, inside, outside, "
+                "upper, lower, ...): `coach check` warns about any other label, as a likely typo."
+            ),
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_SIDE_NAMES,
+            "items": {"$ref": "#/$defs/text"},
+        },
         "exercises": {
             "description": "The exercises, in order (at least one); a rest with 'Next up: ...' between them.",
             "type": "array",
@@ -175,7 +196,7 @@ def _steps() -> dict[str, dict[str, Any]]:
         "say": ("Speak a line.", {"say": _spoken("The line to speak.")}),
         "hold": (
             "Hold a position: the optional line is spoken, then the timer runs.",
-            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Spoken before the hold.")},
+            {"hold": _ref("positiveDuration", "How long to hold."), "say": _spoken("Said with 'Hold for ...'.")},
         ),
         "inhale": ("One inhale slot, led by its cue.", {"inhale": _spoken("The cue, after 'Inhale,'"), "breath": breath}),
         "exhale": ("One exhale slot, led by its cue.", {"exhale": _spoken("The cue, after 'Exhale,'"), "breath": breath}),
@@ -191,7 +212,10 @@ def _steps() -> dict[str, dict[str, Any]]:
                 "steps": {"$ref": "#/$defs/steps", "description": "The steps to repeat."},
             },
         ),
-        "rest": ("A timed pause inside the exercise.", {"rest": _ref("positiveDuration", "How long to rest.")}),
+        "rest": (
+            "A timed rest inside the exercise: the optional line is spoken with 'Rest for ...', then the timer runs.",
+            {"rest": _ref("positiveDuration", "How long to rest."), "say": _spoken("Spoken before the rest.")},
+        ),
     }
     found = {}
     for kind, (description, properties) in kinds.items():

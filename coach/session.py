@@ -14,10 +14,11 @@ from coach import sources
 from coach.cache import ClipCache
 from coach.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
 from coach.cues import CueScript, Speak, spoken_texts
-from coach.errors import Diagnostic, RoutineError, UnspeakableText
+from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
+from coach.pronounce import Pronouncer
 from coach.render import RenderReport, render
 from coach.scheduler import schedule
 from coach.speech import SpeechSettings, get_engine
@@ -105,6 +106,27 @@ def speech_settings(routine: Routine, voice: str | None = None, rate: int | None
     return SpeechSettings(voice=voice or routine.voice.name, rate=rate or routine.voice.rate)
 
 
+def checked_settings(
+    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str = "auto"
+) -> SpeechSettings:
+    """The settings in force, checked against the engine's voices: an unknown voice is bad input (exit 2), located at
+    the routine's `voice.name` when that is where it comes from; no engine at all stays a SpeechError (exit 1)."""
+    settings = speech_settings(routine, voice, rate)
+    speech = get_engine(engine)
+    try:
+        speech.resolve_voice(settings.voice)
+    except SpeechError as error:
+        if voice is None and routine.voice.name is not None:
+            where = routine.voice.name_where
+            raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {error}")]) from None
+        raise UsageError(f"--voice: {error}") from None
+    try:
+        speech.resolve_rate(settings.rate)
+    except SpeechError as error:
+        raise UsageError(str(error)) from None
+    return settings
+
+
 def prepare(
     routine: Routine,
     settings: SpeechSettings,
@@ -121,7 +143,7 @@ def prepare(
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]
     try:
-        body_report = render(body, settings, cache, engine=engine, jobs=jobs, progress=progress)
+        body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, progress=progress)
     except UnspeakableText as error:
         raise RoutineError([_unspeakable(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
@@ -129,7 +151,7 @@ def prepare(
     for _attempt in range(2):
         script = compile_routine(routine, minutes=minutes)
         try:
-            intro_report = render([intro_text(script)], settings, cache, engine=engine)
+            intro_report = _render([intro_text(script)], routine, settings, cache, engine=engine)
         except UnspeakableText as error:
             raise RoutineError([_unspeakable(script, routine, error)]) from None
         report = _merge(body_report, intro_report)
@@ -143,8 +165,13 @@ def prepare(
 
 def _unspeakable(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
     """A text the voice said nothing for, as a problem at the step that speaks it."""
+    pronouncer = Pronouncer(routine.pronounce)
     where = next(
-        (item.where for item in script if isinstance(item, Speak) and normalize_text(item.text) == error.text),
+        (
+            item.where
+            for item in script
+            if isinstance(item, Speak) and normalize_text(pronouncer.spoken(item.text)) == error.text
+        ),
         None,
     )
     message = f"nothing to say: {error} (write words the voice can speak)"
@@ -221,8 +248,24 @@ def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, eng
         pass
     cache = ClipCache(cache_dir)
     profile = cache_only.profile(settings)
-    found = (cache.lookup(text, profile) for text in spoken_texts(compile_routine(routine)))
+    pronouncer = Pronouncer(routine.pronounce)
+    texts = spoken_texts(compile_routine(routine))
+    found = (cache.lookup(pronouncer.spoken(text), profile) for text in texts)
     return {clip.key for clip in found if clip is not None}
+
+
+def _render(
+    texts: list[str], routine: Routine, settings: SpeechSettings, cache: ClipCache, **options: object
+) -> RenderReport:
+    """Render what each written cue text sounds like (after the routine's `pronounce:`), keyed by the written text."""
+    pronouncer = Pronouncer(routine.pronounce)
+    spoken = {text: pronouncer.spoken(text) for text in texts}
+    report = render(list(dict.fromkeys(spoken.values())), settings, cache, **options)  # type: ignore[arg-type]
+    clips = {text: replace(report.clips[said], text=text) for text, said in spoken.items()}
+    made = set(report.synthesized)
+    synthesized = [text for text, said in spoken.items() if said in made]
+    reused = [text for text in clips if text not in synthesized]
+    return replace(report, clips=clips, synthesized=synthesized, reused=reused)
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:

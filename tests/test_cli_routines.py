@@ -41,8 +41,65 @@ def test_check_lists_every_mistake_with_its_line_and_column_in_one_run(tmp_path)
     result = run("check", "--quick", str(routine))
     assert result.exit_code == 2
     positions = re.findall(r"broken\.yaml:(\d+):(\d+): error: ", result.stderr)
-    assert [(int(line), int(col)) for line, col in positions] == [(3, 11), (6, 5), (8, 15), (9, 14)]
+    assert [(int(line), int(col)) for line, col in positions] == [(3, 11), (6, 5), (8, 15), (9, 20)]
     assert "Traceback" not in result.output
+
+
+def test_check_quick_refuses_a_voice_the_engine_lacks_at_its_position(tmp_path):
+    routine = tmp_path / "voiced.yaml"
+    routine.write_text("title: T\nvoice: {name: nonexistent, rate: 150}\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    result = run("check", "--quick", str(routine))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{routine}:2:15: error: voice.name: unknown voice 'nonexistent'")
+    assert "ok" not in result.stdout
+
+
+def test_check_quick_without_a_speech_engine_only_skips_the_voice_check_and_a_full_check_exits_1(tmp_path, monkeypatch):
+    from coach import session
+    from coach.errors import SpeechError
+
+    def no_engine(name="auto"):
+        raise SpeechError("no speech engine here")
+
+    monkeypatch.setattr(session, "get_engine", no_engine)
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nvoice: {name: gmw/en-us}\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    quick = run("check", "--quick", str(routine))
+    assert quick.exit_code == 0 and quick.stdout == f"{routine}: ok (1 exercise)\n"
+    assert quick.stderr == f"{routine}: warning: voice not checked: no speech engine here\n"
+    full = run("check", str(routine))
+    assert full.exit_code == 1 and full.stderr == "coach: error: no speech engine here\n"
+
+
+def test_check_accepts_a_language_code_as_the_voice_and_counts_one_exercise_in_the_singular(tmp_path):
+    routine = tmp_path / "one.yaml"
+    routine.write_text("title: T\nvoice: {name: en-gb}\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    result = run("check", "--quick", str(routine))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{routine}: ok (1 exercise)\n"
+
+
+def test_check_warns_about_an_unusual_side_label_unless_the_routine_lists_it(tmp_path):
+    routine = tmp_path / "sides.yaml"
+    body = "exercises:\n  - name: E\n    sides: [rigth, left]\n    steps: [say: '{Side} leg.']\n"
+    routine.write_text("title: T\n" + body)
+    result = run("check", "--quick", str(routine))
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"{routine}:4:13: warning: side 'rigth' is not a usual side label "
+        "(did you mean 'right'? list the routine's own in 'side_names')\n"
+    )
+    routine.write_text("title: T\nside_names: [rigth]\n" + body)
+    result = run("check", "--quick", str(routine))
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_plan_of_one_exercise_says_chapter_in_the_singular(tmp_path, cache_env):
+    routine = tmp_path / "one.yaml"
+    routine.write_text("title: T\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    result = run("plan", str(routine), env=cache_env)
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"total 0:0\d\.\d: 1 chapter, 4 cues \(4 distinct\), 0 tones\n$", result.stdout)
 
 
 def test_check_good_routines_reports_ok_and_exit_0(cache_env):

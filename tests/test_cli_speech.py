@@ -72,9 +72,32 @@ def test_an_unknown_voice_is_bad_input_with_a_one_line_error(cache):
     result = run("render", "post-run", "--cache-dir", cache, "--voice", "nobody")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "coach: error: unknown voice 'nobody' (run `coach voices` to list the voices available)"
+        "coach: error: --voice: unknown voice 'nobody' (run `coach voices` to list the voices available)"
     ]
     assert not Path(cache).exists()
+
+
+def test_a_misspelt_voice_gets_the_closest_one_suggested(cache):
+    result = run("render", "post-run", "--cache-dir", cache, "--voice", "gmw/en-uss")
+    assert result.exit_code == 2
+    assert "unknown voice 'gmw/en-uss' (did you mean 'gmw/en-us'?" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("given", "voice"), [("en-gb", "gmw/en"), ("EN_GB", "gmw/en"), ("en-gb-x-rp", "gmw/en-gb-x-rp")])
+def test_voice_accepts_language_codes_and_short_ids(cache, given, voice):
+    report = run_json("render", "pre-run", "--cache-dir", cache, "--voice", given)
+    assert report["voice"] == voice
+
+
+def test_a_routine_voice_the_engine_lacks_is_bad_input_at_its_position(tmp_path, cache):
+    routine = tmp_path / "voiced.yaml"
+    routine.write_text("title: T\nvoice:\n  name: nonexistent\nexercises:\n  - name: E\n    steps: [say: Go.]\n")
+    for command in (["render", str(routine), "--cache-dir", cache], ["plan", str(routine), "--cache-dir", cache]):
+        result = run(*command)
+        assert result.exit_code == 2, command
+        assert result.stderr.startswith(f"{routine}:3:9: error: voice.name: unknown voice 'nonexistent'"), command
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_an_unusable_cache_directory_is_a_one_line_error(tmp_path):
@@ -96,9 +119,11 @@ def test_voices_lists_ids_filtered_by_language():
     assert text.exit_code == 0 and "gmw/en-us" in text.stdout and "roa/fr" not in text.stdout
 
 
-def test_voices_for_an_unknown_language_says_so():
-    result = run("voices", "--language", "zz")
-    assert result.exit_code == 0 and result.stdout == "" and "no voice speaks 'zz'" in result.stderr
+def test_voices_for_an_unknown_language_says_so_and_fails():
+    for args in (["voices", "--language", "zz"], ["voices", "-l", "zz", "--json"]):
+        result = run(*args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.startswith("coach: error: no voice speaks 'zz'")
 
 
 def test_cache_stats_prune_by_routine_then_clear(warm_cache, rendered_once):

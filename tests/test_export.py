@@ -643,3 +643,16 @@ def test_a_bad_output_option_is_a_one_line_error_before_rendering_speech(tmp_pat
     (line,) = result.stderr.splitlines()
     assert line.startswith("coach: error: ") and text in line
     assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(("suffix", "claims_chapters"), [("wav", False), ("ogg", True)])
+def test_the_export_summary_claims_chapters_only_for_a_format_that_carries_them(tmp_path, suffix, claims_chapters):
+    routine = tmp_path / "two.yaml"
+    routine.write_text("title: Two\nexercises:\n  - {name: A, steps: [say: Go.]}\n  - {name: B, steps: [say: Stop.]}\n")
+    target = tmp_path / f"two.{suffix}"
+    result = runner.invoke(app, ["export", str(routine), "-o", str(target), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.stderr
+    summary, *rest = result.stdout.splitlines()
+    assert ("2 chapters;" in summary) == claims_chapters, summary
+    listed = [line.split()[-1] for line in rest if not line.startswith("also wrote:")]
+    assert listed == (["A", "B"] if claims_chapters else [])

@@ -97,8 +97,36 @@ def test_post_run_carries_the_seed_text_holds_and_safety_notes(real_plans):
     said = [cue.text for cue in real_plans["post-run"].timeline.cues]
     assert "Keep the knee comfortable on a towel. Stop this stretch at any point if you feel knee pain." in said
     assert "Inhale, lift the belly high, tailbone out." in said
-    assert said.count("Breathe in.") == 24  # half fish: 12 breaths either side
-    assert said.count("Hold for 45 seconds.") == 4  # hamstring: two rounds a side
+    assert said.count("12 slow breaths. Breathe in.") == 2  # half fish: 12 breaths either side
+    assert said.count("Last breath. Breathe in.") == 2
+    assert said.count("Relax into the stretch. Hold for 45 seconds.") == 4  # hamstring: two rounds a side
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_every_timed_hold_and_rest_is_announced_with_its_duration(name, real_plans):
+    timeline = real_plans[name].timeline
+    for span in timeline.spans:
+        if span.kind in ("hold", "rest"):
+            before = [cue for cue in timeline.cues if cue.end_ms <= span.start_ms and not cue.overlay][-1]
+            seconds = round((span.end_ms - span.start_ms) / 1000)
+            assert f"for {seconds} seconds" in before.text, (before.text, span)
+
+
+def test_post_run_says_each_hold_once_and_its_duration_once(real_plans):
+    said = [cue.text for cue in real_plans["post-run"].timeline.cues]
+    for before, after in zip(said, said[1:]):
+        assert not (after.startswith("Hold for") and before.startswith("Hold")), (before, after)
+    assert not [text for text in said if text.lower().count("hold") > 1]
+    assert not [text for text in said if text.lower().startswith(("inhale, inhale", "exhale, exhale"))]
+
+
+def test_the_built_ins_speak_90_90_as_a_person_says_it(real_plans):
+    from coach.pronounce import Pronouncer
+
+    routine = real_plans["post-run"].routine
+    shown = [cue.text for cue in real_plans["post-run"].timeline.cues]
+    assert any("90/90" in text for text in shown)  # the screen and transcript keep the written form
+    assert not any("90/90" in Pronouncer(routine.pronounce).spoken(text) for text in shown)
 
 
 @pytest.mark.parametrize("name", BUILTINS)

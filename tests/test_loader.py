@@ -39,6 +39,34 @@ KINDS = "'say', 'hold', 'inhale', 'exhale', 'breathe', 'repeat' or 'rest'"
 BRACES = "(use a plain name such as {side}; write '{{' and '}}' for braces)"
 
 BAD = {
+    "template mistakes inside folded and literal blocks, each at its own line and column": (
+        "title: T\nexercises:\n  - name: E\n    sides: [left, right]\n    steps:\n      - say: >-\n"
+        "          First line, long enough\n          to fold. Then {sdie} is\n          a typo and {oter} too.\n"
+        "      - say: |\n          fine {side}\n          bad {rpe} and a {\n",
+        [
+            at(8, 25, "say: unknown template name '{sdie}' (did you mean '{side}'?)"),
+            at(9, 22, "say: unknown template name '{oter}' (did you mean '{other}'?)"),
+            at(12, 27, "say: a '{' without its '}' (write '{{' for a brace)"),
+        ],
+    ),
+    "a template mistake in a double-quoted text spread over lines": (
+        'title: T\nexercises:\n  - name: E\n    steps:\n      - say: "Go\n          now {sid}"\n',
+        [at(6, 15, "say: unknown template name '{sid}' (did you mean '{side}'?)")],
+    ),
+    "pronounce and side_names of the wrong shape": (
+        "title: T\npronounce: [90/90]\nside_names: top\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
+        [
+            at(2, 12, "pronounce: expected a mapping of written text to spoken text, got a list"),
+            at(3, 13, "side_names: expected a list of side labels such as [top, bottom], got a string"),
+        ],
+    ),
+    "pronounce entries must be texts": (
+        "title: T\npronounce:\n  90/90: ''\n  1: one\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
+        [
+            at(3, 10, "pronounce.90/90: must not be empty"),
+            at(4, 3, "pronounce: expected a string, got a number (put it in quotes to use it as text)"),
+        ],
+    ),
     "unknown key, close to a known one": (
         "title: T\nexercises:\n  - name: E\n    sidess: [left, right]\n    steps:\n      - say: Go.\n",
         [at(4, 5, "unknown key 'sidess' in exercise (did you mean 'sides'?)")],
@@ -233,35 +261,35 @@ BAD = {
             exercise="    setup: 'Your {other} foot'\n    note: 'Mind the {Side} knee'\n",
         ),
         [
-            at(4, 12, "setup: '{other}' can only be used in an exercise with two or more 'sides'"),
-            at(5, 11, "note: '{Side}' can only be used in an exercise with 'sides'"),
-            at(7, 14, "say: unknown template name '{sied}' (did you mean '{side}'?)"),
+            at(4, 18, "setup: '{other}' can only be used in an exercise with two or more 'sides'"),
+            at(5, 21, "note: '{Side}' can only be used in an exercise with 'sides'"),
+            at(7, 15, "say: unknown template name '{sied}' (did you mean '{side}'?)"),
             at(
                 8,
-                14,
+                15,
                 "say: unknown template name '{foo}' "
                 "(use {side}, {Side}, {other}, {Other}, {rep}, {reps}, {round} or {rounds})",
             ),
-            at(9, 14, "say: '{side}' can only be used in an exercise with 'sides'"),
-            at(9, 14, "say: '{rep}' can only be used inside a 'repeat'"),
-            at(11, 14, "say: '{reps}' can only be used inside a 'repeat'"),
+            at(9, 15, "say: '{side}' can only be used in an exercise with 'sides'"),
+            at(9, 26, "say: '{rep}' can only be used inside a 'repeat'"),
+            at(11, 20, "say: '{reps}' can only be used inside a 'repeat'"),
         ],
     ),
     "{other} with one side": (
         steps("- say: '{side} then {Other}'", "- exhale: 'Over the {other} leg'", exercise="    sides: [left]\n"),
         [
-            at(6, 14, "say: '{Other}' can only be used in an exercise with two or more 'sides'"),
-            at(7, 17, "exhale: '{other}' can only be used in an exercise with two or more 'sides'"),
+            at(6, 27, "say: '{Other}' can only be used in an exercise with two or more 'sides'"),
+            at(7, 27, "exhale: '{other}' can only be used in an exercise with two or more 'sides'"),
         ],
     ),
     "malformed templates": (
         steps("- say: 'a { b'", "- say: 'a } b'", "- say: '{a.b}'", "- say: '{0}'", "- inhale: '{side!r}'"),
         [
-            at(5, 14, "say: a '{' without its '}' (write '{{' for a brace)"),
-            at(6, 14, "say: a '}' without its '{' (write '}}' for a brace)"),
-            at(7, 14, f"say: bad template field {{a.b}} {BRACES}"),
-            at(8, 14, f"say: bad template field {{0}} {BRACES}"),
-            at(9, 17, f"inhale: bad template field {{side!r}} {BRACES}"),
+            at(5, 17, "say: a '{' without its '}' (write '{{' for a brace)"),
+            at(6, 17, "say: a '}' without its '{' (write '}}' for a brace)"),
+            at(7, 15, f"say: bad template field {{a.b}} {BRACES}"),
+            at(8, 15, f"say: bad template field {{0}} {BRACES}"),
+            at(9, 18, f"inhale: bad template field {{side!r}} {BRACES}"),
         ],
     ),
     "phrase overrides": (
@@ -269,10 +297,10 @@ BAD = {
         "  rest: ''\n  rep: '{rep'\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
         [
             at(3, 3, "unknown key 'hodl' in phrases (did you mean 'hold'?)"),
-            at(4, 9, "phrases.hold: unknown template name '{secs}' (use {duration} or {seconds})"),
-            at(5, 12, "phrases.halfway: unknown template name '{way}' (this phrase takes no names)"),
+            at(4, 18, "phrases.hold: unknown template name '{secs}' (use {duration} or {seconds})"),
+            at(5, 17, "phrases.halfway: unknown template name '{way}' (this phrase takes no names)"),
             at(6, 9, "phrases.rest: must not be empty"),
-            at(7, 8, "phrases.rep: a '{' without its '}' (write '{{' for a brace)"),
+            at(7, 9, "phrases.rep: a '{' without its '}' (write '{{' for a brace)"),
         ],
     ),
     "step kinds": (
@@ -298,7 +326,7 @@ BAD = {
             at(8, 9, "'exhale' cannot be in the same step as 'inhale' (make it a step of its own)"),
             at(10, 9, "'count' is not allowed in a 'say' step (only with 'repeat')"),
             at(12, 9, "'breath' is not allowed in a 'hold' step (only with 'inhale' or 'exhale')"),
-            at(14, 9, "'say' is not allowed in an 'inhale' step (only with 'hold')"),
+            at(14, 9, "'say' is not allowed in an 'inhale' step (only with 'hold' or 'rest')"),
             at(15, 9, "missing required key 'steps' in 'repeat' step"),
             at(16, 9, f"a step needs one of {KINDS} ('steps' needs 'repeat: N')"),
             at(17, 9, "expected a step (a mapping such as 'say: ...' or 'hold: 30s'), got a string"),
@@ -421,7 +449,7 @@ BAD = {
         [
             at(3, 11, f"pace.breath: bad duration '4 seconds' ({USE})"),
             at(7, 13, "rounds: must be between 1 and 20, got 0"),
-            at(11, 14, "say: unknown template name '{sied}' (did you mean '{side}'?)"),
+            at(11, 20, "say: unknown template name '{sied}' (did you mean '{side}'?)"),
             at(13, 9, "'exhale' cannot be in the same step as 'inhale' (make it a step of its own)"),
             at(17, 9, "'count' is not allowed in a 'breathe' step (only with 'repeat')"),
             at(18, 9, "unknown key 'sya' in step (did you mean 'say'?)"),
@@ -498,7 +526,7 @@ GOOD = {
             title="Post-run mobility",
             about="Static stretches after a run.",
             credit="A physio",
-            voice=Voice("gmw/en-us", 160),
+            voice=Voice("gmw/en-us", 160, where(6, 15)),
             pace=Pace(breath=4.0, rest=90.0, switch=8.0, countdown=0, halfway=None),
             phrases={"hold": "Hold {duration}.", "halfway": "Half way."},
             exercises=(
@@ -511,6 +539,7 @@ GOOD = {
                     rounds=2,
                     rest=90.0,
                     where=where(17, 5),
+                    side_where=(where(21, 13), where(21, 19)),
                     steps=(
                         Say("{Side} foot up, {other} knee down, round {round} of {rounds}.", where(25, 9)),
                         Hold(45.0, "Hold.", where(26, 9)),
@@ -522,15 +551,34 @@ GOOD = {
                             6,
                             (
                                 Breath("in", "Up, {rep} of {reps}.", 3.0, where(36, 13)),
-                                Repeat(2, (Rest(3600.0, where(39, 22)),), False, where(38, 13)),
+                                Repeat(2, (Rest(3600.0, where=where(39, 22)),), False, where(38, 13)),
                             ),
                             True,
                             where(33, 9),
                         ),
-                        Rest(3900.0, where(40, 9)),
+                        Rest(3900.0, where=where(40, 9)),
                     ),
                 ),
                 Exercise("Fish", (Say("Twist.", where(41, 27)),), rest=0.0, where=where(41, 6)),
+            ),
+            source="r.yaml",
+        ),
+    ),
+    "pronounce, side names and a spoken rest": (
+        "title: T\npronounce: {'90/90': ninety-ninety, ACL: A C L}\nside_names: [top]\nexercises:\n"
+        "  - name: E\n    sides: [top, Bottom]\n    steps:\n      - rest: 10s\n        say: Shake it out.\n",
+        Routine(
+            title="T",
+            pronounce={"90/90": "ninety-ninety", "ACL": "A C L"},
+            side_names=("top",),
+            exercises=(
+                Exercise(
+                    "E",
+                    (Rest(10.0, "Shake it out.", where(8, 9)),),
+                    sides=("top", "Bottom"),
+                    where=where(5, 5),
+                    side_where=(where(6, 13), where(6, 18)),
+                ),
             ),
             source="r.yaml",
         ),

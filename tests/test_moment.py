@@ -114,9 +114,11 @@ def test_the_side_changes_at_the_cue_that_announces_it_and_ends_with_the_exercis
 
 def test_counted_repeats_and_rounds_are_numbered(timeline, index):
     chapter = timeline.chapters[1]
-    # Each counted rep starts with the cue that says its number.
+    # Each counted rep starts with the cue that counts it: how many, its number, and the last one announced.
     cue_starts = {cue.start_ms: cue.text for cue in timeline.cues}
-    assert [("1" in cue_starts[rep.start_ms], rep.number) for rep in timeline.reps][:3] == [(True, 1), (False, 2), (False, 3)]
+    assert [(cue_starts[rep.start_ms], rep.number) for rep in timeline.reps][:3] == [
+        ("3 times.", 1), ("2.", 2), ("Last one, then hold it.", 3)
+    ]
     ones = [rep for rep in timeline.reps if rep.number == 1]
     threes = [rep for rep in timeline.reps if rep.number == 3]
     assert len(ones) == len(threes) == 2  # two rounds
@@ -124,7 +126,7 @@ def test_counted_repeats_and_rounds_are_numbered(timeline, index):
     assert (moment.rep, moment.reps, moment.round, moment.rounds) == (1, 3, 2, 2)
     moment = index.at(threes[0].start_ms + 1500)
     assert (moment.rep, moment.reps, moment.round, moment.rounds) == (3, 3, 1, 2)
-    assert "3" in cue_starts[threes[0].start_ms]
+    assert cue_starts[threes[0].start_ms] == "Last one, then hold it."
     hold = spans(timeline, "hold", 1)[0]
     moment = index.at(hold.start_ms + 10)
     assert (moment.rep, moment.round) == (None, 1)

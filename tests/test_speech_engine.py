@@ -78,6 +78,29 @@ def test_espeak_resolves_short_ids_and_names_to_one_canonical_id(espeak):
     assert espeak.resolve_voice(None) == espeak.default_voice
 
 
+@pytest.mark.parametrize(
+    ("given", "voice"),
+    [("en-gb", "gmw/en"), ("EN_GB", "gmw/en"), ("en-gb-x-rp", "gmw/en-gb-x-rp"), ("english (great britain)", "gmw/en"),
+     ("fr", "roa/fr"), ("en-gb+f3", "gmw/en+f3"), ("English", "gmw/en-us"), ("french", "roa/fr")],
+)
+def test_espeak_accepts_language_codes_names_and_variants(espeak, given, voice):
+    assert espeak.resolve_voice(given) == voice
+
+
+@pytest.mark.parametrize(("given", "closest"), [("gmw/en-uss", "gmw/en-us"), ("en-gbb", "gmw/en"), ("engl", "gmw/en-us")])
+def test_espeak_suggests_the_closest_voice_for_an_unknown_one(espeak, given, closest):
+    with pytest.raises(SpeechError, match=f"unknown voice '{given}' \\(did you mean '{closest}'\\?"):
+        espeak.resolve_voice(given)
+
+
+def test_fake_engine_resolves_language_codes_and_names_like_every_engine():
+    fake = get_engine("fake")
+    assert fake.resolve_voice("xx") == "fake/low"  # the first voice speaking the language
+    assert fake.resolve_voice("HIGH") == "fake/high"
+    with pytest.raises(SpeechError, match="did you mean 'fake/high'"):
+        fake.resolve_voice("fake/hihg")
+
+
 def test_espeak_voice_choice_changes_the_sound(espeak):
     american = espeak.synthesize(SENTENCE, SpeechSettings(voice="gmw/en-us"))
     french = espeak.synthesize(SENTENCE, SpeechSettings(voice="roa/fr"))

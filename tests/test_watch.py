@@ -87,7 +87,7 @@ def test_watch_rerenders_only_the_changed_cue_survives_a_broken_save_and_stops_o
         time.sleep(0.05)
         routine.write_text(ROUTINE.format(text="Reach {sid}."))
         assert "unknown template name" in watcher.wait_for("r.yaml:5:")
-        watcher.wait_for("waiting for the next save")
+        assert watcher.wait_for("waiting for the next save").endswith("r.yaml: 1 problem; waiting for the next save")
 
         time.sleep(0.05)
         routine.write_text(ROUTINE.format(text="Reach higher."))

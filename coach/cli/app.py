@@ -44,6 +44,11 @@ def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 exercise', '7 exercises': a count with its word in the right number."""
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
 def warn(message: str) -> None:
     """Print a warning line on stderr."""
     sys.stderr.write(message + "\n")

@@ -57,7 +57,7 @@ def play(
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
     prepared = session.prepare(
-        routine, session.speech_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
+        routine, session.checked_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
     )
     timeline = prepared.timeline
     options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())

@@ -10,10 +10,12 @@ from typing import List, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, SpeechError
+from coach.model import Routine
 from coach.schema import routine_schema
+from coach.speech import SpeechSettings
 from coach.timeline import Timeline
 
 
@@ -29,24 +31,39 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
+            settings = _checked_voice(routine, quick)
         except RoutineError as error:
             invalid = True
             for diagnostic in error.diagnostics:
                 sys.stderr.write(f"{diagnostic}\n")
             continue
+        except SpeechError:
+            raise  # no speech engine: the machine cannot check the routine (exit 1), the routine is not at fault
         except CoachError as error:
             invalid = True
             sys.stderr.write(f"coach: error: {error}\n")
             continue
         warnings = routine_warnings(routine)
-        if not quick:
-            prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+        if settings is not None and not quick:
+            prepared = session.prepare(routine, settings, cache_dir(cache))
             warnings += stretch_warnings(prepared.timeline.stretched)
         for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
             sys.stderr.write(f"{warning}\n")
-        sys.stdout.write(f"{routine.source}: ok ({len(routine.exercises)} exercises)\n")
+        sys.stdout.write(f"{routine.source}: ok ({counted(len(routine.exercises), 'exercise')})\n")
     if invalid:
         raise typer.Exit(2)
+
+
+def _checked_voice(routine: Routine, quick: bool) -> SpeechSettings | None:
+    """The routine's speech settings checked against the engine's voices, even with --quick; with --quick, a
+    machine without a speech engine only loses that check (a warning), as --quick needs no speech otherwise."""
+    try:
+        return session.checked_settings(routine)
+    except SpeechError as error:
+        if not quick:
+            raise
+        sys.stderr.write(f"{routine.source}: warning: voice not checked: {error}\n")
+        return None
 
 
 @command("plan")
@@ -59,12 +76,13 @@ def plan(
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
     routine = session.load(routine_arg)
-    prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), cache_dir(cache))
+    prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())
         return
     sys.stdout.write(plan_table(prepared.timeline))
-    for warning in stretch_warnings(prepared.timeline.stretched):
+    warnings = routine_warnings(routine) + stretch_warnings(prepared.timeline.stretched)
+    for warning in sorted(warnings, key=lambda d: (d.line, d.col)):
         sys.stderr.write(f"{warning}\n")
 
 
@@ -83,8 +101,8 @@ def plan_table(timeline: Timeline) -> str:
     lines += [f"{clock(ms):>8}  {text}" for ms, _order, text in rows]
     distinct = len({cue.text for cue in timeline.cues})
     lines.append(
-        f"total {clock(timeline.duration_ms)}: {len(timeline.chapters)} chapters, "
-        f"{len(timeline.cues)} cues ({distinct} distinct), {len(timeline.tones)} tones"
+        f"total {clock(timeline.duration_ms)}: {counted(len(timeline.chapters), 'chapter')}, "
+        f"{counted(len(timeline.cues), 'cue')} ({distinct} distinct), {counted(len(timeline.tones), 'tone')}"
     )
     return "\n".join(lines) + "\n"
 
@@ -108,7 +126,7 @@ def list_routines(
     found = []
     for name in sources.builtin_routines():
         routine = session.load(name)
-        prepared = session.prepare(routine, session.speech_settings(routine), cache_dir(cache))
+        prepared = session.prepare(routine, session.checked_settings(routine), cache_dir(cache))
         found.append(
             {
                 "name": name,
@@ -123,7 +141,7 @@ def list_routines(
     for item in found:
         sys.stdout.write(
             f"{item['name']:<12} {clock(round(item['duration'] * 1000)):>8}  "
-            f"{item['exercises']} exercises  {item['title']}\n"
+            f"{counted(item['exercises'], 'exercise')}  {item['title']}\n"
         )
 
 

@@ -12,9 +12,9 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json, warn
-from coach.errors import SpeechError, UsageError
-from coach.speech import SpeechSettings, get_engine
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.errors import UsageError
+from coach.speech import get_engine
 
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
 
@@ -30,8 +30,7 @@ def render_command(
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
-    check_settings(settings)
+    settings = session.checked_settings(routine, voice, rate)
     directory = cache_dir(cache)
     started = time.perf_counter()
     prepared = session.prepare(routine, settings, directory, jobs=jobs, progress=sys.stderr.isatty())
@@ -57,7 +56,7 @@ def render_command(
         )
         return
     sys.stdout.write(
-        f"{routine.title}: {len(report.clips)} cues, {len(report.synthesized)} synthesized, "
+        f"{routine.title}: {counted(len(report.clips), 'cue')}, {len(report.synthesized)} synthesized, "
         f"{len(report.reused)} reused in {elapsed:.1f} s "
         f"({report.engine} {report.version}, voice {report.voice}, {report.rate} wpm; cache {directory})\n"
     )
@@ -73,6 +72,8 @@ def voices_command(
     """List the speech voices: the ids to use as `voice.name` in a routine or with --voice."""
     engine = get_engine()
     voices = engine.voices(language)
+    if not voices:
+        raise UsageError(f"no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
     if as_json:
         print_json(
             {
@@ -83,9 +84,6 @@ def voices_command(
             }
         )
         return
-    if not voices:
-        warn(f"coach: no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
-        return
     languages = {voice.id: ", ".join(voice.languages) for voice in voices}
     id_width = max(len(voice.id) for voice in voices) + 2
     language_width = max(len("languages"), *map(len, languages.values())) + 2
@@ -93,7 +91,7 @@ def voices_command(
     for voice in voices:
         marker = "*" if voice.id == engine.default_voice else " "
         lines.append(f"{marker} {voice.id:<{id_width}}{languages[voice.id]:<{language_width}}{voice.name}")
-    lines.append(f"{len(voices)} voices ({engine.name} {engine.version}); * the default")
+    lines.append(f"{counted(len(voices), 'voice')} ({engine.name} {engine.version}); * the default")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -144,7 +142,8 @@ def cache_command(
             f", {count} {what}" for count, what in ((stats.damaged, "damaged"), (stats.temporary, "temporary")) if count
         )
         sys.stdout.write(
-            f"{directory}: {stats.clips} clips, {megabytes(stats.bytes)}, {minutes(stats.seconds)} of speech{extra}\n"
+            f"{directory}: {counted(stats.clips, 'clip')}, {megabytes(stats.bytes)}, "
+            f"{minutes(stats.seconds)} of speech{extra}\n"
         )
         return
     if action is CacheAction.clear:
@@ -165,16 +164,7 @@ def cache_command(
         )
         return
     freed = megabytes(result.freed_bytes)
-    sys.stdout.write(f"{directory}: removed {result.removed} clips ({freed}), kept {result.kept}\n")
-
-
-def check_settings(settings: SpeechSettings) -> None:
-    """Fail early, as bad input (exit 2), on a voice the engine does not have or a rate it cannot speak."""
-    engine = get_engine()  # no engine at all stays a SpeechError: the machine cannot do it (exit 1)
-    try:
-        engine.profile(settings)
-    except SpeechError as error:
-        raise UsageError(str(error)) from error
+    sys.stdout.write(f"{directory}: removed {counted(result.removed, 'clip')} ({freed}), kept {result.kept}\n")
 
 
 def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], directory: Path) -> set[str]:
@@ -182,8 +172,7 @@ def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], di
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
-        settings = session.speech_settings(routine, voice, rate)
-        check_settings(settings)
+        settings = session.checked_settings(routine, voice, rate)
         keys |= session.cached_keys(routine, settings, directory)
     return keys
 

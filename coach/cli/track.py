@@ -10,9 +10,8 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, print_json
+from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
 from coach.cli.routines import clock
-from coach.cli.speech import check_settings
 from coach.errors import UsageError
 
 
@@ -45,14 +44,13 @@ def export(
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
-    from coach.encode import find_ffmpeg  # the encoder stack loads only for the command that encodes
+    from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
     from coach.export import ExportOptions, checked_output
 
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
     routine = session.load(routine_arg)
-    settings = session.speech_settings(routine, voice, rate)
-    check_settings(settings)
+    settings = session.checked_settings(routine, voice, rate)
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
@@ -78,13 +76,16 @@ def export(
             }
         )
         return
+    # A WAV carries no chapters: say so only for formats that do.
+    chapters = f"{counted(len(result.chapters), 'chapter')}; " if output_format(name).chapters != "none" else ""
     lines = [
         f"{result.output}  {clock(round(result.duration * 1000), tenths=False)}  "
-        f"({len(result.chapters)} chapters; {len(report.clips)} cues: "
+        f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
         f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
     ]
-    lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
+    if chapters:
+        lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
     if others:
         lines.append("also wrote: " + ", ".join(str(path) for path in others))

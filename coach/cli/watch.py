@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command, counted
 from coach.cli.routines import clock
 from coach.cues import spoken_texts
 from coach.errors import CoachError, RoutineError
@@ -43,11 +43,11 @@ def _update(
     """One round after a save; returns the texts now spoken (unchanged after a broken save)."""
     try:
         routine = session.load(str(path))
-        prepared = session.prepare(routine, session.speech_settings(routine, voice, rate), directory)
+        prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), directory)
     except RoutineError as error:
         for diagnostic in error.diagnostics:
             sys.stderr.write(f"{diagnostic}\n")
-        say(f"{path}: {len(error.diagnostics)} problem(s); waiting for the next save")
+        say(f"{path}: {counted(len(error.diagnostics), 'problem')}; waiting for the next save")
         return previous
     except CoachError as error:
         say(f"coach: error: {error}; waiting for the next save")
@@ -56,7 +56,7 @@ def _update(
     added, removed = changed_texts(previous, texts) if previous else ([], [])
     report = prepared.report
     say(
-        f"{path}: ok, {clock(prepared.timeline.duration_ms)}, {len(texts)} cues: "
+        f"{path}: ok, {clock(prepared.timeline.duration_ms)}, {counted(len(texts), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused"
     )
     for text in added:

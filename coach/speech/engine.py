@@ -8,6 +8,7 @@ dead time after every cue; 100 ms keeps the natural decay of the last word.
 
 from __future__ import annotations
 
+import difflib
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -76,9 +77,15 @@ def matches_language(languages: tuple[str, ...], wanted: str) -> bool:
     return any(tag.lower() == wanted or tag.lower().startswith(wanted + "-") for tag in languages)
 
 
-def unknown_voice(voice: str) -> SpeechError:
-    """The error for a voice the engine does not have."""
-    return SpeechError(f"unknown voice '{voice}' (run `coach voices` to list the voices available)")
+def unknown_voice(voice: str, suggestion: str | None = None) -> SpeechError:
+    """The error for a voice the engine does not have, with the closest one when there is one."""
+    hint = f"did you mean '{suggestion}'? " if suggestion else ""
+    return SpeechError(f"unknown voice '{voice}' ({hint}run `coach voices` to list the voices available)")
+
+
+def _loose(name: str) -> str:
+    """A voice name or language tag compared loosely: any case, '_' for '-', no surrounding space."""
+    return name.strip().casefold().replace("_", "-")
 
 
 class SpeechEngine(ABC):
@@ -108,6 +115,48 @@ class SpeechEngine(ABC):
         if language:
             found = [voice for voice in found if matches_language(voice.languages, language)]
         return found
+
+    def find_voice(self, wanted: str) -> str | None:
+        """The id of the voice `wanted` names loosely: an id, the id without its family (`en-gb-x-rp`), a name, a
+        language code (`en-gb`: the voice whose main language it is, else the first that speaks it) or a language
+        name (`english`: the default voice if it is one, else the shortest id)."""
+        key = _loose(wanted)
+        if not key:
+            return None
+        voices = self.all_voices()
+        for voice in voices:
+            if key in (_loose(voice.id), _loose(voice.id).rsplit("/", 1)[-1], _loose(voice.name)):
+                return voice.id
+        speakers = [
+            (voice.languages.index(tag), order, voice.id)
+            for order, voice in enumerate(voices)
+            for tag in voice.languages
+            if _loose(tag) == key
+        ]
+        if speakers:
+            return min(speakers)[2]
+        named = [voice.id for voice in voices if _loose(voice.name.split(" (")[0]) == key]
+        default = getattr(self, "default_voice", None)  # an engine may look for its own default with this
+        if default in named:
+            return default
+        return min(named, key=lambda id: (len(id), id)) if named else None
+
+    def closest_voice(self, wanted: str) -> str | None:
+        """The voice id closest to a name that is not one, to suggest in the error."""
+        key = _loose(wanted)
+        names: dict[str, str] = {}
+        for voice in self.all_voices():
+            for name in (voice.id, voice.id.rsplit("/", 1)[-1], voice.name, *voice.languages):
+                names.setdefault(_loose(name), voice.id)
+        starting = [names[name] for name in names if key and name.startswith(key)]
+        if starting:  # 'english' -> an English voice, the default one if it is
+            return self.default_voice if self.default_voice in starting else starting[0]
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        return names[close[0]] if close else None
+
+    def unknown_voice(self, voice: str) -> SpeechError:
+        """The error for a voice this engine does not have, suggesting the closest one."""
+        return unknown_voice(voice, self.closest_voice(voice))
 
     def resolve_rate(self, rate: int | None) -> int:
         """The rate in force (None: the default); SpeechError outside the supported range."""

@@ -79,13 +79,23 @@ class EspeakEngine(SpeechEngine):
             ]
 
     def resolve_voice(self, voice: str | None) -> str:
-        """The lower-case espeak id (`gmw/en-us`) of a voice given by id, short id (`en-us`) or name."""
+        """The lower-case espeak id (`gmw/en-us`) of a voice given by id, short id, name or language code (`en-gb`)."""
         if voice is None:
             return self.default_voice
         found = self._resolved.get(voice)
         if found is None:
-            with self._lock:
-                found = self._select(voice)
+            try:
+                with self._lock:
+                    found = self._select(voice)
+            except SpeechError:
+                # espeak knows ids, short ids and names; language codes and loose spellings are ours to find,
+                # keeping a variant such as `+f3` (`en-gb+f3`)
+                base, plus, variant = voice.partition("+")
+                alias = self.find_voice(base)
+                if alias is None:
+                    raise self.unknown_voice(voice) from None
+                with self._lock:
+                    found = self._select(alias + plus + variant)
             self._resolved[voice] = found
         return found
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.speech.engine import SpeechEngine, VoiceInfo, unknown_voice
+from coach.speech.engine import SpeechEngine, VoiceInfo
 
 SECONDS_PER_CHARACTER = 0.06  # at the default rate; scales inversely with the rate like speech does
 FAKE_RATE = 165
@@ -31,13 +31,13 @@ class FakeEngine(SpeechEngine):
         return [VoiceInfo(id=voice, name=voice.split("/")[1].title(), languages=("xx",)) for voice in FAKE_VOICES]
 
     def resolve_voice(self, voice: str | None) -> str:
-        """The voice id; names are matched case-insensitively too."""
+        """The voice id; short ids and names are matched case-insensitively too."""
         if voice is None:
             return self.default_voice
-        for known in FAKE_VOICES:
-            if voice.lower() in (known, known.split("/")[1]):
-                return known
-        raise unknown_voice(voice)
+        found = self.find_voice(voice)
+        if found is None:
+            raise self.unknown_voice(voice)
+        return found
 
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         self.synthesized.append(text)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError
-from coach.speech.engine import SpeechEngine, VoiceInfo, unknown_voice
+from coach.speech.engine import SpeechEngine, VoiceInfo
 
 PLATFORM_DRIVERS = {"darwin": ("nsss", ".aiff"), "win32": ("sapi5", ".wav")}
 OUTPUT_RATE = 22_050  # clips are resampled to one rate so every clip of a session mixes alike
@@ -59,13 +59,16 @@ class Pyttsx3Engine(SpeechEngine):
         ]
 
     def resolve_voice(self, voice: str | None) -> str:
-        """A system voice id, given its id or (case-insensitively) its name."""
+        """A system voice id, given its id, its name (any case) or a language code."""
         if voice is None:
             return self.default_voice
         for known in self.all_voices():
-            if voice == known.id or voice.lower() == known.name.lower():
+            if voice == known.id:
                 return known.id
-        raise unknown_voice(voice)
+        found = self.find_voice(voice)
+        if found is None:
+            raise self.unknown_voice(voice)
+        return found
 
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         from pydub import AudioSegment
