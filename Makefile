@@ -1,19 +1,25 @@
 # coach: `make run` exports the built-in post-run routine to an MP3; `make test` runs the whole suite.
-.PHONY: setup run test bench fuzz clean
+.PHONY: setup neural run test bench fuzz clean
 
 OUT ?= out/post-run.mp3
 
 setup:
 	@tools/setup.sh
 
+# The optional neural voice (pip extra `neural`); `make test` installs it so its tests run too.
+neural:
+	@tools/setup.sh --neural
+
 run: setup
 	@mkdir -p $(dir $(OUT))
 	@.venv/bin/coach export post-run -o $(OUT)
 
-test: setup
+# The tests need the browser (web player) and the neural voice (its tests run too).
+test:
+	@tools/setup.sh --test --neural
 	@.venv/bin/python -m pytest -q
 
-bench: setup
+bench: neural
 	@.venv/bin/python bench/run.py
 
 fuzz: setup

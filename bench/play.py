@@ -30,7 +30,7 @@ from coach.player import CueStarted  # noqa: E402
 REPEATS = 3  # time to first sound: best and median of three starts
 
 
-def first_sound_seconds(routine: str, cache: Path) -> float:
+def first_sound_seconds(routine: str, cache: Path, engine: str = "auto") -> float:
     """From starting `coach play` to its first cue line.
 
     The routine opens with the intro cue at 0:00.0, so the first block handed to the device is the first
@@ -38,7 +38,8 @@ def first_sound_seconds(routine: str, cache: Path) -> float:
     """
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)],
+        [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
+        + ["--engine", engine],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
@@ -47,7 +48,7 @@ def first_sound_seconds(routine: str, cache: Path) -> float:
     line = process.stdout.readline()
     elapsed = time.perf_counter() - started
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    process.wait(timeout=60)
     if not line:
         raise RuntimeError(f"coach play {routine} printed no cue (exit {process.returncode})")
     return elapsed
@@ -102,6 +103,25 @@ def clock_against_wall(routine_name: str, cache: Path, limit_seconds: float) -> 
     }
 
 
+def first_sound_by_engine(routines: list[str]) -> None:
+    """Cold (empty cache: every cue rendered and the gain measured first) and warm first sound, per engine."""
+    from coach.errors import SpeechError
+    from coach.speech import get_engine
+
+    for engine in ("espeak", "piper"):
+        try:
+            get_engine(engine)
+        except SpeechError as error:
+            print(f"{engine}: skipped ({error})")
+            continue
+        for name in routines:
+            with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
+                cold = first_sound_seconds(name, Path(folder), engine)
+                warm = [first_sound_seconds(name, Path(folder), engine) for _ in range(REPEATS)]
+            print(f"{engine}.{name}.cold_first_sound_s (empty cache, model load included): {cold:.3f}")
+            print(f"{engine}.{name}.warm_first_sound_s (best of {REPEATS}): {min(warm):.3f}")
+
+
 def main() -> int:
     """Print the playback figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -113,6 +133,7 @@ def main() -> int:
     print(f"device: null (miniaudio NULL backend, real time), period {devices.PERIOD_MS} ms")
     print(f"played: {'whole routines' if limit <= 0 else f'first {limit:g} s of each routine'}")
     print(f"import_coach_cli_s: {min(import_seconds() for _ in range(REPEATS)):.3f}")
+    first_sound_by_engine(routines)
     with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
         cache = Path(folder)
         os.environ["COACH_CACHE_DIR"] = str(cache)

@@ -5,15 +5,20 @@ Run: .venv/bin/python bench/render.py    (prints `name: value unit` lines)
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from bench.memory import run_tree  # noqa: E402
 from coach.cache import ClipCache  # noqa: E402
+from coach.errors import SpeechError  # noqa: E402
 from coach.render import available_cores, render  # noqa: E402
 from coach.speech import SpeechSettings, get_engine  # noqa: E402
 
@@ -72,6 +77,44 @@ def timed_render(texts: list[str], settings: SpeechSettings, jobs: int | None, w
     return best, processes
 
 
+COLD_RENDER = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from coach.cache import ClipCache
+from coach.render import render
+from coach.speech import SpeechSettings, get_engine
+
+engine, jobs, texts = sys.argv[2], (None if sys.argv[3] == "all" else int(sys.argv[3])), json.loads(sys.stdin.read())
+started = time.perf_counter()
+get_engine(engine)
+report = render(texts, SpeechSettings(engine=engine), ClipCache(Path(sys.argv[4])), jobs=jobs)
+seconds = time.perf_counter() - started
+cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+speech = sum(c.seconds for c in report.clips.values())
+print(json.dumps({"seconds": seconds, "cpu": cpu, "processes": report.processes, "speech": speech}))
+"""
+
+
+def cold_render(engine: str, texts: list[str], jobs: str) -> dict[str, float]:
+    """One cold render in a fresh process (engine start and model load included), with its tree's peak memory."""
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
+        command = [sys.executable, "-c", COLD_RENDER, str(ROOT), engine, jobs, folder]
+        run = run_tree(command, ROOT, stdin=json.dumps(texts))
+    figures = json.loads(run.stdout)
+    return {**figures, "pss_mb": run.peak_pss_mb, "largest_rss_mb": run.largest_rss_mb}
+
+
+def engine_installed(name: str) -> bool:
+    """Whether an engine starts here (the neural one needs the `neural` extra)."""
+    try:
+        get_engine(name)
+    except SpeechError as error:
+        print(f"{name}: skipped ({error})")
+        return False
+    return True
+
+
 def main() -> int:
     """Print the render figures."""
     started = time.perf_counter()
@@ -98,6 +141,23 @@ def main() -> int:
     print(f"parallel speed-up: {cold_one / cold_all:.2f} x")
     print(f"warm render (all cached): {warm * 1000:.1f} ms ({len(texts) / warm:.0f} cues/s)")
     print(f"real-time factor, 1 process: {speech_seconds / cold_one:.0f} x")
+    print()
+    print("cold render in a fresh process per engine (engine start and model load included; memory: the process tree's peak)")
+    for name in ("espeak", "piper"):
+        if not engine_installed(name):
+            continue
+        one = cold_render(name, texts, "1")
+        every = cold_render(name, texts, "all")
+        for label, figures in (("1 worker", one), (f"all cores ({every['processes']:g} processes)", every)):
+            print(
+                f"{name} cold render, {label}: {figures['seconds']:.2f} s, "
+                f"{figures['speech'] / figures['seconds']:.1f} x real time, CPU {figures['cpu']:.1f} s, "
+                f"peak memory {figures['pss_mb']:.0f} MB PSS (largest process {figures['largest_rss_mb']:.0f} MB RSS)"
+            )
+        print(
+            f"{name} parallel speed-up: {one['seconds'] / every['seconds']:.2f} x on {every['processes']:g} processes "
+            f"(CPU spent: {every['cpu'] / one['cpu']:.2f} x one worker's; load average {os.getloadavg()[0]:.1f} on {cores} cores)"
+        )
     return 0
 
 

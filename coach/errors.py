@@ -73,3 +73,7 @@ class EncoderError(CoachError):
 
 class OutputError(CoachError):
     """The output file cannot be written (permissions, full disk)."""
+
+
+class ServerError(CoachError):
+    """The server cannot listen on the address and port asked for."""

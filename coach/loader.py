@@ -22,7 +22,21 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from coach.composer import TooDeep, TooLarge, compose
 from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
-from coach.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Step, Voice, Where
+from coach.model import (
+    SPEECH_ENGINES,
+    Breath,
+    Breathe,
+    Exercise,
+    Hold,
+    Pace,
+    Repeat,
+    Rest,
+    Routine,
+    Say,
+    Step,
+    Voice,
+    Where,
+)
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS, TEXT_FIELDS, template_names
 
 MAX_FILE_BYTES = 256 * 1024  # 35 times the longest built-in routine; PyYAML reads about 150 KB a second
@@ -43,7 +57,7 @@ MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
 ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "pronounce", "side_names", "exercises")
-VOICE_KEYS = ("name", "rate")
+VOICE_KEYS = ("engine", "name", "rate")
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
@@ -293,13 +307,25 @@ class _Builder:
 
     def voice(self, node: Node) -> Voice | None:
         """The `voice` section."""
-        fields = self.mapping(node, "voice: expected a mapping with 'name' and/or 'rate'", "voice", VOICE_KEYS)
+        expected = "voice: expected a mapping with 'engine', 'name' and/or 'rate'"
+        fields = self.mapping(node, expected, "voice", VOICE_KEYS)
         if fields is None:
             return None
+        engine = self.optional(fields, "engine", self.engine)
         name = self.optional(fields, "name", lambda value: self.text("voice.name", value))
         rate = self.optional(fields, "rate", lambda value: self.whole("voice.rate", value, MIN_RATE, MAX_RATE))
         name_where = self.where(fields["name"].value) if "name" in fields else Voice().name_where
-        return Voice(name=name, rate=rate, name_where=name_where)
+        return Voice(name=name, rate=rate, engine=engine, name_where=name_where)
+
+    def engine(self, node: Node) -> str | None:
+        """`voice.engine`: one of SPEECH_ENGINES."""
+        value = self.text("voice.engine", node)
+        if value is None:
+            return None
+        if value not in SPEECH_ENGINES:
+            self.error(node, f"voice.engine: unknown engine '{_shortened(value)}' (choose from {', '.join(SPEECH_ENGINES)})")
+            return None
+        return value
 
     def pace(self, node: Node) -> Pace | None:
         """The `pace` section; keys left out keep the model's defaults."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
 from coach.timeline import Timeline
 
-GAIN_ALGORITHM = 1  # bump when program_gain would give another value for the same clips: stored gains go stale
+GAIN_ALGORITHM = 2  # bump when program_gain would give another value for the same clips: stored gains go stale
 TARGET_LUFS = -16.0  # a phone outdoors: the common spoken-word target for podcasts
 # True-peak ceiling of the limiter: a lossy encoder adds up to about a decibel of overshoot,
 # and the file must stay under the -1 dBTP that players and platforms expect.
@@ -197,24 +197,34 @@ def program_gain(
 
     Cheap, without mixing: each distinct clip is measured once, on its own with silence around it, its
     gating blocks counted as often as the timeline speaks it (the loudness of all the speech back to
-    back). The limiter takes loudness off the peaks; that loss is measured on the most used minute of
-    speech and the gain found by a few secant steps. 1.0 when there is nothing to measure.
+    back). The limiter takes loudness off the peaks, the more the higher they stand above the speech's
+    loudness (the neural voice loses about 5 LU at its gain, espeak about 3). The gain is found by
+    secant steps on the most used 20 s of speech, then all the speech goes through the limiter once
+    at that gain, and the steps are taken again on the sample, shifted by how far the sample was from
+    the whole. 1.0 when there is nothing to measure.
     """
     uses: Mapping[str, int] = cue_uses(timeline) if timeline is not None else Counter(clips.keys())
     used = [(as_float(clips[text]), count) for text, count in uses.items() if count > 0 and text in clips]
-    plain = _speech_loudness(used, clip_rate)
-    if not math.isfinite(plain):
-        return 1.0
     sample = _most_used(used, round(_LOSS_SAMPLE_SECONDS * clip_rate))
-    sample_plain = _speech_loudness(sample, clip_rate)
+    if not math.isfinite(_speech_loudness(sample, clip_rate)):
+        return 1.0
     limiter = PeakLimiter(clip_rate, ceiling_dbtp)
 
-    def loudness_at(gain_db: float) -> float:
-        loss = sample_plain + gain_db - _speech_loudness(sample, clip_rate, 10 ** (gain_db / 20), limiter)
-        return plain + gain_db - loss
+    def sample_loudness_at(gain_db: float) -> float:
+        return _speech_loudness(sample, clip_rate, 10 ** (gain_db / 20), limiter)
 
-    low_db, low = 0.0, loudness_at(0.0)
-    gain_db = min(target_lufs - low, MAX_GAIN_DB)
+    gain_db = _solve_gain(sample_loudness_at, target_lufs)
+    if len(sample) < len(used):
+        whole = _speech_loudness(used, clip_rate, 10 ** (gain_db / 20), limiter)
+        offset = whole - sample_loudness_at(gain_db)
+        gain_db = _solve_gain(lambda db: sample_loudness_at(db) + offset, target_lufs, start_db=gain_db)
+    return 10 ** (gain_db / 20)
+
+
+def _solve_gain(loudness_at: Callable[[float], float], target_lufs: float, start_db: float = 0.0) -> float:
+    """The gain in dB at which `loudness_at` reaches the target (at most MAX_GAIN_DB), by secant steps from `start_db`."""
+    low_db, low = start_db, loudness_at(start_db)
+    gain_db = min(start_db + target_lufs - low, MAX_GAIN_DB)
     for _ in range(_GAIN_ITERATIONS):
         reached = loudness_at(gain_db)
         if abs(reached - target_lufs) < _GAIN_TOLERANCE_LU or (gain_db >= MAX_GAIN_DB and reached < target_lufs):
@@ -223,7 +233,7 @@ def program_gain(
         slope = (reached - low) / (gain_db - low_db) if gain_db != low_db else 1.0
         low_db, low = gain_db, reached
         gain_db = min(gain_db + (target_lufs - reached) / max(slope, 0.05), MAX_GAIN_DB)
-    return 10 ** (gain_db / 20)
+    return gain_db
 
 
 def _speech_loudness(

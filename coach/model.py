@@ -79,13 +79,18 @@ class Repeat:
 Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
 
 
+# The speech engines a routine may name (`voice.engine`); coach.speech.engine starts them.
+SPEECH_ENGINES = ("espeak", "piper", "pyttsx3")
+
+
 @dataclass(frozen=True)
 class Voice:
-    """Speech voice settings; None means the engine's default."""
+    """Speech voice settings; None means the default (engine: the platform's; name and rate: the engine's)."""
 
     name: str | None = None
     rate: int | None = None
     name_where: Where = NOWHERE  # where `voice.name` is written, for the check against the engine's voices
+    engine: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,31 +3,36 @@
 Parallel synthesis uses processes, never threads: libespeak-ng keeps its state in globals. Each
 worker gets one engine (on Linux forked from this process, already initialized) and writes its
 clips into the cache itself, so only small ClipRefs travel back. Starting a pool costs about as
-much as synthesizing a handful of cues (fork ~15 ms against ~3 ms a cue), so a render with few
-missing cues stays in this process.
+much as synthesizing a handful of espeak cues (fork ~15 ms against ~4 ms a cue), so a render with few
+missing cues stays in this process; a neural cue costs ~0.4 s, so for it a worker pays from one cue.
+Work goes out in chunks of about 0.1 s (many espeak cues, one neural cue): Ctrl-C waits only for the
+running chunks, and every clip is written whole or not at all. An engine with a model loads it
+before the fork, so workers start with it. Progress goes to the caller's callback; nothing here draws.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import TextIO
 
 from coach.cache import ClipCache, ClipRef, clip_key
 from coach.errors import SpeechError, UsageError
 from coach.speech.engine import SpeechEngine, SpeechSettings, VoiceProfile, check_text, get_engine
 
-MIN_CUES_PER_PROCESS = 8  # below this many missing cues per worker, a pool's start-up outweighs its gain
+POOL_START_SECONDS = 0.03  # what starting a pool costs; a worker must have more work than this to pay
+CHUNK_SECONDS = 0.1  # work per chunk: Ctrl-C waits for running chunks, so it stops about this promptly
 CHUNKS_PER_PROCESS = 4  # small enough chunks to balance the load and move the progress bar
-MAX_CHUNK = 16  # cues; ~0.1 s of work, so Ctrl-C (which waits for running chunks) stops promptly
+MAX_CHUNK = 16  # cues
+RenderProgress = Callable[[int, int], None]  # (cues synthesized so far, cues to synthesize); the front end draws it
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 PARENT_POLL_SECONDS = 0.5  # the watchdog's fallback where prctl is missing (not Linux)
 
@@ -50,11 +55,16 @@ def render(
     texts: Sequence[str],
     settings: SpeechSettings,
     cache: ClipCache,
-    engine: str | SpeechEngine = "auto",
+    engine: str | SpeechEngine | None = None,
     jobs: int | None = None,
-    progress: bool = False,
+    on_progress: RenderProgress | None = None,
 ) -> RenderReport:
-    """Give every text a clip in `cache`, synthesizing only what is missing or damaged; `jobs=None` uses all cores."""
+    """Give every text a clip in `cache`, synthesizing only what is missing or damaged; `jobs=None` uses all cores.
+
+    `engine` (a name or an engine; default: `settings.engine`) speaks; `on_progress` hears of every clip synthesized.
+    """
+    if engine is None:
+        engine = settings.engine
     speech = engine if isinstance(engine, SpeechEngine) else get_engine(engine)
     profile = speech.profile(settings)  # an unknown voice or bad rate fails here, before any work
     for text in texts:
@@ -70,8 +80,8 @@ def render(
         else:
             missing.setdefault(clip_key(text, profile), []).append(text)
     to_synthesize = [group[0] for group in missing.values()]
-    processes = process_count(len(to_synthesize), jobs)
-    made = _synthesize(to_synthesize, speech, profile, cache, processes, progress)
+    processes = process_count(len(to_synthesize), jobs, min_cues_per_process(speech))
+    made = _synthesize(to_synthesize, speech, profile, cache, processes, on_progress)
     for group in missing.values():
         clips[group[0]] = made[group[0]]
         for twin in group[1:]:
@@ -98,35 +108,46 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def process_count(missing: int, jobs: int | None) -> int:
+def min_cues_per_process(speech: SpeechEngine) -> int:
+    """Below this many missing cues per worker, starting a pool costs more than it saves (espeak: 8, piper: 1)."""
+    return max(1, math.ceil(POOL_START_SECONDS / speech.cue_seconds))
+
+
+def process_count(missing: int, jobs: int | None, min_per_process: int) -> int:
     """How many processes to synthesize `missing` cues with, given `jobs` (None: all cores); 1 means in-process."""
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise UsageError(f"jobs must be a whole number of at least 1, not {jobs!r}")
     limit = available_cores() if jobs is None else jobs
-    return max(1, min(limit, missing // MIN_CUES_PER_PROCESS))
+    return max(1, min(limit, missing // min_per_process))
 
 
 def _synthesize(
-    texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, progress: bool
+    texts: list[str],
+    speech: SpeechEngine,
+    profile: VoiceProfile,
+    cache: ClipCache,
+    processes: int,
+    on_progress: RenderProgress | None,
 ) -> dict[str, ClipRef]:
-    bar = _ProgressBar(len(texts), sys.stderr if progress else None)
-    made: dict[str, ClipRef] = {}
-    try:
-        if processes <= 1:
-            for text in texts:
-                made[text] = _render_one(speech, profile, cache, text)
-                bar.advance(1)
-        else:
-            made = _synthesize_in_pool(texts, speech, profile, cache, processes, bar)
-    finally:
-        bar.close()
-    return made
+    if not texts:
+        return {}
+    progress = _Progress(len(texts), on_progress)
+    # Loaded before any fork, so forked workers share the parent's model instead of each loading one.
+    speech.load()
+    if processes <= 1:
+        made: dict[str, ClipRef] = {}
+        for text in texts:
+            made[text] = _render_one(speech, profile, cache, text)
+            progress.advance(1)
+        return made
+    return _synthesize_in_pool(texts, speech, profile, cache, processes, progress)
 
 
 def _synthesize_in_pool(
-    texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, bar: _ProgressBar
+    texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, progress: _Progress
 ) -> dict[str, ClipRef]:
-    size = max(1, min(MAX_CHUNK, -(-len(texts) // (processes * CHUNKS_PER_PROCESS))))
+    longest = max(1, min(MAX_CHUNK, round(CHUNK_SECONDS / speech.cue_seconds)))
+    size = max(1, min(longest, -(-len(texts) // (processes * CHUNKS_PER_PROCESS))))
     chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
     made: dict[str, ClipRef] = {}
     executor = ProcessPoolExecutor(
@@ -139,7 +160,7 @@ def _synthesize_in_pool(
         for future in as_completed([executor.submit(_render_chunk, chunk) for chunk in chunks]):
             for clip in future.result():
                 made[clip.text] = clip
-                bar.advance(1)
+                progress.advance(1)
     except BrokenProcessPool as error:
         raise SpeechError("a speech worker process died (out of memory?); try again with --jobs 1") from error
     finally:
@@ -204,38 +225,16 @@ def _render_one(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, t
     return cache.store(text, profile, speech.synthesize(text, profile.settings))
 
 
-class _ProgressBar:
-    """A one-line progress bar redrawn in place on a terminal stream; does nothing without one."""
+class _Progress:
+    """Counts clips synthesized and tells the front end's callback (at the start too, so it can show 0 of N)."""
 
-    WIDTH = 30
-    REDRAW_SECONDS = 0.05
-
-    def __init__(self, total: int, stream: TextIO | None) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream if total > 0 else None
-        self._drawn_at = 0.0
-        self._draw()
+    def __init__(self, total: int, callback: RenderProgress | None) -> None:
+        self.total, self.done, self.callback = total, 0, callback
+        if callback is not None:
+            callback(0, total)
 
     def advance(self, count: int) -> None:
-        """Count `count` more cues done and redraw (at most every 50 ms, and at the end)."""
+        """Count `count` more clips done."""
         self.done += count
-        now = time.monotonic()
-        if self.done >= self.total or now - self._drawn_at >= self.REDRAW_SECONDS:
-            self._draw()
-
-    def close(self) -> None:
-        """End the bar's line."""
-        if self.stream is not None:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.stream = None
-
-    def _draw(self) -> None:
-        if self.stream is None:
-            return
-        self._drawn_at = time.monotonic()
-        filled = self.WIDTH * self.done // self.total
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\rrendering speech [{bar}] {self.done}/{self.total} cues")
-        self.stream.flush()
+        if self.callback is not None:
+            self.callback(self.done, self.total)

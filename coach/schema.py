@@ -29,7 +29,7 @@ from coach.loader import (
     STEP_KINDS,
     TEXT_FIELD_ORDER,
 )
-from coach.model import Pace
+from coach.model import SPEECH_ENGINES, Pace
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -117,6 +117,10 @@ def routine_schema() -> dict[str, Any]:
 
 def _voice() -> dict[str, Any]:
     properties = {
+        "engine": {
+            "description": "Speech engine: espeak (the default on Linux), piper (the neural voice: pip install 'coach[neural]') or pyttsx3.",
+            "enum": list(SPEECH_ENGINES),
+        },
         "name": _text("Speech voice id or name (see `coach voices`), e.g. gmw/en-us."),
         "rate": {
             "description": f"Speech rate in words per minute ({MIN_RATE} to {MAX_RATE}).",

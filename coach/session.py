@@ -19,9 +19,9 @@ from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
 from coach.pronounce import Pronouncer
-from coach.render import RenderReport, render
+from coach.render import RenderProgress, RenderReport, render
 from coach.scheduler import schedule
-from coach.speech import SpeechSettings, get_engine
+from coach.speech import SpeechSettings, default_engine_name, get_engine
 from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
 from coach.timeline import Timeline
 
@@ -101,22 +101,32 @@ def load(argument: str) -> Routine:
     return parse_routine(sources.read(path), sources.display_name(path))
 
 
-def speech_settings(routine: Routine, voice: str | None = None, rate: int | None = None) -> SpeechSettings:
-    """The voice and rate in force: command-line options over the routine's own."""
-    return SpeechSettings(voice=voice or routine.voice.name, rate=rate or routine.voice.rate)
+def speech_settings(
+    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str | None = None
+) -> SpeechSettings:
+    """The engine, voice and rate in force: command-line options over the routine's own.
+
+    A routine's voice name belongs to the routine's engine: with another engine in force it is left
+    out (that engine's default voice speaks), while its rate, a pace in words per minute, still applies.
+    """
+    routine_engine = routine.voice.engine or "auto"
+    in_force = engine or routine_engine
+    same_engine = _engine_named(in_force) == _engine_named(routine_engine)
+    name = voice or (routine.voice.name if same_engine else None)
+    return SpeechSettings(voice=name, rate=rate or routine.voice.rate, engine=in_force)
 
 
 def checked_settings(
-    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str = "auto"
+    routine: Routine, voice: str | None = None, rate: int | None = None, engine: str | None = None
 ) -> SpeechSettings:
     """The settings in force, checked against the engine's voices: an unknown voice is bad input (exit 2), located at
     the routine's `voice.name` when that is where it comes from; no engine at all stays a SpeechError (exit 1)."""
-    settings = speech_settings(routine, voice, rate)
-    speech = get_engine(engine)
+    settings = speech_settings(routine, voice, rate, engine)
+    speech = get_engine(settings.engine)
     try:
         speech.resolve_voice(settings.voice)
     except SpeechError as error:
-        if voice is None and routine.voice.name is not None:
+        if voice is None and settings.voice is not None:
             where = routine.voice.name_where
             raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {error}")]) from None
         raise UsageError(f"--voice: {error}") from None
@@ -132,10 +142,13 @@ def prepare(
     settings: SpeechSettings,
     cache_dir: Path,
     jobs: int | None = None,
-    progress: bool = False,
-    engine: str | SpeechEngine = "auto",
+    on_progress: RenderProgress | None = None,
+    engine: str | SpeechEngine | None = None,
 ) -> Prepared:
-    """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes."""
+    """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes.
+
+    `engine` (default: the settings' own) overrides the engine; `on_progress` follows the body's synthesis.
+    """
     cache = ClipCache(cache_dir)
     script = compile_routine(routine)
     cache.remove_stale_temporaries()  # what a killed render left behind
@@ -143,7 +156,7 @@ def prepare(
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]
     try:
-        body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, progress=progress)
+        body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
     except UnspeakableText as error:
         raise RoutineError([_unspeakable(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
@@ -235,13 +248,13 @@ class _CacheOnlyEngine(SpeechEngine):
         raise TypeError("the cache-only engine stays in this process")
 
 
-def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str = "auto") -> set[str]:
+def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str | None = None) -> set[str]:
     """The cache keys of every clip and gain the routine uses that the cache holds; synthesizes nothing.
 
     When a clip is missing the session's length (which the intro says) is unknown: then only the
     clips found are kept; those are all a prune can keep anyway.
     """
-    cache_only = _CacheOnlyEngine(get_engine(engine))
+    cache_only = _CacheOnlyEngine(get_engine(engine or settings.engine or "auto"))
     try:
         return cache_keys(prepare(routine, settings, cache_dir, jobs=1, engine=cache_only))
     except _NotCached:
@@ -252,6 +265,10 @@ def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, eng
     texts = spoken_texts(compile_routine(routine))
     found = (cache.lookup(pronouncer.spoken(text), profile) for text in texts)
     return {clip.key for clip in found if clip is not None}
+
+
+def _engine_named(name: str) -> str:
+    return default_engine_name() if name == "auto" else name
 
 
 def _render(

@@ -169,3 +169,15 @@ def test_cache_prune_older_than_removes_only_idle_clips(warm_cache):
 def test_cache_usage_mistakes_exit_2(cache, args, message):
     result = run(*args, "--cache-dir", cache)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_render_stores_the_play_gain_so_the_first_play_does_not_measure_it(rendered_once, monkeypatch):
+    import coach.loudness as loudness
+    from coach import session
+
+    directory = rendered_once[0]
+    routine = session.load("post-run")
+    prepared = session.prepare(routine, session.speech_settings(routine), directory)
+    assert prepared.cache.gain(prepared.gain_key(loudness.CEILING_DBTP)) is not None
+    monkeypatch.setattr(loudness, "program_gain", lambda *a, **k: pytest.fail("the first play measured the gain"))
+    prepared.live_player()

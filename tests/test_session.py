@@ -47,6 +47,23 @@ def test_cache_keys_cover_every_clip_and_stored_gain(tmp_path):
     assert base.gain_key(loudness.CEILING_DBTP) in keys
 
 
+def test_the_engine_in_force_comes_from_the_option_then_the_routine_and_keeps_only_its_own_voice_name():
+    from dataclasses import replace
+
+    from coach.model import Voice
+
+    routine = session.load("post-run")  # voice: gmw/en-us at 160 wpm, no engine: the platform's default
+    assert session.speech_settings(routine) == SpeechSettings(voice="gmw/en-us", rate=160, engine="auto")
+    # Another engine: the routine's espeak voice name means nothing to it, but its pace still holds.
+    assert session.speech_settings(routine, engine="piper") == SpeechSettings(voice=None, rate=160, engine="piper")
+    assert session.speech_settings(routine, voice="joe", engine="piper") == SpeechSettings("joe", 160, "piper")
+    # `--engine espeak` on Linux is the engine `auto` means: the routine's voice stays.
+    assert session.speech_settings(routine, engine="espeak").voice == "gmw/en-us"
+    neural = replace(routine, voice=Voice(name="joe", rate=150, engine="piper"))
+    assert session.speech_settings(neural) == SpeechSettings(voice="joe", rate=150, engine="piper")
+    assert session.speech_settings(neural, engine="espeak", rate=170) == SpeechSettings(None, 170, "espeak")
+
+
 def test_export_is_one_call_with_the_routines_tags_and_the_formats_gain(tmp_path):
     from coach.encode import output_format
     from coach.export import ExportOptions

@@ -12,7 +12,8 @@ from typing import Any, Callable, Optional
 import typer
 
 from coach import interrupts
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, UsageError
+from coach.model import SPEECH_ENGINES
 from coach.terminal.keys import Terminated
 
 app = typer.Typer(
@@ -26,6 +27,11 @@ app = typer.Typer(
 
 VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
 RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3; overrides the routine.",
+)
 CacheDirOption = typer.Option(
     None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else one per user: see `coach cache stats`)."
 )
@@ -37,6 +43,13 @@ def cache_dir(option: Optional[Path]) -> Path:
     from coach.cache import default_directory
 
     return option if option is not None else default_directory()
+
+
+def checked_engine_name(name: str | None) -> str | None:
+    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
+    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
+        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
+    return name
 
 
 def print_json(payload: Any) -> None:

@@ -10,7 +10,8 @@ from typing import Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command
+from coach.cli.progress import SynthesisBar
 from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
@@ -36,6 +37,7 @@ def play(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
@@ -56,9 +58,9 @@ def play(
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
 
-    prepared = session.prepare(
-        routine, session.checked_settings(routine, voice, rate), cache_dir(cache), progress=sys.stderr.isatty()
-    )
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     timeline = prepared.timeline
     options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
     ended = play_live(prepared, output, options)
@@ -67,7 +69,8 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, _passed_options(voice, rate, cache, device, no_ui)))
+    passed = _passed_options(voice, rate, cache, device, no_ui, engine)
+    sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, passed))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if ended.outcome is Outcome.TERMINATED:
@@ -116,11 +119,12 @@ def _start_ms(timeline: Timeline, chapter: int | None, at_ms: int | None, at_tex
 
 
 def _passed_options(
-    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool
+    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool, engine: str | None = None
 ) -> list[str]:
     """The options of this run that a resumed run needs to sound and behave the same."""
     passed: list[str] = []
-    for flag, value in (("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device)):
+    options = (("--engine", engine), ("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device))
+    for flag, value in options:
         if value is not None:
             passed += [flag, str(value)]
     if no_ui:

@@ -10,7 +10,18 @@ from typing import List, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+)
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -73,10 +84,12 @@ def plan(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
     routine = session.load(routine_arg)
-    prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), cache_dir(cache))
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+    prepared = session.prepare(routine, settings, cache_dir(cache))
     if as_json:
         print_json(prepared.timeline.to_json())
         return

@@ -12,9 +12,22 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
-from coach.errors import UsageError
-from coach.speech import get_engine
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+    warn,
+)
+from coach.cli.progress import SynthesisBar
+from coach.errors import SpeechError, UsageError
+from coach.speech import SpeechEngine, default_engine_name, get_engine
 
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
 
@@ -27,13 +40,19 @@ def render_command(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     jobs: Optional[int] = JobsOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
     routine = session.load(routine_arg)
-    settings = session.checked_settings(routine, voice, rate)
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     directory = cache_dir(cache)
     started = time.perf_counter()
-    prepared = session.prepare(routine, settings, directory, jobs=jobs, progress=sys.stderr.isatty())
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, directory, jobs=jobs, on_progress=bar)
+    # Measured now and stored, so the first `coach play` after a render starts at once instead of measuring it.
+    from coach.loudness import CEILING_DBTP
+
+    prepared.program_gain(prepared.clip_arrays(), CEILING_DBTP)
     elapsed = time.perf_counter() - started
     report = prepared.report
     if as_json:
@@ -67,32 +86,58 @@ def voices_command(
     language: Optional[str] = typer.Option(
         None, "--language", "-l", help="Only voices for this language (en, en-us, fr...)."
     ),
+    engine: Optional[str] = typer.Option(None, "--engine", help="Only this engine's voices (espeak, piper, pyttsx3)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """List the speech voices: the ids to use as `voice.name` in a routine or with --voice."""
-    engine = get_engine()
-    voices = engine.voices(language)
-    if not voices:
+    """List the speech voices of every engine here: the ids to use as `voice.name` in a routine or with --voice."""
+    engines: list[SpeechEngine] = []
+    missing: list[SpeechError] = []
+    for name in [checked_engine_name(engine)] if engine else _engines_here():
+        try:
+            engines.append(get_engine(name))
+        except SpeechError as error:
+            missing.append(error)
+    if not engines:
+        raise missing[0]
+    listed = [(speech, voice) for speech in engines for voice in speech.voices(language)]
+    if not listed:
         raise UsageError(f"no voice speaks '{language}'; try a shorter language code (e.g. 'en'), or no --language")
     if as_json:
+        default = engines[0]
         print_json(
             {
-                "engine": engine.name,
-                "engine_version": engine.version,
-                "default": engine.default_voice,
-                "voices": [{"id": v.id, "name": v.name, "languages": list(v.languages)} for v in voices],
+                "engine": default.name,
+                "engine_version": default.version,
+                "default": default.default_voice,
+                "engines": [
+                    {"name": speech.name, "version": speech.version, "default": speech.default_voice} for speech in engines
+                ],
+                "voices": [
+                    {"id": v.id, "name": v.name, "languages": list(v.languages), "engine": speech.name}
+                    for speech, v in listed
+                ],
             }
         )
         return
-    languages = {voice.id: ", ".join(voice.languages) for voice in voices}
-    id_width = max(len(voice.id) for voice in voices) + 2
+    for error in missing:
+        warn(f"coach: {error}")
+    languages = {(speech.name, voice.id): ", ".join(voice.languages) for speech, voice in listed}
+    engine_width = max(len("engine"), *(len(speech.name) for speech in engines)) + 2
+    id_width = max(len(voice.id) for _, voice in listed) + 2
     language_width = max(len("languages"), *map(len, languages.values())) + 2
-    lines = [f"  {'id':<{id_width}}{'languages':<{language_width}}name"]
-    for voice in voices:
-        marker = "*" if voice.id == engine.default_voice else " "
-        lines.append(f"{marker} {voice.id:<{id_width}}{languages[voice.id]:<{language_width}}{voice.name}")
-    lines.append(f"{counted(len(voices), 'voice')} ({engine.name} {engine.version}); * the default")
+    lines = [f"  {'engine':<{engine_width}}{'id':<{id_width}}{'languages':<{language_width}}name"]
+    for speech, voice in listed:
+        marker = "*" if voice.id == speech.default_voice else " "
+        spoken = languages[(speech.name, voice.id)]
+        lines.append(f"{marker} {speech.name:<{engine_width}}{voice.id:<{id_width}}{spoken:<{language_width}}{voice.name}")
+    builds = ", ".join(f"{speech.name} {speech.version}" for speech in engines)
+    lines.append(f"{counted(len(listed), 'voice')} ({builds}); * each engine's default; choose the engine with --engine or voice.engine")
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _engines_here() -> list[str]:
+    """The engines `coach voices` lists by default: the platform's own first, then the neural voice."""
+    return list(dict.fromkeys([default_engine_name(), "piper"]))
 
 
 class CacheAction(str, Enum):
@@ -116,6 +161,7 @@ def cache_command(
     ),
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
+    engine: Optional[str] = EngineOption,
     cache: Optional[Path] = CacheDirOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -151,7 +197,7 @@ def cache_command(
     else:
         if not routines and older_than is None:
             raise UsageError("`coach cache prune` needs ROUTINE... (keep what they use) or --older-than DAYS")
-        keep = _keys_for(routines, voice, rate, directory) if routines else None
+        keep = _keys_for(routines, voice, rate, engine, directory) if routines else None
         result = clips.prune(keep=keep, unused_days=older_than)
     if as_json:
         print_json(
@@ -167,12 +213,14 @@ def cache_command(
     sys.stdout.write(f"{directory}: removed {counted(result.removed, 'clip')} ({freed}), kept {result.kept}\n")
 
 
-def _keys_for(routines: List[str], voice: Optional[str], rate: Optional[int], directory: Path) -> set[str]:
+def _keys_for(
+    routines: List[str], voice: Optional[str], rate: Optional[int], engine: Optional[str], directory: Path
+) -> set[str]:
     """The keys of every clip the routines speak with their settings that the cache holds (a prune adds nothing)."""
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
-        settings = session.checked_settings(routine, voice, rate)
+        settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
         keys |= session.cached_keys(routine, settings, directory)
     return keys
 

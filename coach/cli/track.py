@@ -10,7 +10,19 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, JsonOption, RateOption, VoiceOption, cache_dir, command, counted, print_json
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    JsonOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+    counted,
+    print_json,
+)
+from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
 from coach.errors import UsageError
 
@@ -42,6 +54,7 @@ def export(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
@@ -50,10 +63,11 @@ def export(
     name = _format_name(fmt, output)
     target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
     routine = session.load(routine_arg)
-    settings = session.checked_settings(routine, voice, rate)
+    settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
-    prepared = session.prepare(routine, settings, cache_dir(cache), progress=sys.stderr.isatty())
+    with SynthesisBar() as bar:
+        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript)
     result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report

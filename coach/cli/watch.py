@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command, counted
+from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command, counted
 from coach.cli.routines import clock
 from coach.cues import spoken_texts
 from coach.errors import CoachError, RoutineError
@@ -23,6 +23,7 @@ def watch(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
     interval: float = typer.Option(0.3, "--interval", min=0.05, max=10.0, help="Seconds between looks at the file."),
 ) -> None:
     """Watch a routine file: on every save, check it, render only what changed, and re-plan (or re-export)."""
@@ -32,18 +33,25 @@ def watch(
     say(f"watching {path} (Ctrl-C to stop)")
     try:
         for _save in saves(path, interval=interval):
-            previous = _update(path, output, voice, rate, directory, previous)
+            previous = _update(path, output, voice, rate, engine, directory, previous)
     except KeyboardInterrupt:
         say("stopped watching")
 
 
 def _update(
-    path: Path, output: Optional[Path], voice: Optional[str], rate: Optional[int], directory: Path, previous: list[str]
+    path: Path,
+    output: Optional[Path],
+    voice: Optional[str],
+    rate: Optional[int],
+    engine: Optional[str],
+    directory: Path,
+    previous: list[str],
 ) -> list[str]:
     """One round after a save; returns the texts now spoken (unchanged after a broken save)."""
     try:
         routine = session.load(str(path))
-        prepared = session.prepare(routine, session.checked_settings(routine, voice, rate), directory)
+        settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
+        prepared = session.prepare(routine, settings, directory)
     except RoutineError as error:
         for diagnostic in error.diagnostics:
             sys.stderr.write(f"{diagnostic}\n")

@@ -1,4 +1,4 @@
-"""Speech engines: text to int16 mono clips, through libespeak-ng on Linux or the system voice elsewhere."""
+"""Speech engines: text to int16 mono clips, through libespeak-ng on Linux, the system voice elsewhere, or the optional neural voice (piper)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError, UnspeakableText
+from coach.model import SPEECH_ENGINES
 
 RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
 MAX_LEADING_SILENCE = 0.010
@@ -27,10 +28,11 @@ SILENCE_LEVEL = 64  # int16 amplitude (about -54 dBFS) below which a sample coun
 
 @dataclass(frozen=True)
 class SpeechSettings:
-    """How to speak: a voice id or name and a rate in words per minute; None means the engine's default."""
+    """How to speak: an engine (`auto`: the platform's default), a voice id or name and a rate in words per minute; None means the engine's default."""
 
     voice: str | None = None
     rate: int | None = None
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,8 @@ class VoiceProfile:
 
     @property
     def settings(self) -> SpeechSettings:
-        """The settings that render exactly this profile (voice resolved, rate explicit)."""
-        return SpeechSettings(voice=self.voice, rate=self.rate)
+        """The settings that render exactly this profile (engine and voice resolved, rate explicit)."""
+        return SpeechSettings(voice=self.voice, rate=self.rate, engine=self.engine)
 
 
 def normalize_text(text: str) -> str:
@@ -96,6 +98,7 @@ class SpeechEngine(ABC):
     sample_rate: int
     default_voice: str
     default_rate: int
+    cue_seconds: float = 0.004  # about what one cue takes to synthesize: sizes the work handed to worker processes
 
     @abstractmethod
     def all_voices(self) -> list[VoiceInfo]:
@@ -108,6 +111,9 @@ class SpeechEngine(ABC):
     @abstractmethod
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         """Raw engine output for normalized, non-empty text with a resolved voice: int16 mono samples."""
+
+    def load(self) -> None:
+        """Load what the engine needs before its first cue (a model), once per process; most engines start loaded."""
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         """The voices offered, optionally only those speaking `language` (`en` includes `en-us`)."""
@@ -204,7 +210,7 @@ def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) ->
     return np.ascontiguousarray(samples[start:end])
 
 
-ENGINE_NAMES = ("espeak", "pyttsx3", "fake")
+ENGINE_NAMES = (*SPEECH_ENGINES, "fake")
 _engines: dict[str, SpeechEngine] = {}
 _engines_lock = threading.Lock()
 
@@ -216,7 +222,7 @@ def default_engine_name(platform: str | None = None) -> str:
 
 
 def get_engine(name: str = "auto") -> SpeechEngine:
-    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, or `fake` for tests), started once."""
+    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, `piper`, or `fake` for tests), started once."""
     resolved = default_engine_name() if name == "auto" else name
     if resolved not in ENGINE_NAMES:
         raise SpeechError(f"unknown speech engine '{name}' (choose from auto, {', '.join(ENGINE_NAMES)})")
@@ -237,6 +243,10 @@ def _start_engine(name: str) -> SpeechEngine:
         from coach.speech.pyttsx3_driver import Pyttsx3Engine
 
         return Pyttsx3Engine()
+    if name == "piper":
+        from coach.speech.piper import PiperEngine
+
+        return PiperEngine()
     from coach.speech.fake import FakeEngine
 
     return FakeEngine()

@@ -1,0 +1,325 @@
+"""The served library: every routine exported atomically into a folder, looked up by id in the library's own index.
+
+Each published episode lives in `episodes/<id>-<revision>/` under fixed file names and is listed in
+`index.json`; requests name an episode id and a file kind, never a path. The revision is a hash of
+everything the files are made of (timeline, clips, tags), so a second start with a warm speech cache
+finds its episodes already published and encodes nothing. A random secret, kept in `secret`, is the
+first path segment of every URL so that subscriptions survive restarts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+from coach import session, sources
+from coach.errors import OutputError
+from coach.model import Routine
+from coach.serve.options import ServeOptions
+
+LIBRARY_FORMAT = 1  # bump when the published files change shape: every episode is exported again
+
+# kind -> (file name in the episode folder, media type). The only files a request can reach.
+EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "audio": ("episode.mp3", "audio/mpeg"),
+        "cover": ("cover.png", "image/png"),
+        "chapters": ("chapters.json", "application/json+chapters"),
+        "vtt": ("transcript.vtt", "text/vtt; charset=utf-8"),
+        "srt": ("transcript.srt", "application/x-subrip; charset=utf-8"),
+        "moments": ("moments.json", "application/json"),
+    }
+)
+FEED_COVER_SIZE = 1400  # the smallest square cover Apple Podcasts accepts; the MP3 keeps its smaller one
+
+
+@dataclass(frozen=True)
+class EpisodeFile:
+    """One published file: its size and entity tag (a hash of its bytes)."""
+
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One routine as published: what the feed and the pages say about it, and its files."""
+
+    id: str
+    source: str  # the routine file, as diagnostics name it
+    revision: str
+    published: float  # epoch seconds of the export that made this revision
+    title: str
+    about: str | None
+    credit: str | None
+    duration: float  # seconds
+    exercises: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]  # (exercise, safety note)
+    chapters: int
+    files: Mapping[str, EpisodeFile] = field(default_factory=dict)
+
+    def to_record(self) -> dict:
+        """The episode as stored in index.json."""
+        record = asdict(self)
+        record["files"] = {kind: asdict(item) for kind, item in self.files.items()}
+        return record
+
+    @staticmethod
+    def from_record(record: dict) -> "Episode":
+        """An episode read back from index.json."""
+        return Episode(
+            **{
+                **record,
+                "exercises": tuple(record["exercises"]),
+                "notes": tuple((name, note) for name, note in record["notes"]),
+                "files": {kind: EpisodeFile(**item) for kind, item in record["files"].items()},
+            }
+        )
+
+
+class Cancelled(Exception):
+    """Publishing stopped half-way because the server is stopping; nothing of it was kept."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What publishing one routine did: the episode now served, and whether it was exported (else reused)."""
+
+    episode: Episode
+    exported: bool
+    synthesized: int  # cues the speech engine had to render
+
+
+class Library:
+    """The published episodes by id, the folder they live in, and the secret URL segment."""
+
+    def __init__(self, directory: Path, options: ServeOptions):
+        self.directory = directory
+        self.options = options
+        self._lock = threading.Lock()
+        self._episodes: Mapping[str, Episode] = MappingProxyType({})
+        self.version = 0  # bumped on every change, so the feed and pages can be cached per version
+        try:
+            (directory / "episodes").mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot use {directory} for the library: {error.strerror or error}") from None
+        self.secret = self._secret()
+        self._stored = self._read_index()
+        self._sweep()
+
+    def episodes(self) -> list[Episode]:
+        """The episodes now published, in the order they were first published."""
+        return list(self._episodes.values())
+
+    def episode(self, episode_id: str) -> Episode | None:
+        """The episode with this id, if published."""
+        return self._episodes.get(episode_id)
+
+    def file_path(self, episode: Episode, kind: str) -> Path:
+        """Where an episode's file of this kind lives (kind is one of EPISODE_FILES)."""
+        return self._folder(episode.id, episode.revision) / EPISODE_FILES[kind][0]
+
+    def publish(self, path: Path, episode_id: str, stopping: Callable[[], bool] = lambda: False) -> Published:
+        """Load, render and export the routine at `path` as episode `episode_id`, unless that exact revision is served.
+
+        Raises RoutineError for an invalid routine (the episode already published stays), other
+        CoachErrors when it cannot be exported, and Cancelled when `stopping()` turns true during the
+        export; nothing half-written is ever published.
+        """
+        routine = session.load(str(path))
+        settings = session.speech_settings(routine, self.options.voice, self.options.rate)
+        prepared = session.prepare(routine, settings, self.options.cache_dir)
+        revision = self._revision(prepared)
+        current = self._episodes.get(episode_id) or self._stored.get(episode_id)
+        if current is not None and current.revision == revision and self._complete(current):
+            self._put(current)
+            return Published(current, exported=False, synthesized=len(prepared.report.synthesized))
+        episode = self._export(prepared, routine, path, episode_id, revision, stopping)
+        self._put(episode)
+        if current is not None and current.revision != revision:
+            shutil.rmtree(self._folder(current.id, current.revision), ignore_errors=True)
+        return Published(episode, exported=True, synthesized=len(prepared.report.synthesized))
+
+    def remove(self, episode_id: str) -> Episode | None:
+        """Stop serving an episode (its routine was deleted); returns it, if it was published."""
+        with self._lock:
+            episodes = dict(self._episodes)
+            gone = episodes.pop(episode_id, None)
+            if gone is None:
+                return None
+            self._commit(episodes)
+        shutil.rmtree(self._folder(gone.id, gone.revision), ignore_errors=True)
+        return gone
+
+    def _put(self, episode: Episode) -> None:
+        with self._lock:
+            episodes = dict(self._episodes)
+            if episodes.get(episode.id) == episode:
+                return
+            episodes[episode.id] = episode
+            self._commit(episodes)
+
+    def _commit(self, episodes: dict[str, Episode]) -> None:
+        """Swap in the new index (readers keep the snapshot they hold) and store it; with the lock held."""
+        self._episodes = MappingProxyType(episodes)
+        self.version += 1
+        records = {episode_id: episode.to_record() for episode_id, episode in episodes.items()}
+        _write_atomically(self.directory / "index.json", json.dumps({"format": LIBRARY_FORMAT, "episodes": records}, indent=1).encode())
+
+    def _export(
+        self, prepared: session.Prepared, routine: Routine, path: Path, episode_id: str, revision: str, stopping: Callable[[], bool]
+    ) -> Episode:
+        from coach.export import ExportOptions  # the encoder stack loads only when something is exported
+        from coach.moment import segments_json
+        from coach.transcripts import chapters_json, srt, webvtt
+
+        staging = self.directory / f".staging-{episode_id}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            def stop_when_asked(_done: int, _total: int) -> None:
+                if stopping():
+                    raise Cancelled(str(path))
+
+            target = staging / EPISODE_FILES["audio"][0]
+            result = prepared.export(target, ExportOptions(format="mp3", transcript=False), on_progress=stop_when_asked)
+            timeline = prepared.timeline
+            texts = {
+                "cover": feed_cover(routine.title),
+                "chapters": _json_bytes(chapters_json(timeline)),
+                "vtt": webvtt(timeline).encode(),
+                "srt": srt(timeline).encode(),
+                "moments": _json_bytes(segments_json(timeline)),
+            }
+            for kind, data in texts.items():
+                (staging / EPISODE_FILES[kind][0]).write_bytes(data)
+            files = {kind: _describe(staging / name) for kind, (name, _type) in EPISODE_FILES.items()}
+            final = self._folder(episode_id, revision)
+            shutil.rmtree(final, ignore_errors=True)  # a leftover of a run that stopped before its index was written
+            os.replace(staging, final)
+        except OSError as error:
+            raise OutputError(f"cannot publish {path}: {error.strerror or error}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return Episode(
+            id=episode_id,
+            source=sources.display_name(path),
+            revision=revision,
+            published=time.time(),
+            title=routine.title,
+            about=routine.about,
+            credit=routine.credit,
+            duration=result.duration,
+            exercises=tuple(exercise.name for exercise in routine.exercises),
+            notes=tuple((exercise.name, exercise.note) for exercise in routine.exercises if exercise.note),
+            chapters=len(timeline.chapters),
+            files=files,
+        )
+
+    def _revision(self, prepared: session.Prepared) -> str:
+        """A hash of everything an episode's files are made of; equal revisions have equal files."""
+        routine = prepared.routine
+        made_of = [
+            LIBRARY_FORMAT,
+            prepared.timeline.to_json(),
+            sorted(clip.key for clip in prepared.report.clips.values()),
+            [routine.title, routine.about, routine.credit, datetime.date.today().year],
+            [[exercise.name, exercise.note] for exercise in routine.exercises],
+        ]
+        return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:16]
+
+    def _folder(self, episode_id: str, revision: str) -> Path:
+        return self.directory / "episodes" / f"{episode_id}-{revision}"
+
+    def _complete(self, episode: Episode) -> bool:
+        """Whether every file of a stored episode is still on disk with the size recorded."""
+        for kind, item in episode.files.items():
+            try:
+                if self.file_path(episode, kind).stat().st_size != item.size:
+                    return False
+            except OSError:
+                return False
+        return set(episode.files) == set(EPISODE_FILES)
+
+    def _secret(self) -> str:
+        path = self.directory / "secret"
+        try:
+            found = path.read_text().strip()
+        except FileNotFoundError:
+            found = ""
+        except OSError as error:
+            raise OutputError(f"cannot read {path}: {error.strerror or error}") from None
+        if re.fullmatch(r"[A-Za-z0-9_-]{16,}", found):
+            return found
+        made = secrets.token_urlsafe(12)  # 96 bits: not guessable over a network
+        _write_atomically(path, (made + "\n").encode(), mode=0o600)
+        return made
+
+    def _read_index(self) -> dict[str, Episode]:
+        try:
+            stored = json.loads((self.directory / "index.json").read_text(encoding="utf-8"))
+            if stored.get("format") != LIBRARY_FORMAT:
+                return {}
+            return {episode_id: Episode.from_record(record) for episode_id, record in stored["episodes"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}  # no index, or one this version cannot read: every routine is exported again
+
+    def _sweep(self) -> None:
+        """Remove staging folders and episode folders no stored episode names (left by an interrupted run)."""
+        keep = {f"{episode.id}-{episode.revision}" for episode in self._stored.values()}
+        for leftover in self.directory.glob(".staging-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for folder in (self.directory / "episodes").iterdir():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def episode_id_for(path: Path, taken: set[str]) -> str:
+    """A short URL-safe id from a routine's file name, made unique against `taken`."""
+    base = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:48] or "routine"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+@functools.lru_cache(maxsize=16)
+def feed_cover(title: str) -> bytes:
+    """The feed's cover for a title (a second to draw at this size, so drawn once per title and run)."""
+    from coach.cover import cover_png
+
+    return cover_png(title, FEED_COVER_SIZE)
+
+
+def _describe(path: Path) -> EpisodeFile:
+    data = path.read_bytes()
+    return EpisodeFile(size=len(data), etag=hashlib.sha256(data).hexdigest()[:24])
+
+
+def _json_bytes(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None

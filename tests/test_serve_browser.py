@@ -1,0 +1,222 @@
+"""The web pages of a real `coach serve` in headless Chromium at phone size (360x740): library, and the post-run player."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from coach import session
+from coach.moment import segments
+from serving import Served, shared_dirs
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+PHONE = (360, 740)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The built-in routines served from the shared library, once both are published."""
+    cache, library = shared_dirs(tmp_path_factory)
+    server = Served("--library", str(library), "--cache-dir", str(cache))
+    for name in ("post-run", "pre-run"):
+        server.wait_for(rf"{name}\.yaml: (exported|up to date)")
+    server.cache = cache
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def timeline(served):
+    """The post-run timeline as the plan has it (prepared from the server's speech cache)."""
+    routine = session.load("post-run")
+    return session.prepare(routine, session.speech_settings(routine), served.cache).timeline
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    """Where the screenshots are kept (printed, for a person to look at)."""
+    folder = tmp_path_factory.mktemp("serve-screenshots")
+    yield folder
+    print(f"\nserve screenshots: {folder}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven through its chromedriver, as a 360x740 phone."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail("chromium and chromium-driver are missing: run tools/setup.sh --test (make test does)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--mute-audio",
+        "--autoplay-policy=no-user-gesture-required",
+        "--host-resolver-rules=MAP coach.test 127.0.0.1",  # a LAN-like host name: not a secure context
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(120)  # a guard against a hang, not a speed requirement
+    phone(driver, *PHONE)
+    yield driver
+    driver.quit()
+
+
+def phone(driver, width: int, height: int) -> None:
+    """Emulate a phone screen of width x height CSS pixels."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
+    )
+
+
+def open_player(driver, served, host: str = "127.0.0.1") -> None:
+    driver.get(served.url("play/post-run").replace("127.0.0.1", host))
+    driver.execute_async_script(
+        "const done = arguments[0];"
+        "(function wait() { document.getElementById('player').dataset.ready ? done() : setTimeout(wait, 20); })();"
+    )
+
+
+def seek(driver, seconds: float) -> dict:
+    """Seek the audio, wait for it to land, and read what the page shows."""
+    return driver.execute_async_script(
+        """
+        const [t, done] = arguments;
+        const audio = document.getElementById('audio');
+        const read = () => {
+          const text = (id) => { const e = document.getElementById(id); return e.hidden ? null : e.textContent; };
+          done({t: audio.currentTime, title: text('title'), side: text('side'), line: text('line'),
+                countdown: text('countdown'), next: text('next'), activity: text('activity'),
+                position: text('position'), lockScreen: navigator.mediaSession.metadata.title});
+        };
+        const go = () => { audio.addEventListener('seeked', () => setTimeout(read, 0), {once: true}); audio.currentTime = t; };
+        audio.readyState >= 1 ? go() : audio.addEventListener('loadedmetadata', go, {once: true});
+        """,
+        seconds,
+    )
+
+
+def clock(seconds: float) -> str:
+    whole = math.ceil(seconds - 1e-6)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def positions(timeline) -> list[float]:
+    """A few seconds to seek to, in segments of different kinds, away from any boundary or whole-second countdown."""
+    chosen, kinds = [], set()
+    for segment in segments(timeline):
+        moment = segment.moment
+        kind = (moment.activity, moment.side is not None, moment.countdown_end_ms is not None)
+        if kind in kinds or segment.end_ms - segment.start_ms < 2000:
+            continue
+        kinds.add(kind)
+        if moment.countdown_end_ms is not None:  # half a second off a whole countdown second
+            ms = moment.countdown_end_ms - ((moment.countdown_end_ms - segment.start_ms) // 2 // 1000) * 1000 - 500
+        else:
+            ms = (segment.start_ms + segment.end_ms) // 2
+        chosen.append(ms / 1000)
+    return chosen
+
+
+def test_the_library_lists_every_routine_with_play_download_and_subscribe(browser, served, screenshots):
+    from selenium.webdriver.common.by import By
+
+    browser.get(served.page)
+    titles = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".routine h2")]
+    assert titles == ["Post-run mobility", "Pre-run mobility"]
+    links = [element.get_attribute("href") for element in browser.find_elements(By.CSS_SELECTOR, ".routine a")]
+    assert served.url("play/post-run") in links
+    assert any(link.endswith("/episode.mp3") for link in links)
+    assert browser.find_element(By.ID, "feed-url").get_attribute("value") == served.feed
+    assert browser.find_element(By.CSS_SELECTOR, ".subscribe a").get_attribute("href") == served.feed.replace("http://", "podcast://")
+    browser.save_screenshot(str(screenshots / "library-360x740.png"))
+
+
+def test_the_player_shows_what_the_plan_has_at_each_seeked_time(browser, served, timeline, screenshots):
+    from coach.moment import MomentIndex
+
+    open_player(browser, served)
+    index = MomentIndex(timeline)
+    seen_sides = 0
+    for seconds in positions(timeline):
+        shown = seek(browser, seconds)
+        moment = index.at(round(shown["t"] * 1000))
+        assert shown["title"] == moment.title, seconds
+        assert shown["side"] == moment.side, seconds
+        assert shown["line"] == moment.line, seconds
+        # The header's number and the lock screen name the exercise the big type shows (in a rest, the next one).
+        assert shown["position"] == f"{moment.title_chapter + 1}/{len(timeline.chapters)}", seconds
+        assert shown["lockScreen"] == moment.title, seconds
+        expected = None if moment.countdown_end_ms is None else clock(moment.countdown_ms / 1000)
+        assert shown["countdown"] == expected, seconds
+        if moment.next_title:
+            assert shown["next"] == f"Next: {moment.next_title} in {clock(moment.next_in_ms / 1000)}"
+        seen_sides += moment.side is not None
+    assert seen_sides >= 1
+    hold = next(s for s in segments(timeline) if s.moment.activity == "hold" and s.moment.side)
+    seek(browser, (hold.start_ms + hold.end_ms) / 2000 + 0.25)
+    browser.save_screenshot(str(screenshots / "player-360x740.png"))
+    phone(browser, PHONE[1], PHONE[0])
+    browser.save_screenshot(str(screenshots / "player-740x360-landscape.png"))
+    phone(browser, *PHONE)
+
+
+def test_media_session_metadata_and_handlers_are_set(browser, served, timeline):
+    open_player(browser, served)
+    chapter = timeline.chapters[2]
+    seek(browser, chapter.start_ms / 1000 + 1.5)
+    session_state = browser.execute_script(
+        "const m = navigator.mediaSession.metadata;"
+        "return {title: m.title, artist: m.artist, album: m.album, artwork: m.artwork.map(a => a.src),"
+        " handlers: window.coachPlayer.handlers, state: navigator.mediaSession.playbackState};"
+    )
+    assert session_state["title"] == chapter.title
+    assert session_state["artist"] == timeline.title and session_state["album"] == "coach"
+    assert len(session_state["artwork"]) == 1 and session_state["artwork"][0].endswith("/cover.png")
+    for action in ("play", "pause", "previoustrack", "nexttrack", "seekbackward", "seekforward", "seekto"):
+        assert action in session_state["handlers"]
+
+
+def test_the_exercise_buttons_jump_between_chapter_starts(browser, served, timeline):
+    from selenium.webdriver.common.by import By
+
+    open_player(browser, served)
+    starts = [chapter.start_ms / 1000 for chapter in timeline.chapters]
+    seek(browser, starts[1] + 5)
+    browser.find_element(By.ID, "next-exercise").click()
+    assert browser.execute_script("return document.getElementById('audio').currentTime") == pytest.approx(starts[2], abs=0.01)
+    browser.find_element(By.ID, "prev").click()  # right after a start: back to the exercise before
+    assert browser.execute_script("return document.getElementById('audio').currentTime") == pytest.approx(starts[1], abs=0.01)
+    browser.find_element(By.ID, "back10").click()
+    assert browser.execute_script("return document.getElementById('audio').currentTime") == pytest.approx(starts[1] - 10, abs=0.01)
+
+
+def test_playing_moves_the_page_on_with_the_audio(browser, served):
+    from selenium.webdriver.common.by import By
+
+    open_player(browser, served)
+    seek(browser, 40)
+    browser.find_element(By.ID, "play").click()
+    moved = browser.execute_async_script(
+        "const done = arguments[0]; const audio = document.getElementById('audio');"
+        "(function wait() { audio.currentTime > 41.2 ? done(document.getElementById('elapsed').textContent) : setTimeout(wait, 50); })();"
+    )
+    assert moved.startswith("0:4")
+    assert browser.execute_script("return document.body.classList.contains('playing')")
+    browser.find_element(By.ID, "play").click()
+    assert browser.execute_script("return document.getElementById('audio').paused")
+
+
+def test_without_a_secure_context_the_page_says_the_screen_may_sleep(browser, served):
+    open_player(browser, served, host="coach.test")
+    note = browser.execute_script("const n = document.getElementById('wake-note'); return n.hidden ? null : n.textContent")
+    assert note and "screen" in note
+    open_player(browser, served)
+    assert browser.execute_script("return window.isSecureContext && 'wakeLock' in navigator")
+    assert browser.execute_script("return document.getElementById('wake-note').hidden")
