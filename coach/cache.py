@@ -299,11 +299,16 @@ class ClipCache:
         """A new temporary file for `path`, locked (flock) for as long as this process writes it."""
         while True:
             descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
-            if fcntl is None:
-                return descriptor, temporary
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            if os.fstat(descriptor).st_nlink > 0:
-                return descriptor, temporary
+            try:
+                if fcntl is None:
+                    return descriptor, temporary
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if os.fstat(descriptor).st_nlink > 0:
+                    return descriptor, temporary
+            except BaseException:  # Ctrl-C between the file's creation and its return: remove it here
+                os.close(descriptor)
+                _remove(Path(temporary))
+                raise
             os.close(descriptor)  # removed as stale between its creation and the lock: make another
 
     def remove_stale_temporaries(self) -> int:
