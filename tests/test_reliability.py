@@ -107,7 +107,7 @@ def test_any_input_under_the_size_limit_checks_in_well_under_a_second(text):
     assert len(text.encode()) <= MAX_FILE_BYTES
     started = cpu_seconds()
     found = problems(text)
-    assert cpu_seconds() - started < 0.5
+    assert cpu_seconds() - started < 1.0  # the bound; about 0.15 s on an idle core, was up to 10 s
     assert 1 <= len(found) <= 101
 
 
