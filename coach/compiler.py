@@ -8,6 +8,7 @@ from typing import Iterator
 
 from coach.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
+from coach.levels import NAMED_LEVELS, level_name
 from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
 from coach.phrases import Phrases, fill, whole_seconds
 from coach.timeline import Stretch
@@ -81,8 +82,9 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
             yield Stage("intro")
             yield Speak(
                 phrases.say(
-                    "intro",
+                    "intro" if routine.level is None else "intro_level",
                     title=routine.title,
+                    level=None if routine.level is None else _spoken_level(routine.level, phrases),
                     exercises=phrases.counted(len(exercises), "exercise_unit", "exercises_unit"),
                     minutes=phrases.counted(minutes, "minute", "minutes"),
                 )
@@ -101,6 +103,14 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
         else:
             yield Stage("outro")
             yield Speak(phrases.say("outro", title=routine.title))
+
+
+def _spoken_level(level: float, phrases: Phrases) -> str:
+    """'easy level', 'level 0.3': how the intro names the level a routine's ranges were picked at."""
+    name = level_name(level)
+    if name in NAMED_LEVELS:
+        return phrases.say("level_named", name=name)
+    return phrases.say("level_number", number=f"{level:g}")
 
 
 def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> Iterator[Cue]:

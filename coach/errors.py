@@ -71,6 +71,10 @@ class EncoderError(CoachError):
     """The audio encoder is missing or failed."""
 
 
+class HistoryError(CoachError):
+    """The session history cannot be read or written."""
+
+
 class OutputError(CoachError):
     """The output file cannot be written (permissions, full disk)."""
 

@@ -8,16 +8,19 @@ import math
 import os
 import re
 import secrets
+import shutil
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 import numpy as np
 
 from coach.cover import cover_png
-from coach.encode import EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
+from coach.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
+from coach.levels import level_title
 from coach.loudness import TARGET_LUFS, program_gain
 from coach.mixer import Mixer, frame_at
 from coach.model import Routine
@@ -58,20 +61,23 @@ class TrackTags:
 def track_tags(routine: Routine, year: int | None = None) -> TrackTags:
     """A routine's tags: its title, its credit as artist, album 'coach', this year, its about as comment, a cover."""
     return TrackTags(
-        title=routine.title,
+        title=level_title(routine),
         artist=routine.credit,
         album="coach",
         year=year or datetime.date.today().year,
         comment=routine.about,
-        cover_png=cover_png(routine.title),
+        cover_png=cover_png(level_title(routine)),
     )
+
+
+DEFAULT_FORMAT = "mp3"
 
 
 @dataclass(frozen=True)
 class ExportOptions:
     """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript."""
 
-    format: str = "mp3"
+    format: str = DEFAULT_FORMAT
     bitrate: str | None = None
     split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
     transcript: bool = True  # a timed .lrc beside each audio file
@@ -81,20 +87,62 @@ class ExportOptions:
 class ExportResult:
     """What an export wrote."""
 
-    output: Path  # the track, or with split the playlist
+    output: Path | None  # the track, or with split the playlist; None when the track went to a stream
     duration: float  # seconds
     chapters: tuple[ChapterSpan, ...]
     files: tuple[Path, ...]  # every file written, the audio first
     format: str
     gain_db: float  # gain applied to the speech
     target_lufs: float  # the integrated loudness the gain brings the speech to
+    created_folders: tuple[Path, ...] = ()  # folders made for the output, outermost first
+    removed: tuple[Path, ...] = ()  # files of an older split of the same playlist that this one replaced
+
+
+STANDARD_OUTPUT = "-"  # what `-o` takes for standard output
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """Where the user asked an export to go: a file (with split, the base of the files' names) or standard output."""
+
+    path: Path | None  # None: standard output
+    format: str
+
+
+def export_target(given: str | None, name: str, fmt: str | None = None) -> ExportTarget:
+    """What `-o` means: nothing: NAME.FORMAT here; `-`: standard output; a folder (existing, or written with a
+    trailing slash): NAME.FORMAT inside it; otherwise that very file, its format from `fmt` or its extension."""
+    if given == STANDARD_OUTPUT:
+        return ExportTarget(None, fmt or DEFAULT_FORMAT)
+    if given == "":
+        raise UsageError("-o needs a file or folder name (or - for standard output)")
+    if given is None or given.endswith(("/", os.sep)) or Path(given).is_dir():
+        form = output_format(fmt or DEFAULT_FORMAT)
+        return ExportTarget(Path(given or ".") / f"{name}{form.extension}", form.name)
+    path = Path(given)
+    if fmt is not None:
+        return ExportTarget(path, output_format(fmt).name)
+    from_suffix = path.suffix.lower().lstrip(".")
+    if from_suffix in FORMATS:
+        return ExportTarget(path, from_suffix)
+    choices = "|".join(FORMATS)
+    if from_suffix:
+        raise UsageError(f"cannot tell the format from {path.name}: add --format {choices}")
+    if path.exists():  # a device or FIFO (a folder was taken above): its name cannot carry a format
+        raise UsageError(f"cannot tell which format to write into {given}: add --format {choices}")
+    # A name without an extension is written as it is, never renamed: a device such as /dev/full must not
+    # become /dev/full.mp3 beside it. So the format has to be said.
+    raise UsageError(
+        f"cannot tell the format of {given}: it has no extension and is not a folder; "
+        f"name it {path.name}.{DEFAULT_FORMAT}, or add --format {choices} to write it under that very name"
+    )
 
 
 def export_track(
     timeline: Timeline,
     clips: Mapping[str, np.ndarray],
     clip_rate: int,
-    output: Path,
+    output: Path | BinaryIO,
     options: ExportOptions = ExportOptions(),
     *,
     tags: TrackTags | None = None,
@@ -103,12 +151,15 @@ def export_track(
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
-    Every file is written to a temporary name beside its target and moved into place only when all
-    are complete; on any failure or interrupt the temporary files are removed and targets left as they were.
+    `output` is a file path, written under exactly that name, its missing folders created; or a device,
+    FIFO or binary stream, which gets the finished track (and no transcript). Every file is written to a
+    temporary name beside its target and moved into place only when all are complete; on any failure or
+    interrupt the temporary files (and folders made for them) are removed and targets left as they were.
+    A split replaces the files of an older split that the playlist it overwrites lists, and no others.
     """
     form = output_format(options.format)
     rate = checked_bitrate(form, options.bitrate)
-    target = _target_path(Path(output), form)
+    destination = _destination(output, form, options.split)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
     if gain is None:
@@ -117,8 +168,28 @@ def export_track(
     if mixer.total_frames == 0:
         raise UsageError("nothing to export: the session is empty")
     progress = _Progress(mixer.total_frames, on_progress)
+    done = {
+        "duration": mixer.total_frames / mixer.sample_rate,
+        "chapters": timeline.chapters,
+        "format": form.name,
+        "gain_db": 20 * math.log10(gain) if gain > 0 else float("-inf"),
+        "target_lufs": TARGET_LUFS,
+    }
 
-    with _Staging() as staging:
+    if destination.sink is not None:
+        chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
+        with tempfile.TemporaryDirectory(prefix="coach-export-") as scratch:
+            finished = Path(scratch) / f"track{form.extension}"
+            job = EncodeJob(finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
+            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            _copy_into(finished, destination.sink)
+        device = destination.sink if isinstance(destination.sink, Path) else None
+        return ExportResult(output=device, files=(device,) if device else (), **done)
+
+    target = destination.path
+    assert target is not None
+    older_split = _older_split(target.with_suffix(".m3u8"), target.stem) if options.split else []
+    with _NewFolders(destination.missing, target) as created, _Staging() as staging:
         if options.split:
             playlist = target.with_suffix(".m3u8")
             entries = []
@@ -149,42 +220,154 @@ def export_track(
             result_path = target
         files = staging.commit()
 
-    return ExportResult(
-        output=result_path,
-        duration=mixer.total_frames / mixer.sample_rate,
-        chapters=timeline.chapters,
-        files=tuple(files),
-        format=form.name,
-        gain_db=20 * math.log10(gain) if gain > 0 else float("-inf"),
-        target_lufs=TARGET_LUFS,
-    )
+    removed = _remove_files([path for path in older_split if path not in files])
+    return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed), **done)
 
 
-def checked_output(output: Path, fmt: str = "mp3", bitrate: str | None = None) -> Path:
-    """The file export_track would write for these arguments, or the UsageError or OutputError it would raise."""
-    form = output_format(fmt)
-    checked_bitrate(form, bitrate)
-    return _target_path(Path(output), form)
+def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
+    """Raise the UsageError or OutputError export_track would raise for these arguments, before anything is encoded."""
+    form = output_format(options.format)
+    checked_bitrate(form, options.bitrate)
+    _destination(output, form, options.split)
 
 
-def _target_path(output: Path, form: OutputFormat) -> Path:
-    if output.is_dir():  # before adding an extension: `-o DIR` must not become DIR.mp3 beside it (nor crash on `-o .`)
-        raise OutputError(f"cannot write {output}: it is a directory")
-    if not output.suffix:
-        output = output.with_name(output.name + form.extension)
-    elif output.suffix.lower() != form.extension and output.suffix.lower().lstrip(".") in _KNOWN_EXTENSIONS:
+@dataclass(frozen=True)
+class _Destination:
+    path: Path | None = None  # a regular file to stage beside and replace (with split: the base of the names)
+    sink: Path | BinaryIO | None = None  # a device, FIFO or stream: given the finished track, written in place
+    missing: tuple[Path, ...] = ()  # folders to create for path, outermost first
+
+
+def _destination(output: Path | BinaryIO, form: OutputFormat, split: bool) -> _Destination:
+    if not isinstance(output, (str, os.PathLike)):
+        found = _Destination(sink=output)
+    else:
+        found = _file_destination(Path(output), form)
+    if split and found.sink is not None:
+        shown = found.sink if isinstance(found.sink, Path) else "a stream"
+        raise UsageError(f"--split writes several files: give a folder or a file name, not {shown}")
+    return found
+
+
+def _file_destination(output: Path, form: OutputFormat) -> _Destination:
+    suffix = output.suffix.lower()
+    if suffix and suffix != form.extension and suffix.lstrip(".") in _KNOWN_EXTENSIONS:
         raise UsageError(f"output {output.name} does not match the format {form.name}: name it *{form.extension}")
+    try:
+        mode = output.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # the folders are looked at below
+    except OSError as error:
+        raise _output_error(output, error) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {output}: it is a directory")
+    if mode is not None and not stat.S_ISREG(mode):
+        return _Destination(sink=output)  # a device or FIFO: no temporary file beside it, no extension added
+    if output.is_symlink():
+        # Write where the link points: a rename onto the link would replace it (onto /dev/stdout, the device's link).
+        output = Path(os.path.realpath(output))
+    missing = []
     parent = output.parent
-    if not parent.exists():
-        raise OutputError(f"cannot write {output}: no such directory {parent}")
+    while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
+        missing.insert(0, parent)
+        parent = parent.parent
     if not parent.is_dir():
         raise OutputError(f"cannot write {output}: {parent} is not a directory")
-    if output.is_dir():
-        raise OutputError(f"cannot write {output}: it is a directory")
-    return output
+    return _Destination(path=output, missing=tuple(missing))
 
 
 _KNOWN_EXTENSIONS = ("mp3", "m4a", "ogg", "wav", "opus", "aac", "flac")
+
+
+def _copy_into(finished: Path, sink: Path | BinaryIO) -> None:
+    """Copy a finished track into a device, FIFO or stream."""
+    if isinstance(sink, Path):
+        shown = str(sink)
+    else:
+        shown = "standard output" if getattr(sink, "name", None) == "<stdout>" else "the output stream"
+    try:
+        with open(finished, "rb") as source:
+            if isinstance(sink, Path):
+                with open(sink, "wb") as device:
+                    shutil.copyfileobj(source, device)
+            else:
+                shutil.copyfileobj(source, sink)
+                sink.flush()
+    except BrokenPipeError:
+        raise OutputError(f"cannot write {shown}: the reader has gone") from None
+    except OSError as error:
+        raise _output_error(shown, error) from None
+
+
+class _NewFolders:
+    """The missing folders of a target, created outermost first; removed again (if still empty) when the export fails."""
+
+    def __init__(self, missing: tuple[Path, ...], target: Path):
+        self._missing, self._target = missing, target
+        self._created: list[Path] = []
+
+    def __enter__(self) -> list[Path]:
+        for folder in self._missing:
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if folder.is_dir():
+                    continue  # another process made it meanwhile: not ours to remove
+                self._remove()
+                raise OutputError(f"cannot write {self._target}: {folder} is not a directory") from None
+            except OSError as error:
+                self._remove()
+                raise _output_error(self._target, error) from None
+            self._created.append(folder)
+        return self._created
+
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
+        if exc_type is not None:
+            self._remove()
+
+    def _remove(self) -> None:
+        for folder in reversed(self._created):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # something else is in it now: it is no longer only ours
+
+
+_PLAYLIST_READ_LIMIT = 1 << 20  # characters: far more than any split's playlist, and a bound on a stray big file
+
+
+def _older_split(playlist: Path, base: str) -> list[Path]:
+    """The files of an earlier split that `playlist` lists and that carry coach's names for pieces of `base`."""
+    if not playlist.is_file():
+        return []
+    try:
+        with playlist.open(encoding="utf-8", errors="replace") as file:
+            listing = file.read(_PLAYLIST_READ_LIMIT)
+    except OSError:
+        return []
+    extensions = "|".join(re.escape(form.extension) for form in FORMATS.values())
+    own_name = re.compile(rf"{re.escape(base)} - \d{{2,}} - .+(?:{extensions})")
+    found: list[Path] = []
+    for line in listing.splitlines():
+        name = line.strip()
+        if own_name.fullmatch(name) and "/" not in name and os.sep not in name:
+            piece = playlist.parent / name
+            found += [piece, piece.with_suffix(".lrc")]
+    return found
+
+
+def _remove_files(paths: list[Path]) -> list[Path]:
+    """Remove the regular files among paths (never what a symlink points at); returns those removed."""
+    removed = []
+    for path in paths:
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue  # the new export is complete; an old file that cannot go stays as it was
+        removed.append(path)
+    return removed
 
 
 def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
@@ -369,6 +552,6 @@ def remove_stale_staging(target: Path) -> list[Path]:
     return removed
 
 
-def _output_error(target: Path, error: OSError) -> OutputError:
+def _output_error(target: Path | str, error: OSError) -> OutputError:
     reason = {errno.EACCES: "permission denied", errno.ENOSPC: "disk full", errno.EROFS: "read-only file system"}.get(error.errno or 0)
     return OutputError(f"cannot write {target}: {reason or error.strerror or error}")

@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from coach.composer import TooDeep, TooLarge, compose
 from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
+from coach.levels import NAMED_LEVELS, at_level, default_level, parse_level
 from coach.model import (
     SPEECH_ENGINES,
     Breath,
@@ -29,6 +30,7 @@ from coach.model import (
     Exercise,
     Hold,
     Pace,
+    Range,
     Repeat,
     Rest,
     Routine,
@@ -37,6 +39,7 @@ from coach.model import (
     Voice,
     Where,
 )
+from coach.ranges import looks_like_range, parse_count_range, parse_duration_range, parse_frequency
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS, TEXT_FIELDS, template_names
 
 MAX_FILE_BYTES = 256 * 1024  # 35 times the longest built-in routine; PyYAML reads about 150 KB a second
@@ -56,9 +59,11 @@ MAX_NODES = 50_000  # YAML nodes walked, each pass through an alias counted agai
 MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
-ROUTINE_KEYS = ("title", "about", "credit", "voice", "pace", "phrases", "pronounce", "side_names", "exercises")
+ROUTINE_KEYS = (
+    "title", "about", "credit", "frequency", "voice", "pace", "phrases", "pronounce", "side_names", "exercises"
+)
 VOICE_KEYS = ("engine", "name", "rate")
-PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway")
+PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway", "level")
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
 STEP_KINDS: dict[str, tuple[str, ...]] = {
@@ -115,7 +120,7 @@ def parse_routine(data: bytes | str, path: str) -> Routine:
     problems += builder.problems
     if problems or routine is None:
         raise RoutineError(_in_file_order(problems))
-    return routine
+    return at_level(routine, default_level(routine))
 
 
 def too_large(path: str, size: int) -> Diagnostic:
@@ -284,6 +289,7 @@ class _Builder:
         title = self.optional(fields, "title", lambda value: self.text("title", value))
         about = self.optional(fields, "about", lambda value: self.text("about", value))
         credit = self.optional(fields, "credit", lambda value: self.text("credit", value))
+        frequency = self.optional(fields, "frequency", self.frequency)
         voice = self.optional(fields, "voice", self.voice) or Voice()
         pace = self.optional(fields, "pace", self.pace) or Pace()
         phrases = self.optional(fields, "phrases", self.phrases) or {}
@@ -297,6 +303,7 @@ class _Builder:
             exercises=exercises,
             about=about,
             credit=credit,
+            frequency=frequency,
             voice=voice,
             pace=pace,
             phrases=MappingProxyType(dict(phrases)),
@@ -334,17 +341,21 @@ class _Builder:
         if fields is None:
             return None
         given: dict[str, object] = {}
+        ranges: list[tuple[str, Range]] = []
         for key, entry in fields.items():
             label = f"pace.{key}"
             if key == "countdown":
                 given[key] = self.whole(label, entry.value, 0, MAX_COUNTDOWN)
             elif key == "halfway":
                 given[key] = self.duration(label, entry.value, positive=True, off_allowed=True)
+            elif key == "level":
+                given[key] = self.level(label, entry.value)
             else:
-                given[key] = self.duration(label, entry.value, positive=key == "breath")
+                given[key] = self.ranged_duration(label, entry.value, key == "breath", key, ranges)
         if len(self.problems) > before:
             return None
         settings = {key: (None if value is _OFF else value) for key, value in given.items()}
+        settings["ranges"] = tuple(ranges)
         return Pace(**settings)  # type: ignore[arg-type]
 
     def phrases(self, node: Node) -> dict[str, str] | None:
@@ -413,8 +424,11 @@ class _Builder:
         if say_note and "note" not in fields:
             self.error(fields["say_note"].key, "say_note: there is no 'note' to say")
         setup = self.optional(fields, "setup", lambda value: self.spoken("setup", value, scope))
-        rounds = self.optional(fields, "rounds", lambda value: self.whole("rounds", value, 1, MAX_ROUNDS))
-        rest = self.optional(fields, "rest", lambda value: self.duration("rest", value, positive=False))
+        ranges: list[tuple[str, Range]] = []
+        rounds = self.optional(
+            fields, "rounds", lambda value: self.ranged_whole("rounds", value, 1, MAX_ROUNDS, "rounds", ranges)
+        )
+        rest = self.optional(fields, "rest", lambda value: self.ranged_duration("rest", value, False, "rest", ranges))
         steps = self.optional(fields, "steps", lambda value: self.steps(value, scope, depth=0))
         if len(self.problems) > before or name is None or steps is None:
             return None
@@ -429,6 +443,7 @@ class _Builder:
             rest=rest,  # type: ignore[arg-type]
             where=self.where(node),
             side_where=tuple(self.where(side) for side in side_nodes),
+            ranges=tuple(ranges),
         )
 
     def sides(self, node: Node) -> tuple[str, ...] | None:
@@ -484,32 +499,36 @@ class _Builder:
         where = self.where(node)
         value = fields[kind].value
         step: Step | None = None
+        ranges: list[tuple[str, Range]] = []
         if kind == "say":
             text = self.spoken("say", value, scope)
             step = None if text is None else Say(text, where)
         elif kind == "hold":
-            seconds = self.duration("hold", value, positive=True)
+            seconds = self.ranged_duration("hold", value, True, "seconds", ranges)
             line = self.optional(fields, "say", lambda said: self.spoken("say", said, scope))
-            step = None if seconds is None else Hold(seconds, line, where)  # type: ignore[arg-type]
+            step = None if seconds is None else Hold(seconds, line, where, tuple(ranges))
         elif kind in ("inhale", "exhale"):
             text = self.spoken(kind, value, scope)
-            seconds = self.optional(fields, "breath", lambda slot: self.duration("breath", slot, positive=True))
+            seconds = self.optional(
+                fields, "breath", lambda slot: self.ranged_duration("breath", slot, True, "seconds", ranges)
+            )
             phase = "in" if kind == "inhale" else "out"
-            step = None if text is None else Breath(phase, text, seconds, where)  # type: ignore[arg-type]
+            step = None if text is None else Breath(phase, text, seconds, where, tuple(ranges))
         elif kind == "breathe":
-            count = self.whole("breathe", value, 1, MAX_BREATHE)
-            step = None if count is None else Breathe(count, where)
+            count = self.ranged_whole("breathe", value, 1, MAX_BREATHE, "count", ranges)
+            step = None if count is None else Breathe(int(count), where, tuple(ranges))
         elif kind == "rest":
-            seconds = self.duration("rest", value, positive=True)
+            seconds = self.ranged_duration("rest", value, True, "seconds", ranges)
             line = self.optional(fields, "say", lambda said: self.spoken("say", said, scope))
-            step = None if seconds is None else Rest(seconds, line, where)  # type: ignore[arg-type]
+            step = None if seconds is None else Rest(seconds, line, where, tuple(ranges))
         else:
             step = self.repeat(node, fields, scope, depth, where)
         return None if len(self.problems) > before else step
 
     def repeat(self, node: Node, fields: dict[str, _Entry], scope: _Scope, depth: int, where: Where) -> Repeat | None:
         """A `repeat` step, whose steps may use {rep} and {reps}."""
-        count = self.whole("repeat", fields["repeat"].value, 1, MAX_REPEAT)
+        ranges: list[tuple[str, Range]] = []
+        count = self.ranged_whole("repeat", fields["repeat"].value, 1, MAX_REPEAT, "count", ranges)
         hint = " (the number of repetitions goes after 'repeat:')"
         aloud = self.optional(fields, "count", lambda value: self.flag("count", value, hint))
         self.require(node, fields, ("steps",), "'repeat' step")
@@ -521,7 +540,7 @@ class _Builder:
         steps = self.optional(fields, "steps", lambda value: self.steps(value, inner, depth + 1))
         if count is None or steps is None:
             return None
-        return Repeat(count, steps, bool(aloud), where)
+        return Repeat(int(count), steps, bool(aloud), where, tuple(ranges))
 
     # -- mappings and lists
 
@@ -709,6 +728,84 @@ class _Builder:
             self.error(node, f"{label}: must be at most {limit} hours, got '{_shortened(node.value)}'")
             return None
         return seconds
+
+    def ranged_duration(
+        self, label: str, node: Node, positive: bool, name: str, ranges: list[tuple[str, Range]]
+    ) -> float | None:
+        """A duration or a range of them ('30-60s'): a range is added to `ranges` as `name` and its low end returned."""
+        if not (isinstance(node, ScalarNode) and node.tag == _STR and looks_like_range(node.value)):
+            return self.duration(label, node, positive=positive)  # type: ignore[return-value]
+        if not self.visit(node):
+            return None
+        try:
+            span = parse_duration_range(node.value)
+        except ValueError as error:
+            self.error(node, f"{label}: {error}")
+            return None
+        if positive and span.low == 0:
+            self.error(node, f"{label}: range '{_shortened(node.value.strip())}' must start above 0 seconds")
+            return None
+        if span.high > MAX_DURATION_SECONDS:
+            limit = MAX_DURATION_SECONDS // 3600
+            self.error(node, f"{label}: range '{_shortened(node.value.strip())}' must end at most {limit} hours")
+            return None
+        ranges.append((name, span))
+        return span.low
+
+    def ranged_whole(
+        self, label: str, node: Node, least: int, most: int, name: str, ranges: list[tuple[str, Range]]
+    ) -> int | None:
+        """A whole number in least..most or a range of them ('5-10'), added to `ranges` as `name`."""
+        if not (isinstance(node, ScalarNode) and node.tag == _STR):
+            return self.whole(label, node, least, most)
+        if not self.visit(node):
+            return None
+        if not looks_like_range(node.value):
+            shown = _shortened(node.value.strip())
+            self.error(node, f"{label}: expected a whole number or a range such as 5-10, got '{shown}'")
+            return None
+        try:
+            span = parse_count_range(node.value)
+        except ValueError as error:
+            self.error(node, f"{label}: {error}")
+            return None
+        if not (least <= span.low and span.high <= most):
+            shown = _shortened(node.value.strip())
+            self.error(node, f"{label}: range '{shown}' must be within {least} to {most}")
+            return None
+        ranges.append((name, span))
+        return int(span.low)
+
+    def frequency(self, node: Node) -> Range | None:
+        """`frequency`: how many sessions a week the text advises, such as 1-3/week."""
+        if not self.visit(node):
+            return None
+        if not (isinstance(node, ScalarNode) and node.tag == _STR):
+            self.error(node, f"frequency: expected sessions a week such as 1-3/week, got {_describe(node)}")
+            return None
+        try:
+            return parse_frequency(node.value)
+        except ValueError as error:
+            self.error(node, f"frequency: {error}")
+            return None
+
+    def level(self, label: str, node: Node) -> float | None:
+        """A level: easy, standard, deep or a number from 0 to 1."""
+        if not self.visit(node):
+            return None
+        expected = f"{label}: expected easy, standard, deep or a number from 0 to 1"
+        if not (isinstance(node, ScalarNode) and node.tag in (_STR, _INT, _FLOAT)):
+            self.error(node, f"{expected}, got {_describe(node)}")
+            return None
+        if node.tag == _STR and node.value.strip().casefold() not in NAMED_LEVELS:
+            # a number in quotes is text to an editor's schema: refuse it here too
+            self.error(node, f"{expected}, got '{_shortened(node.value)}'")
+            return None
+        try:
+            return parse_level(node.value)
+        except ValueError as error:
+            self.error(node, f"{label}: {error}")
+            return None
 
     # -- bookkeeping
 

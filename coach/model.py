@@ -23,6 +23,18 @@ NOWHERE = Where("<generated>", 0, 0)
 
 
 @dataclass(frozen=True)
+class Range:
+    """A range the text gives ("30-60s", "5-10"): a level picks the point in it (coach.levels)."""
+
+    low: float
+    high: float
+
+
+# On a step, an exercise or the pace: (field name, range) for each field whose number a level picks.
+Ranges = tuple[tuple[str, Range], ...]
+
+
+@dataclass(frozen=True)
 class Say:
     """Speak a line."""
 
@@ -37,6 +49,7 @@ class Hold:
     seconds: float
     text: str | None = None
     where: Where = NOWHERE
+    ranges: Ranges = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Breath:
     text: str
     seconds: float | None = None
     where: Where = NOWHERE
+    ranges: Ranges = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class Breathe:
 
     count: int
     where: Where = NOWHERE
+    ranges: Ranges = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class Rest:
     seconds: float
     text: str | None = None
     where: Where = NOWHERE
+    ranges: Ranges = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class Repeat:
     steps: tuple["Step", ...]
     count_aloud: bool = False
     where: Where = NOWHERE
+    ranges: Ranges = ()
 
 
 Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
@@ -102,6 +119,8 @@ class Pace:
     switch: float = 5.0
     countdown: int = 3
     halfway: float | None = 30.0  # None = never say "Halfway"
+    level: float | None = None  # the routine's default level (0 easy .. 1 deep); None: standard
+    ranges: Ranges = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ class Exercise:
     rest: float | None = None  # overrides pace.rest after this exercise
     where: Where = NOWHERE
     side_where: tuple[Where, ...] = ()  # where each of `sides` is written
+    ranges: Ranges = ()
 
 
 def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -138,3 +158,5 @@ class Routine:
     pronounce: Mapping[str, str] = field(default_factory=_frozen_mapping)  # written -> spoken, for speech only
     side_names: tuple[str, ...] = ()  # side labels the routine uses besides the known ones
     source: str = "<routine>"
+    level: float | None = None  # the level its ranges were picked at; None when it has no ranges
+    frequency: Range | None = None  # how many sessions a week the text advises (`frequency: 1-3/week`)

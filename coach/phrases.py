@@ -10,6 +10,9 @@ from typing import Mapping
 # Each phrase: its default template and the template names it may use.
 DEFAULT_PHRASES: dict[str, str] = {
     "intro": "{title}. {exercises}, about {minutes}.",
+    "intro_level": "{title}, {level}. {exercises}, about {minutes}.",  # a routine with ranges: the level picked
+    "level_named": "{name} level",  # easy, standard, deep
+    "level_number": "level {number}",  # a level between 0 and 1 given as a number
     "exercise": "{name}.",
     "first_side": "{Side} side.",
     "switch": "Switch sides. {Side} side.",
@@ -49,6 +52,9 @@ _TIMED = frozenset({"duration", "seconds"})
 _TIMED_TEXT = frozenset({"duration", "seconds", "text"})
 PHRASE_FIELDS: dict[str, frozenset[str]] = {
     "intro": frozenset({"title", "exercises", "minutes"}),
+    "intro_level": frozenset({"title", "level", "exercises", "minutes"}),
+    "level_named": frozenset({"name"}),
+    "level_number": frozenset({"number"}),
     "exercise": frozenset({"name"}),
     "first_side": frozenset({"side", "Side"}),
     "switch": frozenset({"side", "Side", "other", "Other"}),

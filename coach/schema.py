@@ -2,8 +2,9 @@
 
 Built from the loader's own keys and limits and the duration grammar's own pattern, so the two cannot drift.
 The loader checks more than a schema can say: template names, `{other}` needing two sides, sides that differ
-only in case, repeats nested more than MAX_REPEAT_DEPTH deep, and durations written as text
-that are zero where they must be longer, or past MAX_DURATION_SECONDS. An editor reads YAML 1.2, where `yes`
+only in case, repeats nested more than MAX_REPEAT_DEPTH deep, durations written as text
+that are zero where they must be longer, or past MAX_DURATION_SECONDS, and ranges whose low end is not
+below their high end or whose ends are out of limits. An editor reads YAML 1.2, where `yes`
 and `no` are text; the loader, like PyYAML, reads them as true and false.
 """
 
@@ -29,7 +30,9 @@ from coach.loader import (
     STEP_KINDS,
     TEXT_FIELD_ORDER,
 )
+from coach.levels import NAMED_LEVELS
 from coach.model import SPEECH_ENGINES, Pace
+from coach.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN, FREQUENCY_PATTERN, MAX_PER_WEEK
 from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -49,6 +52,14 @@ def routine_schema() -> dict[str, Any]:
         "title": _text("The routine's name: spoken in the intro and the outro, and the track's title tag."),
         "about": _text("What the routine is for; shown in the plan and written to the track's tags."),
         "credit": _text("Who the routine comes from; written to the track's tags."),
+        "frequency": {
+            "description": (
+                "How many sessions a week the text advises, e.g. 1-3/week or 2/week: `coach history` compares "
+                f"this week's sessions with it (1 to {MAX_PER_WEEK} a week)."
+            ),
+            "type": "string",
+            "pattern": FREQUENCY_PATTERN,
+        },
         "voice": _voice(),
         "pace": _pace(),
         "phrases": _phrases(),
@@ -95,8 +106,9 @@ def routine_schema() -> dict[str, Any]:
                 "{side} and {other} in an exercise with sides ({other} with two or more), {rep} and {reps} "
                 "inside a repeat. Write {{ and }} for a literal brace."
             ),
-            "duration": _duration("A duration (zero allowed)", positive=False),
-            "positiveDuration": _duration("A duration longer than zero", positive=True),
+            "duration": _duration("A duration (zero allowed), or a range such as 30-60s", positive=False),
+            "positiveDuration": _duration("A duration longer than zero, or a range such as 30-60s", positive=True),
+            "positiveSingleDuration": _duration("A duration longer than zero", positive=True, ranged=False),
             "exercise": _exercise(),
             "steps": {
                 "description": "Steps, in order (at least one).",
@@ -146,8 +158,16 @@ def _pace() -> dict[str, Any]:
         },
         "halfway": {
             "description": "Say 'Halfway' in holds at least this long; false never to say it.",
-            "anyOf": [{"$ref": "#/$defs/positiveDuration"}, {"const": False}],
+            "anyOf": [{"$ref": "#/$defs/positiveSingleDuration"}, {"const": False}],
             "default": _DEFAULT_PACE.halfway,
+        },
+        "level": {
+            "description": (
+                "The point this routine takes in its ranges unless --level says otherwise: easy (the low end), "
+                "standard (the middle), deep (the high end), or a number from 0 to 1."
+            ),
+            "anyOf": [{"enum": list(NAMED_LEVELS)}, {"type": "number", "minimum": 0, "maximum": 1}],
+            "default": "standard",
         },
     }
     return _object("Routine-wide timing.", properties)
@@ -176,13 +196,7 @@ def _exercise() -> dict[str, Any]:
             "uniqueItems": True,
             "items": {"$ref": "#/$defs/text"},
         },
-        "rounds": {
-            "description": f"Run the steps this many times per side (1 to {MAX_ROUNDS}).",
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_ROUNDS,
-            "default": 1,
-        },
+        "rounds": {**_count("Run the steps this many times per side", 1, MAX_ROUNDS), "default": 1},
         "rest": _ref("duration", "The rest after this exercise, instead of pace.rest."),
         "steps": {"$ref": "#/$defs/steps", "description": "The exercise's steps, run per side and per round."},
     }
@@ -244,7 +258,13 @@ def _text(description: str) -> dict[str, Any]:
 
 
 def _count(description: str, least: int, most: int) -> dict[str, Any]:
-    return {"description": f"{description} ({least} to {most}).", "type": "integer", "minimum": least, "maximum": most}
+    return {
+        "description": f"{description} ({least} to {most}), or a range such as 5-10.",
+        "anyOf": [
+            {"type": "integer", "minimum": least, "maximum": most},
+            {"type": "string", "pattern": COUNT_RANGE_PATTERN},
+        ],
+    }
 
 
 def _spoken(description: str) -> dict[str, Any]:
@@ -258,10 +278,13 @@ def _ref(name: str, description: str, default: float | None = None) -> dict[str,
     return schema
 
 
-def _duration(description: str, positive: bool) -> dict[str, Any]:
+def _duration(description: str, positive: bool, ranged: bool = True) -> dict[str, Any]:
     number: dict[str, Any] = {"type": "number", "maximum": MAX_DURATION_SECONDS}
     number["exclusiveMinimum" if positive else "minimum"] = 0
+    forms = [number, {"type": "string", "pattern": DURATION_PATTERN}]
+    if ranged:
+        forms.append({"type": "string", "pattern": DURATION_RANGE_PATTERN})
     return {
         "description": f"{description}: {_DURATION_FORMS}; at most {MAX_DURATION_SECONDS // 3600} hours.",
-        "anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}],
+        "anyOf": forms,
     }

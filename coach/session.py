@@ -15,6 +15,7 @@ from coach.cache import ClipCache
 from coach.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
 from coach.cues import CueScript, Speak, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
+from coach.levels import level_title
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
 from coach.model import Routine
@@ -287,7 +288,7 @@ def _render(
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    return schedule(script, seconds, title=routine.title)
+    return schedule(script, seconds, title=level_title(routine))
 
 
 def _minutes(duration_ms: int) -> int:

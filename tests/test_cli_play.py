@@ -94,10 +94,11 @@ def test_play_on_the_null_device_prints_every_cue_on_time_and_ends_with_the_plan
         assert abs((arrived - started) - (cue.start_ms / 1000 - first_cue)) <= 0.15, cue
 
 
-def test_from_starts_at_that_exercise(mat):
+@pytest.mark.parametrize("wanted", ["calf", "RAISE"], ids=["start of the name", "part of the name"])
+def test_from_starts_at_that_exercise(mat, wanted):
     routine_path, cache, timeline = mat
     result = CliRunner().invoke(
-        app, ["play", str(routine_path), "--from", "calf", "--device", "null", "--cache-dir", str(cache)]
+        app, ["play", str(routine_path), "--from", wanted, "--device", "null", "--cache-dir", str(cache)]
     )
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("Done: ")
@@ -184,6 +185,24 @@ def test_exercise_index_accepts_numbers_names_and_unique_prefixes_in_any_case():
         exercise_index(names, "90/90")
     with pytest.raises(UsageError, match="1-4"):
         exercise_index(names, "5")
+
+
+def test_exercise_index_accepts_an_unambiguous_part_of_a_name():
+    names = [exercise.name for exercise in session.load("post-run").exercises]
+    assert names[exercise_index(names, "ankle")] == "Combat stance ankle stretch with isometrics"
+    assert names[exercise_index(names, "FISH")] == "Half fish pose"
+    assert names[exercise_index(names, "internal")] == "90/90 internal rotation kinetic stretch"
+    with pytest.raises(UsageError, match="several exercises: 'Hamstring stretch with isometrics', 'Combat stance"):
+        exercise_index(names, "isometrics")
+    with pytest.raises(UsageError, match="matches no exercise"):
+        exercise_index(names, "shoulder")
+
+
+def test_a_unique_start_of_a_name_wins_over_names_that_only_contain_it():
+    names = ["Seated calf stretch", "Calf raise", "Standing calf stretch"]
+    assert exercise_index(names, "calf") == 1
+    with pytest.raises(UsageError, match="several exercises: 'Seated calf stretch', 'Standing calf stretch'"):
+        exercise_index(names, "calf stretch")
 
 
 def test_the_resume_hint_leads_back_to_where_the_session_stopped(mat):

@@ -133,10 +133,10 @@ def test_plan_table_shows_chapters_cues_spans_and_total(cache_env):
     result = run("plan", "post-run", env=cache_env)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Post-run mobility"
+    assert lines[0] == "Post-run mobility (standard)"  # the level its ranges were picked at
     assert "  0:00.0  == 1. Couch stretch ==" in lines
     assert any(line.endswith("  Left side.") for line in lines)
-    assert any(line.endswith("[hold 30s]") for line in lines)
+    assert any(line.endswith("[hold 60s]") for line in lines)  # the hamstring hold, 30-90 s at standard
     assert re.fullmatch(r"total \d+:\d\d\.\d: 7 chapters, \d+ cues \(\d+ distinct\), \d+ tones", lines[-1])
 
 
@@ -144,7 +144,7 @@ def test_plan_json_has_the_contract_fields(cache_env):
     result = run("plan", "pre-run", "--json", env=cache_env)
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert plan["title"] == "Pre-run mobility"
+    assert plan["title"] == "Pre-run mobility (standard)"
     assert {"title", "duration", "chapters", "cues", "tones"} <= set(plan)
     assert plan["chapters"][-1]["end"] == plan["duration"]
     assert {"start", "end", "text", "chapter"} == set(plan["cues"][0])

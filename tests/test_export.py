@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import struct
 import subprocess
+import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from coach.cover import COVER_SIZE, cover_image, cover_png
 from coach.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
 from coach.encode import pcm_s16le
 from coach.errors import EncoderError, OutputError, UsageError
-from coach.export import ExportOptions, TrackTags, export_track, lrc, lrc_time, m3u8
+from coach.export import ExportOptions, TrackTags, export_target, export_track, lrc, lrc_time, m3u8
 from coach.mixer import Mixer, frame_at
 from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
@@ -312,18 +315,38 @@ def test_tags_with_awkward_characters_come_back_from_ffmpeg_without_disturbing_t
 # --- output paths ---------------------------------------------------------------------------
 
 
-def test_a_missing_directory_is_an_output_error(tmp_path):
+def test_missing_folders_are_made_and_reported_outermost_first(tmp_path):
     timeline, clips = session()
-    with pytest.raises(OutputError, match="no such directory"):
-        export_track(timeline, clips, RATE, tmp_path / "nowhere" / "x.mp3")
+    result = export_track(timeline, clips, RATE, tmp_path / "run" / "week 1" / "take.wav", ExportOptions(format="wav"))
+    assert result.created_folders == (tmp_path / "run", tmp_path / "run" / "week 1")
+    assert listing(tmp_path / "run" / "week 1") == ["take.lrc", "take.wav"]
+
+
+def test_folders_made_for_an_export_that_fails_are_removed_again(tmp_path):
+    timeline, clips = session(duration_ms=20_000)
+    with pytest.raises(KeyboardInterrupt):
+        export_track(timeline, clips, RATE, tmp_path / "run" / "deep" / "take.mp3", on_progress=interrupt_after(1))
     assert listing(tmp_path) == []
+
+
+def test_a_folder_that_existed_already_is_not_reported_or_removed(tmp_path):
+    timeline, clips = session(duration_ms=20_000)
+    (tmp_path / "run").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        export_track(timeline, clips, RATE, tmp_path / "run" / "deep" / "take.mp3", on_progress=interrupt_after(1))
+    assert listing(tmp_path) == ["run"] and listing(tmp_path / "run") == []
+    result = export_track(timeline, clips, RATE, tmp_path / "run" / "take.wav", ExportOptions(format="wav"))
+    assert result.created_folders == ()
 
 
 def test_a_file_where_the_directory_should_be_is_an_output_error(tmp_path):
     timeline, clips = session()
     (tmp_path / "plain").write_text("")
-    with pytest.raises(OutputError, match="not a directory"):
+    with pytest.raises(OutputError, match="plain is not a directory"):
         export_track(timeline, clips, RATE, tmp_path / "plain" / "x.mp3")
+    with pytest.raises(OutputError, match="plain is not a directory"):
+        export_track(timeline, clips, RATE, tmp_path / "plain" / "deeper" / "x.mp3")
+    assert listing(tmp_path) == ["plain"]
 
 
 @pytest.mark.parametrize("name", ["take.mp3", "take"])
@@ -343,11 +366,111 @@ def test_an_extension_naming_another_format_is_a_usage_error(tmp_path, name, fmt
     assert listing(tmp_path) == []
 
 
-def test_a_name_without_extension_gets_the_formats(tmp_path):
+def test_a_name_without_extension_is_written_under_that_very_name(tmp_path):
     timeline, clips = session()
     result = export_track(timeline, clips, RATE, tmp_path / "session", ExportOptions(format="wav"))
-    assert result.output == tmp_path / "session.wav"
-    assert listing(tmp_path) == ["session.lrc", "session.wav"]
+    assert result.output == tmp_path / "session"
+    assert listing(tmp_path) == ["session", "session.lrc"]
+    assert (tmp_path / "session").read_bytes()[:4] == b"RIFF"
+
+
+def test_a_fifo_gets_the_finished_track_in_place_and_nothing_is_written_beside_it(tmp_path):
+    timeline, clips = session()
+    expected = export_track(timeline, clips, RATE, tmp_path / "file.wav", ExportOptions(format="wav", transcript=False)).output.read_bytes()
+    (tmp_path / "file.wav").unlink()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        result = export_track(timeline, clips, RATE, fifo, ExportOptions(format="wav"))
+    finally:
+        while reader.is_alive():  # if the export never opened the FIFO, the reader would wait for ever: end it
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass  # the reader has not opened it yet
+            reader.join(0.1)
+    assert received == [expected] and result.output == fifo and result.files == (fifo,)
+    assert listing(tmp_path) == ["pipe"]  # no transcript, no temporary file, no pipe.wav
+
+
+def test_a_full_device_is_a_disk_full_error_and_nothing_appears_beside_it(tmp_path):
+    timeline, clips = session()
+    before = listing("/dev")
+    with pytest.raises(OutputError, match="cannot write /dev/full: disk full"):
+        export_track(timeline, clips, RATE, Path("/dev/full"), ExportOptions(format="mp3"))
+    assert [name for name in listing("/dev") if name not in before and "full" in name] == []
+
+
+def test_a_stream_gets_the_same_bytes_as_a_file(tmp_path):
+    timeline, clips = session()
+    expected = export_track(timeline, clips, RATE, tmp_path / "file.mp3", tags=tags()).output.read_bytes()
+    stream = io.BytesIO()
+    result = export_track(timeline, clips, RATE, stream, tags=tags())
+    assert stream.getvalue() == expected and result.output is None and result.files == ()
+    assert listing(tmp_path) == ["file.lrc", "file.mp3"]
+
+
+def test_split_into_a_stream_or_a_device_is_a_usage_error(tmp_path):
+    timeline, clips = session()
+    for sink in (io.BytesIO(), Path("/dev/null")):
+        with pytest.raises(UsageError, match="--split writes several files"):
+            export_track(timeline, clips, RATE, sink, ExportOptions(split=True))
+
+
+def test_a_symlink_as_the_target_is_written_through_and_stays_a_link(tmp_path):
+    timeline, clips = session()
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "take.wav"
+    real.write_bytes(b"old")
+    link = tmp_path / "take.wav"
+    link.symlink_to(real)
+    result = export_track(timeline, clips, RATE, link, ExportOptions(format="wav", transcript=False))
+    assert link.is_symlink() and real.read_bytes()[:4] == b"RIFF"
+    assert result.output == real and listing(tmp_path) == ["real", "take.wav"]
+
+
+@pytest.mark.parametrize(
+    "given, fmt, expected",
+    [
+        (None, None, ("post-run.mp3", "mp3")),
+        (None, "ogg", ("post-run.ogg", "ogg")),
+        ("-", None, (None, "mp3")),
+        ("-", "wav", (None, "wav")),
+        ("{tmp}", None, ("{tmp}/post-run.mp3", "mp3")),
+        ("{tmp}", "m4a", ("{tmp}/post-run.m4a", "m4a")),
+        ("{tmp}/new/", None, ("{tmp}/new/post-run.mp3", "mp3")),
+        ("{tmp}/take.M4A", None, ("{tmp}/take.M4A", "m4a")),
+        ("{tmp}/take.mp3", "ogg", ("{tmp}/take.mp3", "ogg")),  # the mismatch is checked_output's to report
+        ("{tmp}/session", "wav", ("{tmp}/session", "wav")),
+        ("/dev/null", "mp3", ("/dev/null", "mp3")),
+    ],
+)
+def test_export_target_reads_o_as_a_person_means_it(tmp_path, given, fmt, expected):
+    def filled(text):
+        return None if text is None else text.replace("{tmp}", str(tmp_path))
+
+    path, form = expected
+    target = export_target(filled(given), "post-run", fmt)
+    assert (target.path, target.format) == (None if path is None else Path(filled(path)), form)
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        ("{tmp}/take.txt", "cannot tell the format from take.txt: add --format mp3|m4a|ogg|wav"),
+        ("{tmp}/session", "it has no extension and is not a folder; name it session.mp3, or add --format"),
+        ("/dev/full", "cannot tell which format to write into /dev/full: add --format"),
+        ("", "-o needs a file or folder name"),
+    ],
+)
+def test_export_target_asks_for_a_format_it_cannot_tell(tmp_path, given, message):
+    with pytest.raises(UsageError) as raised:
+        export_target(given.replace("{tmp}", str(tmp_path)), "post-run")
+    assert message in str(raised.value)
+    assert listing(tmp_path) == []
 
 
 def test_an_empty_session_is_a_usage_error(tmp_path):
@@ -538,6 +661,54 @@ def test_split_writes_a_file_per_chapter_and_a_playlist_of_their_lengths(tmp_pat
     assert written == set(listing(tmp_path)) and len(written) == 2 * len(CHAPTERS) + 1
 
 
+def split_pieces(directory, extension):
+    """The names of a split's pieces of `take` in a directory: its audio files with their transcripts."""
+    return sorted(name for name in listing(directory) if name.startswith("take - ") and name.endswith((extension, ".lrc")))
+
+
+def test_a_split_replaces_the_older_split_its_playlist_lists_and_touches_nothing_else(tmp_path):
+    timeline, clips = session()
+    export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg", split=True))
+    old_pieces = [name for name in split_pieces(tmp_path, ".ogg") if name.endswith(".ogg")]
+    assert len(old_pieces) == len(CHAPTERS)
+    # Beside it: files coach did not write for this playlist, some with names like its pieces.
+    strangers = ["take - 01 - notes.txt", "take - 09 - Not in the playlist.ogg", "other.ogg", "take.ogg"]
+    for name in strangers:
+        (tmp_path / name).write_bytes(b"keep me")
+    with (tmp_path / "take.m3u8").open("a", encoding="utf-8") as playlist:
+        playlist.write("other.ogg\n../take - 02 - Outside.ogg\n")  # listed, but not a piece of this split here
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "take - 02 - Outside.ogg").write_bytes(b"keep me")
+
+    result = export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
+
+    assert sorted(path.name for path in result.removed) == old_pieces
+    assert [name for name in listing(tmp_path) if name.endswith(".ogg")] == sorted(strangers[1:])
+    assert all((tmp_path / name).read_bytes() == b"keep me" for name in strangers)
+    assert (tmp_path / "elsewhere" / "take - 02 - Outside.ogg").read_bytes() == b"keep me"
+    written = {path.name for path in result.files}
+    assert set(listing(tmp_path)) == written | set(strangers) | {"elsewhere"}
+
+
+def test_a_split_with_fewer_chapters_removes_the_old_pieces_and_transcripts_past_the_end(tmp_path):
+    timeline, clips = session()
+    export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
+    third = [name for name in listing(tmp_path) if name.startswith("take - 03 - ")]
+    shorter = Timeline(TITLE, CHAPTERS[1][2], timeline.chapters[:2], timeline.cues[:3], timeline.tones, ())
+    result = export_track(shorter, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True))
+    assert len(third) == 2 and sorted(path.name for path in result.removed) == third
+    assert listing(tmp_path) == sorted(path.name for path in result.files)
+
+
+def test_an_interrupted_split_leaves_the_older_split_whole(tmp_path):
+    timeline, clips = session(duration_ms=40_000)
+    export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg", split=True))
+    before = {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)}
+    with pytest.raises(KeyboardInterrupt):
+        export_track(timeline, clips, RATE, tmp_path / "take.mp3", ExportOptions(split=True), on_progress=interrupt_after(frame_at(20_000, RATE)))
+    assert {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)} == before
+
+
 # --- nothing lost on failure ------------------------------------------------------------------
 
 
@@ -631,8 +802,12 @@ def test_the_command_without_ffmpeg_is_a_one_line_error_exit_1(tmp_path, monkeyp
         (["-o", "{tmp}/take.txt"], 2, "cannot tell the format from take.txt"),
         (["-o", "{tmp}/take.mp3", "--bitrate", "fast"], 2, "bad bitrate 'fast'"),
         (["-o", "{tmp}/take.wav", "--bitrate", "64k"], 2, "does not apply to wav"),
-        (["-o", "{tmp}/missing/take.mp3"], 1, "no such directory"),
-        (["-o", "{tmp}"], 1, "is a directory"),
+        (["-o", "{tmp}/session"], 2, "session: it has no extension and is not a folder"),
+        (["-o", "/dev/full"], 2, "cannot tell which format to write into /dev/full"),
+        (["-o", "/dev/null/take.mp3"], 1, "/dev/null is not a directory"),
+        (["-o", "-", "--json"], 2, "--json and -o - both use standard output"),
+        (["-o", "-", "--split"], 2, "--split writes several files: give -o a folder or a file name, not -"),
+        (["-o", "{tmp}/take.flac", "--format", "flac"], 2, "invalid value for '--format'"),
     ],
 )
 def test_a_bad_output_option_is_a_one_line_error_before_rendering_speech(tmp_path, options, code, text):
@@ -643,6 +818,107 @@ def test_a_bad_output_option_is_a_one_line_error_before_rendering_speech(tmp_pat
     (line,) = result.stderr.splitlines()
     assert line.startswith("coach: error: ") and text in line
     assert listing(tmp_path) == []
+
+
+# --- the command line: where -o writes ------------------------------------------------------------
+
+
+TINY = """\
+title: Tiny
+exercises:
+  - name: Ankle circles
+    steps:
+      - say: Circle the ankle.
+  - name: Calf raise
+    steps:
+      - say: Rise onto the toes.
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A two-exercise routine file named tiny.yaml and a speech cache for it."""
+    folder = tmp_path_factory.mktemp("tiny")
+    routine = folder / "tiny.yaml"
+    routine.write_text(TINY)
+    return routine, folder / "cache"
+
+
+def export_tiny(tiny, *options):
+    routine, cache = tiny
+    return runner.invoke(app, ["export", str(routine), "--cache-dir", str(cache), *options])
+
+
+def test_o_into_missing_folders_makes_them_and_says_so(tiny, tmp_path):
+    result = export_tiny(tiny, "-o", str(tmp_path / "run" / "week 1" / "post.mp3"))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"created folder {tmp_path / 'run'}", f"created folder {tmp_path / 'run' / 'week 1'}"]
+    assert lines[2].startswith(f"{tmp_path / 'run' / 'week 1' / 'post.mp3'}  0:")
+    assert listing(tmp_path / "run" / "week 1") == ["post.lrc", "post.mp3"]
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_o_an_existing_folder_writes_the_routines_name_inside_it(tiny, tmp_path, slash):
+    result = export_tiny(tiny, "-o", f"{tmp_path}{slash}", "--format", "ogg", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["output"] == str(tmp_path / "tiny.ogg") and report["created_folders"] == []
+    assert listing(tmp_path) == ["tiny.lrc", "tiny.ogg"]
+
+
+def test_o_a_new_folder_with_a_trailing_slash_is_made_and_written_inside(tiny, tmp_path):
+    result = export_tiny(tiny, "-o", f"{tmp_path}/new/", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["created_folders"] == [str(tmp_path / "new")]
+    assert listing(tmp_path / "new") == ["tiny.lrc", "tiny.mp3"]
+
+
+def test_o_dash_writes_the_track_to_standard_output_and_the_report_to_stderr(tiny, tmp_path):
+    routine, cache = tiny
+    track = tmp_path / "piped.mp3"
+    command = [sys.executable, "-m", "coach", "export", str(routine), "-o", "-", "--cache-dir", str(cache)]
+    with track.open("wb") as stdout:
+        finished = subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stderr.startswith("standard output  0:")
+    info = probe(track)
+    assert [title for title, _start, _end in chapters_seen(info)] == ["Ankle circles", "Calf raise"]
+    assert listing(tmp_path) == ["piped.mp3"]  # no transcript, nothing staged beside it
+
+
+def test_o_a_device_with_a_format_writes_into_it_and_a_full_one_fails_with_exit_1(tiny):
+    assert export_tiny(tiny, "-o", "/dev/null", "--format", "wav").exit_code == 0
+    result = export_tiny(tiny, "-o", "/dev/full", "--format", "mp3")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["coach: error: cannot write /dev/full: disk full"]
+    assert not Path("/dev/full.mp3").exists() and not Path("/dev/null.lrc").exists()
+
+
+def test_split_again_in_another_format_says_which_old_files_it_removed(tiny, tmp_path):
+    assert export_tiny(tiny, "-o", str(tmp_path), "--split", "--format", "ogg").exit_code == 0
+    old = sorted(name for name in listing(tmp_path) if name.endswith(".ogg"))
+    (tmp_path / "mine.ogg").write_bytes(b"keep me")
+    result = export_tiny(tiny, "-o", str(tmp_path), "--split")
+    assert result.exit_code == 0, result.stderr
+    assert f"removed the older split's 2 files: {', '.join(old)}" in result.stdout.splitlines()
+    assert [name for name in listing(tmp_path) if name.endswith(".ogg")] == ["mine.ogg"]
+
+
+def test_watch_takes_o_by_the_same_rules_and_refuses_standard_output(tiny, monkeypatch):
+    import coach.cli.watch
+
+    def no_saves(*_args, **_kwargs):  # a refused -o must stop the command before it watches
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(coach.cli.watch, "saves", no_saves)
+    routine, cache = tiny
+    for output, message in (("-", "give -o a file or a folder, not -"), ("/dev/full", "cannot tell which format")):
+        result = runner.invoke(app, ["watch", str(routine), "-o", output, "--cache-dir", str(cache)])
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("coach: error: ") and message in line and result.stdout == ""
 
 
 @pytest.mark.parametrize(("suffix", "claims_chapters"), [("wav", False), ("ogg", True)])

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from coach import session
 from coach.cli import app
+from coach.levels import level_title
 
 runner = CliRunner()
 
@@ -97,7 +98,8 @@ def test_the_file_lasts_as_long_as_the_plan_and_has_its_chapters(exported, probe
 def test_the_file_has_the_routines_tags_and_a_cover(probed):
     routine = session.load("post-run")
     found = probed["format"]["tags"]
-    assert (found["title"], found["album"]) == (routine.title, "coach")
+    assert (found["title"], found["album"]) == (level_title(routine), "coach")
+    assert found["title"] == "Post-run mobility (standard)"
     assert found["artist"] == routine.credit and routine.credit
     assert found["comment"] == routine.about and routine.about
     assert found["date"] == str(datetime.date.today().year)

@@ -16,6 +16,9 @@ import pytest
 
 from coach import session
 from coach.cues import Pause, Speak
+from coach.levels import at_level, parse_level
+from coach.phrases import Phrases
+from coach.model import Repeat
 from coach.scheduler import clip_ms
 from coach.sources import builtin_routines
 from coach.speech import SpeechSettings
@@ -49,13 +52,15 @@ def test_the_built_in_routines_are_post_run_and_pre_run():
     assert BUILTINS == ["post-run", "pre-run"]
 
 
+@pytest.mark.parametrize("level", ["easy", "standard", "deep"])
 @pytest.mark.parametrize("name", BUILTINS)
-def test_fake_engine_plan_matches_golden_exactly(name, tmp_path):
-    routine = session.load(name)
+def test_fake_engine_plan_matches_golden_exactly(name, level, tmp_path):
+    routine = at_level(session.load(name), parse_level(level))
     settings = SpeechSettings(voice="fake/low", rate=routine.voice.rate)
     prepared = session.prepare(routine, settings, tmp_path, engine="fake")
     actual = prepared.timeline.to_json()
-    assert actual == compare_or_update(f"{name}.fake.json", actual)
+    suffix = "" if level == "standard" else f".{level}"
+    assert actual == compare_or_update(f"{name}{suffix}.fake.json", actual)
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -97,9 +102,59 @@ def test_post_run_carries_the_seed_text_holds_and_safety_notes(real_plans):
     said = [cue.text for cue in real_plans["post-run"].timeline.cues]
     assert "Keep the knee comfortable on a towel. Stop this stretch at any point if you feel knee pain." in said
     assert "Inhale, lift the belly high, tailbone out." in said
-    assert said.count("12 slow breaths. Breathe in.") == 2  # half fish: 12 breaths either side
+    assert said.count("13 slow breaths. Breathe in.") == 2  # half fish, standard: 10-15 breaths either side
     assert said.count("Last breath. Breathe in.") == 2
-    assert said.count("Relax into the stretch. Hold for 45 seconds.") == 4  # hamstring: two rounds a side
+    assert said.count("Relax into the stretch. Hold for 1 minute.") == 6  # hamstring: 30-90 s, 2-3 rounds a side
+
+
+def ranges_of(steps, exercise):
+    for index, step in enumerate(steps):
+        for field, span in getattr(step, "ranges", ()):
+            yield exercise, index, type(step).__name__, field, (span.low, span.high)
+        if isinstance(step, Repeat):
+            yield from ranges_of(step.steps, exercise)
+
+
+def test_post_run_carries_the_texts_ranges_as_written():
+    routine = session.load("post-run")
+    found = [(e.name, "-", "Exercise", f, (s.low, s.high)) for e in routine.exercises for f, s in e.ranges]
+    found = [(name, field, span) for name, _i, _k, field, span in found]
+    steps = [
+        (name, kind, field, span)
+        for exercise in routine.exercises
+        for name, _index, kind, field, span in ranges_of(exercise.steps, exercise.name)
+    ]
+    assert found == [
+        ("Hamstring stretch with isometrics", "rounds", (2, 3)),  # steps 1-3, then "repeat steps 1-3 once or twice"
+        ("Combat stance ankle stretch with isometrics", "rounds", (2, 3)),
+    ]
+    assert steps == [
+        ("Couch stretch", "Hold", "seconds", (15, 30)),  # "30-60 seconds each side", over two positions
+        ("Couch stretch", "Hold", "seconds", (15, 30)),
+        ("90/90 gluteal kinetic stretch", "Repeat", "count", (5, 10)),  # "Repeat 5-10x"
+        ("90/90 gluteal kinetic stretch", "Hold", "seconds", (5, 10)),  # "holding for 5-10 seconds"
+        ("90/90 internal rotation kinetic stretch", "Repeat", "count", (5, 10)),
+        ("90/90 internal rotation kinetic stretch", "Hold", "seconds", (5, 10)),
+        ("Hamstring stretch with isometrics", "Hold", "seconds", (30, 90)),  # "Hold for 30-90 seconds"
+        ("Half fish pose", "Breathe", "count", (10, 15)),  # "Hold for 10-15 breaths either side"
+        ("Combat stance ankle stretch with isometrics", "Hold", "seconds", (30, 60)),  # no number in the text
+        ("Seated toe extension with isometrics", "Hold", "seconds", (20, 30)),  # "for >15 seconds"
+    ]
+
+
+def test_post_run_easy_and_deep_differ_at_the_ends_of_the_texts_ranges(tmp_path):
+    said = {}
+    for level in ("easy", "deep"):
+        routine = at_level(session.load("post-run"), parse_level(level))
+        settings = SpeechSettings(voice="fake/low", rate=routine.voice.rate)
+        said[level] = [c.text for c in session.prepare(routine, settings, tmp_path, engine="fake").timeline.cues]
+    easy, deep = said["easy"], said["deep"]
+    assert easy.count("5 times.") == 4 and deep.count("10 times.") == 4  # both 90/90 stretches, both sides
+    assert "10 times." not in easy and "5 times." not in deep
+    assert easy.count("10 slow breaths. Breathe in.") == 2 and deep.count("15 slow breaths. Breathe in.") == 2
+    assert easy.count("Relax into the stretch. Hold for 30 seconds.") == 4  # two rounds a side
+    assert deep.count("Relax into the stretch. Hold for 1 minute 30 seconds.") == 6  # three rounds a side
+    assert easy[0].startswith("Post-run mobility, easy level.") and deep[0].startswith("Post-run mobility, deep level.")
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -109,7 +164,7 @@ def test_every_timed_hold_and_rest_is_announced_with_its_duration(name, real_pla
         if span.kind in ("hold", "rest"):
             before = [cue for cue in timeline.cues if cue.end_ms <= span.start_ms and not cue.overlay][-1]
             seconds = round((span.end_ms - span.start_ms) / 1000)
-            assert f"for {seconds} seconds" in before.text, (before.text, span)
+            assert f"for {Phrases().duration(seconds)}." in before.text, (before.text, span)
 
 
 def test_post_run_says_each_hold_once_and_its_duration_once(real_plans):

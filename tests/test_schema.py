@@ -108,11 +108,16 @@ TEXTS = mostly(
     ["Lift.", "Hold it there.", "Left", "1:30", "yes"],
     ["", "   ", "x" * (loader.MAX_TEXT_LENGTH + 1), "a\x07b", 7, True, None, ["x"]],
 )
-DURATIONS = mostly(
+SINGLE_DURATIONS = mostly(
     [5, 2.5, 45, "45s", "1m30s", "1:30", "0:05", "2h"],
     [0, -1, 99999, "abc", "1h75m", "", True, None, [1]],
 )
-COUNTS = mostly([1, 3, 20], [0, 101, 2.5, "3", True, None])
+# Ranges the schema can judge: it cannot tell a reversed range or one past the limits, which the loader refuses.
+DURATIONS = mostly(
+    [5, 2.5, 45, "45s", "1m30s", "1:30", "0:05", "2h", "30-60s", "1-2m", "30s-1m30s", "4 - 6"],
+    [0, -1, 99999, "abc", "1h75m", "", True, None, [1], "30-", "-30s", "30-abc", "30-60-90"],
+)
+COUNTS = mostly([1, 3, 20, "5-10", "1-2"], [0, 101, 2.5, "3", True, None, "5-", "5-7.5", "five-ten"])
 FLAGS = mostly([True, False], ["yes", 1, None])
 
 
@@ -182,7 +187,8 @@ ROUTINES = some_of(
                 "rest": mostly_from(DURATIONS, [0]),
                 "switch": mostly_from(DURATIONS, [0]),
                 "countdown": mostly([0, 3, 10], [11, -1, 2.5]),
-                "halfway": mostly_from(DURATIONS, [False]),
+                "halfway": mostly_from(SINGLE_DURATIONS, [False]),
+                "level": mostly(["easy", "standard", "deep", 0, 0.3, 1], ["hard", "0.5", 1.5, -0.1, True, None]),
             },
         ),
         "phrases": some_of({}, {"hold": TEXTS, "halfway": TEXTS, "seconds": TEXTS}),

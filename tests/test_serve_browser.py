@@ -129,7 +129,7 @@ def test_the_library_lists_every_routine_with_play_download_and_subscribe(browse
 
     browser.get(served.page)
     titles = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".routine h2")]
-    assert titles == ["Post-run mobility", "Pre-run mobility"]
+    assert titles == ["Post-run mobility (standard)", "Pre-run mobility (standard)"]
     links = [element.get_attribute("href") for element in browser.find_elements(By.CSS_SELECTOR, ".routine a")]
     assert served.url("play/post-run") in links
     assert any(link.endswith("/episode.mp3") for link in links)

@@ -15,7 +15,7 @@ import pytest
 from coach.serve.feed import PODCAST, PODCAST_LEGACY
 from serving import Served, coach_json, get, shared_dirs
 
-ROUTINES = {"Post-run mobility": "post-run", "Pre-run mobility": "pre-run"}
+ROUTINES = {"Post-run mobility (standard)": "post-run", "Pre-run mobility (standard)": "pre-run"}  # titled with their level
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_podcastparser_sees_every_routine_as_an_episode_with_its_enclosure(gpodd
 def test_the_description_lists_the_exercises_and_the_safety_notes(gpodder):
     from coach import session
 
-    episode = next(e for e in gpodder["episodes"] if e["title"] == "Post-run mobility")
+    episode = next(e for e in gpodder["episodes"] if e["title"] == "Post-run mobility (standard)")
     routine = session.load("post-run")
     for exercise in routine.exercises:
         assert exercise.name in episode["description"]

