@@ -1,16 +1,19 @@
-"""Export benchmark: cold and warm `coach export` of the built-in routines and a synthetic hour, against the encoder alone.
+"""Export benchmark: cold and warm `coach export` of the built-in routines and a synthetic hour, against the encoder alone;
+coach's chunked MP3 encode stage against one ffmpeg pass, and the re-export after a one-cue edit of post-run.
 
 Run: .venv/bin/python bench/export.py    (prints `name: value` lines)
 
 Each export runs in a fresh child process, so its peak memory (ru_maxrss) is its own. The floor is
 ffmpeg encoding the very same PCM (the mix written to a raw file first) with the same settings: what an
-export costs beyond it is loading, rendering, mixing, limiting and tagging.
+export costs beyond it is loading, rendering, mixing, limiting and tagging. The encode stage alone is
+coach/chunked.py on that raw file (no mixing): parallel chunks on all cores, header and tags written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -98,6 +101,8 @@ def child(routine_arg: str, output: Path, cache: Path) -> None:
         "synthesized": len(prepared.report.synthesized),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "gain_db": result.gain_db,
+        "chunks": [result.chunks_encoded, result.chunks_reused],
+        "edges": [round(c.start_ms * prepared.clip_rate / 1000) for c in prepared.timeline.chapters],
     }
     pcm = output.with_suffix(".s16le")
     write_mix(prepared, prepared.clip_arrays(), result.gain_db, pcm)
@@ -120,6 +125,15 @@ def write_mix(prepared, clips, gain_db: float, path: Path) -> None:
             file.write(pcm_s16le(mixer.render(position, min(step, mixer.total_frames - position))))
 
 
+def cpu_seconds() -> float:
+    """CPU time used so far by this process and its finished children (ffmpeg, the encoder pool's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, float] = {}  # the last measurement's CPU seconds, by what was measured: wall time lies on a loaded machine
+
+
 def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
     """Best-of-N seconds for ffmpeg to encode the raw mix with the export's MP3 settings."""
     from coach.encode import FORMATS, find_ffmpeg
@@ -129,32 +143,77 @@ def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
     command += ["-i", str(pcm), *fmt.codec, "-ac", "1", "-b:a", str(fmt.default_bitrate), str(output)]
     best = float("inf")
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         subprocess.run(command, check=True)
         best = min(best, time.perf_counter() - started)
+        CPU["floor"] = cpu_seconds() - cpu
     return best
 
 
-def encode_stage_alone(pcm: Path, rate: int, output: Path) -> float:
-    """Best-of-N seconds for coach's encode stage (ffmpeg fed through its pipe, tags and chapters written) on the raw mix."""
-    from coach.encode import FORMATS, EncodeJob, encode
-    from coach.export import BLOCK_SECONDS
+def pcm_renderer(pcm: Path):
+    """A render function over a raw s16le file, as the mixer's: the encode stage timed without mixing."""
+    samples = np.memmap(pcm, dtype="<i2", mode="r")
 
-    step = round(BLOCK_SECONDS * rate) * 2  # bytes of s16le mono
+    def render(start: int, count: int) -> np.ndarray:
+        out = np.zeros(count, dtype=np.float32)
+        lo, hi = max(start, 0), min(start + count, samples.size)
+        if hi > lo:
+            out[lo - start : hi - start] = samples[lo:hi] / np.float32(32767.0)
+        return out
 
-    def blocks():
-        with open(pcm, "rb") as file:
-            while chunk := file.read(step):
-                yield np.frombuffer(chunk, dtype="<i2").astype(np.float32) / np.float32(32767.0)
+    return render, samples.size
 
-    fmt = FORMATS["mp3"]
-    job = EncodeJob(output, fmt, rate, fmt.default_bitrate, {"title": "bench"}, [("All", 0, 1000)])
-    best = float("inf")
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        encode(blocks(), job)
-        best = min(best, time.perf_counter() - started)
-    return best
+
+def encode_stage(pcm: Path, rate: int, edges: list[int], output: Path, segments=None) -> tuple[float, object]:
+    """Seconds for coach's MP3 encode stage (chunks on all cores, header and tag written) on the raw mix, and its report."""
+    from coach import chunked, lame
+
+    render, total = pcm_renderer(pcm)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    report = chunked.encode_track(render, 0, total, edges, output, lame.LameSettings(rate, 64), segments=segments)
+    CPU["stage"] = cpu_seconds() - cpu
+    return time.perf_counter() - started, report
+
+
+def encode_stage_alone(pcm: Path, rate: int, edges: list[int], output: Path) -> float:
+    """Best-of-N seconds of the encode stage with no segment cache."""
+    return min(encode_stage(pcm, rate, edges, output)[0] for _ in range(REPEATS))
+
+
+def edit_one_cue(text: str) -> str:
+    """The routine with the plain `say:` line nearest its middle changed (a word added)."""
+    lines = text.splitlines()
+    plain = [i for i, line in enumerate(lines) if line.strip().startswith(("- say: ", "say: ")) and not line.rstrip().endswith((">-", "'", '"'))]
+    chosen = min(plain, key=lambda i: abs(i - len(lines) // 2))
+    lines[chosen] = lines[chosen].rstrip().rstrip(".") + ", slowly."
+    return "\n".join(lines) + "\n"
+
+
+def bench_edit(scratch: Path) -> None:
+    """Post-run exported, one cue in its middle edited, exported again: what is encoded again, and what it costs."""
+    from coach.cache import ClipCache
+
+    routine = scratch / "post-run-edit.yaml"
+    routine.write_bytes(sources.read(sources.resolve("post-run")))
+    cache = scratch / "cache-edit"
+    before = export_in_child(str(routine), scratch / "before.mp3", cache)
+    routine.write_text(edit_one_cue(routine.read_text(encoding="utf-8")), encoding="utf-8")
+    after = export_in_child(str(routine), scratch / "after.mp3", cache)
+    floor = encoder_alone(Path(after["pcm"]), after["rate"], scratch / "after-floor.mp3")
+    # The encode stage alone: segments of the PCM before the edit stored, then the PCM after it encoded.
+    stages = []
+    for attempt in range(REPEATS):
+        segments = ClipCache(scratch / f"segments-{attempt}")
+        encode_stage(Path(before["pcm"]), before["rate"], before["edges"], scratch / "stage-before.mp3", segments)
+        stages.append(encode_stage(Path(after["pcm"]), after["rate"], after["edges"], scratch / "stage-after.mp3", segments))
+    seconds, report = min(stages, key=lambda pair: pair[0])
+    encoded, reused = after["chunks"]
+    print(f"post-run edit: gain {before['gain_db']:+.2f} dB before, {after['gain_db']:+.2f} dB after the edit")
+    print(f"post-run edit: re-export encoded {encoded} chunks, reused {reused}")
+    print(f"post-run edit: re-export encode stage alone: {seconds:.2f} s, {report.encoded} of {report.chunks} chunks encoded")
+    print(f"post-run edit: encode stage / encoder alone: {seconds / floor:.2f} x (target <= 0.25 x)")
+    print(f"post-run edit: CPU seconds, encode stage / encoder alone: {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
+    print(f"post-run edit: whole re-export (load, render the edited cue, mix, encode): {after['export']:.2f} s, {after['export'] / floor:.2f} x the encoder alone")
 
 
 def bench(name: str, routine: str, scratch: Path) -> None:
@@ -164,7 +223,7 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     cold = export_in_child(routine, output, cache)
     warm = min((export_in_child(routine, output, cache) for _ in range(REPEATS)), key=lambda f: f["export"])
     floor = encoder_alone(Path(warm["pcm"]), warm["rate"], scratch / f"{name}-floor.mp3")
-    piped = encode_stage_alone(Path(warm["pcm"]), warm["rate"], scratch / f"{name}-piped.mp3")
+    stage = encode_stage_alone(Path(warm["pcm"]), warm["rate"], warm["edges"], scratch / f"{name}-stage.mp3")
     command = command_seconds(routine, output, cache)
     length = warm["duration"]
     print(f"{name}: session {length / 60:.1f} min, {warm['cues']} cues ({warm['distinct']} distinct)")
@@ -175,9 +234,12 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     )
     print(f"{name}: warm `coach export` command: {command:.2f} s (with interpreter start and imports)")
     print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
-    print(f"{name}: encode stage alone (ffmpeg fed through coach's pipe, tags and chapters written, no mixing): {piped:.2f} s")
-    print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x (target <= 1.2 x)")
-    print(f"{name}: warm export / encode stage alone: {warm['export'] / piped:.2f} x (what mixing adds)")
+    print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
+    print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
+    print(f"{name}: CPU seconds, encode stage (all processes) / encoder alone: {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
+    print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x")
+    print(f"{name}: warm export / encode stage alone: {warm['export'] / stage:.2f} x (what loading and mixing add)")
     print(f"{name}: warm command / encoder alone: {command / floor:.2f} x")
     print(f"{name}: speed: {length / warm['export']:.0f} x real time")
     print(f"{name}: peak memory of the coach process: {warm['peak_mb']:.0f} MB (target < 300 MB)")
@@ -195,6 +257,7 @@ def main() -> int:
         scratch = Path(folder)
         for name in sources.builtin_routines():
             bench(name, name, scratch)
+        bench_edit(scratch)
         synthetic = scratch / "synthetic-hour.yaml"
         synthetic.write_text(synthetic_routine(), encoding="utf-8")
         bench("synthetic-hour", str(synthetic), scratch)

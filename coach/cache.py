@@ -14,6 +14,10 @@ is the "last used" time `prune --older-than` goes by (atime is unreliable under 
 Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
 measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
 They follow the clips' rules: written atomically, checked on read, pruned and cleared with them.
+Decoded music (`music-<key>.pcm`, see coach/music.py) is cleared with them and pruned by age only: no routine's
+clips say which music it was played with.
+So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/chunked.py), each with
+its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ _FIXED_CHUNKS = WAV_HEADER.size - 8  # what the RIFF size counts besides the sam
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
+MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/music.py)
+SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
+SEGMENT_MAGIC = b"coach-segment-1\n"
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0  # without file locks (Windows): a temporary file this old belongs to a writer that died
 
@@ -203,6 +210,23 @@ class ClipCache:
         payload = json.dumps({"key": key, "gain": float(gain)}).encode()
         self._write_atomically(self.directory / _gain_file_name(key), payload)
 
+    def segment(self, key: str) -> bytes | None:
+        """The encoded segment stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
+        path = self.directory / _segment_file_name(key)
+        found = _read_segment(path)
+        if found is None or found[0] != key:
+            return None
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+        return found[1]
+
+    def store_segment(self, key: str, data: bytes) -> None:
+        """Store an encoded segment under `key`, atomically, with a checksum; CacheError if the disk refuses."""
+        digest = hashlib.sha256(data).digest()
+        self._write_atomically(self.directory / _segment_file_name(key), SEGMENT_MAGIC + key.encode("ascii") + digest + data)
+
     def _write_atomically(self, path: Path, payload: bytes) -> None:
         self._ensure_directory()
         temporary = None
@@ -226,8 +250,8 @@ class ClipCache:
         clips = size = damaged = temporary = 0
         seconds = 0.0
         for path in self._files():
-            if GAIN_NAME.match(path.name):
-                continue  # a few bytes of bookkeeping, not clips
+            if GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name):
+                continue  # bookkeeping, decoded music and encoded chunks, not clips
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
@@ -243,14 +267,20 @@ class ClipCache:
     def prune(self, keep: Collection[str] | None = None, unused_days: float | None = None) -> PruneResult:
         """Remove clips (and stored gains) neither in `keep` nor used within `unused_days` (whichever are given), and damaged ones.
 
-        The counts are of clips; stored gains go by the same rules without being counted.
+        The counts are of clips; stored gains and encoded segments go by the same rules without being counted
+        (no routine names its segments: `keep` drops them all, and the next export encodes them again).
         """
         kept_prefixes = None if keep is None else {key[:16] for key in keep}
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
+            if MUSIC_NAME.match(path.name):
+                if cutoff is not None and _mtime(path) < cutoff:
+                    freed += _remove(path)
+                continue
             gain = GAIN_NAME.match(path.name)
-            match = CLIP_NAME.match(path.name) or gain
+            segment = SEGMENT_NAME.match(path.name)
+            match = CLIP_NAME.match(path.name) or gain or segment
             if match is None:
                 if self._is_stale_temporary(path):
                     freed += _remove(path)
@@ -258,12 +288,18 @@ class ClipCache:
             tidy_only = kept_prefixes is None and cutoff is None
             wanted = kept_prefixes is not None and match["hash"] in kept_prefixes
             recent = cutoff is not None and _mtime(path) >= cutoff
-            whole = _read_gain(path) is not None if gain else _check_clip(path) is not None
+            if gain:
+                whole = _read_gain(path) is not None
+            elif segment:
+                whole = _read_segment(path) is not None
+            else:
+                whole = _check_clip(path) is not None
+            counted = not (gain or segment)
             if (tidy_only or wanted or recent) and whole:
-                kept += 0 if gain else 1
+                kept += 1 if counted else 0
                 continue
             freed += _remove(path)
-            removed += 0 if gain else 1
+            removed += 1 if counted else 0
         return PruneResult(removed, freed, kept)
 
     def clear(self) -> PruneResult:
@@ -273,7 +309,7 @@ class ClipCache:
             if CLIP_NAME.match(path.name):
                 freed += _remove(path)
                 removed += 1
-            elif GAIN_NAME.match(path.name):
+            elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name):
                 freed += _remove(path)
             elif self._is_stale_temporary(path):
                 freed += _remove(path)
@@ -292,7 +328,11 @@ class ClipCache:
         return [
             self.directory / name
             for name in names
-            if CLIP_NAME.match(name) or GAIN_NAME.match(name) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+            if CLIP_NAME.match(name)
+            or GAIN_NAME.match(name)
+            or MUSIC_NAME.match(name)
+            or SEGMENT_NAME.match(name)
+            or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
     def _locked_temporary(self, path: Path) -> tuple[int, str]:
@@ -408,6 +448,23 @@ def _read_gain(path: Path, touch: bool = False) -> tuple[str, float] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return (key, gain) if isinstance(key, str) and gain >= 0 and gain != float("inf") else None
+
+
+def _segment_file_name(key: str) -> str:
+    return f"segment-{key[:16]}.bin"
+
+
+def _read_segment(path: Path) -> tuple[str, bytes] | None:
+    """(key, data) of a stored segment, or None if the file is missing or its checksum does not match."""
+    try:
+        content = _read_file(path)
+    except OSError:
+        return None
+    head = len(SEGMENT_MAGIC)
+    key, digest, data = content[head : head + 64], content[head + 64 : head + 96], content[head + 96 :]
+    if content[:head] != SEGMENT_MAGIC or not data or hashlib.sha256(data).digest() != digest:
+        return None
+    return key.decode("ascii", "replace"), data
 
 
 def _size(path: Path) -> int:

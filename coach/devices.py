@@ -84,8 +84,8 @@ def find_output(name: str | None) -> Output:
     return matches[0]
 
 
-def open_output(output: Output, sample_rate: int, period_ms: int = PERIOD_MS) -> miniaudio.PlaybackDevice:
-    """Open `output` for float32 mono at `sample_rate` (miniaudio converts to what the hardware wants)."""
+def open_output(output: Output, sample_rate: int, period_ms: int = PERIOD_MS, channels: int = 1) -> miniaudio.PlaybackDevice:
+    """Open `output` for float32 at `sample_rate`, mono or interleaved stereo (miniaudio converts to what the hardware wants)."""
     _quiet_alsa()
     if output.is_null:
         backends = [miniaudio.Backend.NULL]
@@ -97,7 +97,7 @@ def open_output(output: Output, sample_rate: int, period_ms: int = PERIOD_MS) ->
     try:
         device = miniaudio.PlaybackDevice(
             output_format=miniaudio.SampleFormat.FLOAT32,
-            nchannels=1,
+            nchannels=channels,
             sample_rate=sample_rate,
             buffersize_msec=period_ms,
             device_id=output.device_id,

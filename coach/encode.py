@@ -16,7 +16,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from coach import id3, interrupts
+from coach import clock, id3, interrupts
 from coach.errors import EncoderError, OutputError, UsageError
 
 FFMPEG_MISSING = "ffmpeg not found: install it (Debian: apt-get install ffmpeg)"
@@ -39,6 +39,8 @@ class OutputFormat:
     # The limiter's true-peak ceiling for this format: lossy encoders overshoot, so each keeps the
     # headroom it was measured to need to stay under -1 dBTP (post-run routine, default bitrate).
     ceiling_dbtp: float = -2.0
+    # With a music bed (44.1 kHz, stereo when the music is): a voice needs little, music at 64k would swirl.
+    music_bitrate: str | None = None
 
 
 FORMATS: dict[str, OutputFormat] = {
@@ -46,14 +48,17 @@ FORMATS: dict[str, OutputFormat] = {
     # with no audible loss for a voice. Measured overshoot at 64k: +0.2..0.5 dB over the mix's true peak.
     "mp3": OutputFormat(
         "mp3", ".mp3", "mp3", ("-c:a", "libmp3lame", "-compression_level", "5", "-id3v2_version", "3"),
-        "64k", "id3", "id3", ceiling_dbtp=-2.0,
+        "64k", "id3", "id3", ceiling_dbtp=-2.0, music_bitrate="128k",
     ),
     # ffmpeg's default AAC coder overshoots by up to 2.5 dB true peak and is 2.5x slower; "fast" does neither.
     "m4a": OutputFormat(
-        "m4a", ".m4a", "ipod", ("-c:a", "aac", "-aac_coder", "fast"), "64k", "ffmetadata", "attached", ceiling_dbtp=-2.0
+        "m4a", ".m4a", "ipod", ("-c:a", "aac", "-aac_coder", "fast"), "64k", "ffmetadata", "attached", ceiling_dbtp=-2.0,
+        music_bitrate="128k",
     ),
     # Vorbis overshoots most (+0.8 dB at 64k, +0.3 at 80k); 80k is its highest bitrate for 22 kHz mono.
-    "ogg": OutputFormat("ogg", ".ogg", "ogg", ("-c:a", "libvorbis"), "80k", "vorbis", "vorbis", ceiling_dbtp=-2.5),
+    "ogg": OutputFormat(
+        "ogg", ".ogg", "ogg", ("-c:a", "libvorbis"), "80k", "vorbis", "vorbis", ceiling_dbtp=-2.5, music_bitrate="128k"
+    ),
     "wav": OutputFormat("wav", ".wav", "wav", ("-c:a", "pcm_s16le"), None, "none", "none", ceiling_dbtp=-1.0),
 }
 
@@ -69,10 +74,10 @@ def output_format(name: str) -> OutputFormat:
     return found
 
 
-def checked_bitrate(fmt: OutputFormat, bitrate: str | None) -> str | None:
-    """The bitrate to encode `fmt` with: the one asked for (validated, like '64k') or the format's default."""
+def checked_bitrate(fmt: OutputFormat, bitrate: str | None, music: bool = False) -> str | None:
+    """The bitrate to encode `fmt` with: the one asked for (validated, like '64k') or the format's default (with music: its music default)."""
     if bitrate is None:
-        return fmt.default_bitrate
+        return (fmt.music_bitrate or fmt.default_bitrate) if music else fmt.default_bitrate
     if fmt.default_bitrate is None:
         raise UsageError(f"--bitrate does not apply to {fmt.name}: it is uncompressed")
     match = _BITRATE.match(bitrate.strip().lower())
@@ -100,10 +105,11 @@ class EncodeJob:
     tags: Mapping[str, str] = field(default_factory=dict)
     chapters: Sequence[tuple[str, int, int]] = ()
     cover_png: bytes | None = None
+    channels: int = 1  # the blocks are (frames,) for 1, else (frames, channels), interleaved into the PCM
 
 
 def pcm_s16le(block: np.ndarray) -> bytes:
-    """Float samples in [-1, 1] as signed 16-bit little-endian PCM bytes."""
+    """Float samples in [-1, 1] as signed 16-bit little-endian PCM bytes (frames of several channels interleaved)."""
     scaled = np.rint(np.clip(block, -1.0, 1.0) * 32767.0)
     return scaled.astype("<i2").tobytes()
 
@@ -218,7 +224,7 @@ def _tail(errors: BinaryIO) -> str:
 def _command(ffmpeg: str, job: EncodeJob, scratch: Path, padding: int) -> list[str]:
     fmt = job.fmt
     command = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
-    pcm = ["-f", "s16le", "-ar", str(job.sample_rate), "-ac", "1", "-i", "pipe:0"]
+    pcm = ["-f", "s16le", "-ar", str(job.sample_rate), "-ac", str(job.channels), "-i", "pipe:0"]
     maps = ["-map", "0:a"]
     if fmt.chapters == "id3":
         command += pcm
@@ -241,7 +247,7 @@ def _command(ffmpeg: str, job: EncodeJob, scratch: Path, padding: int) -> list[s
         maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic"]
         # ffmpeg makes the picture type "front cover" from this comment.
         maps += ["-metadata:s:v", "title=Cover", "-metadata:s:v", "comment=Cover (front)"]
-    command += maps + list(fmt.codec) + ["-ac", "1"]
+    command += maps + list(fmt.codec) + ["-ac", str(job.channels)]
     if job.bitrate:
         command += ["-b:a", job.bitrate]
     return command + ["-f", fmt.muxer, str(job.output)]
@@ -253,7 +259,7 @@ def ffmetadata(job: EncodeJob) -> str:
     lines = [";FFMETADATA1"]
     if job.fmt.chapters == "vorbis":
         for number, (title, start_ms, _end_ms) in enumerate(job.chapters, start=1):
-            tags[f"CHAPTER{number:03d}"] = _vorbis_time(start_ms)
+            tags[f"CHAPTER{number:03d}"] = clock.vorbis_chapter(start_ms)
             tags[f"CHAPTER{number:03d}NAME"] = title
     if job.cover_png is not None and job.fmt.cover == "vorbis":
         tags["METADATA_BLOCK_PICTURE"] = base64.b64encode(_flac_picture(job.cover_png)).decode("ascii")
@@ -268,13 +274,6 @@ def _escape(text: str) -> str:
     # ffmpeg's ffmetadata reader also ends a line at \r, and takes a line ending in an escaped backslash for one
     # continued on the next (swallowing the next tag): so \r is escaped, and trailing backslashes are dropped.
     return re.sub(r"([=;#\\\n\r])", r"\\\1", str(text).rstrip("\\"))
-
-
-def _vorbis_time(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 def _flac_picture(png: bytes) -> bytes:

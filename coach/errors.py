@@ -71,6 +71,10 @@ class EncoderError(CoachError):
     """The audio encoder is missing or failed."""
 
 
+class MusicError(CoachError):
+    """A music file or folder cannot be played (missing, unreadable, undecodable, no audio in it)."""
+
+
 class HistoryError(CoachError):
     """The session history cannot be read or written."""
 

@@ -13,10 +13,11 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping
 
 import numpy as np
 
+from coach.clock import lrc as lrc_time
 from coach.cover import cover_png
 from coach.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
@@ -31,8 +32,13 @@ try:
 except ImportError:  # Windows: no locks; stale staging files are then left for the user
     fcntl = None  # type: ignore[assignment]
 
+if TYPE_CHECKING:
+    from coach.music import MusicOptions
+    from coach.chunked import SegmentStore
+
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
+MUSIC_RATE = 44100  # with music the track is at CD rate: the speech clips' 22.05 kHz would cut the music at 11 kHz
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,15 @@ DEFAULT_FORMAT = "mp3"
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript."""
+    """How to export: the format, the encoder's bitrate (None: the format's default), split per chapter, a transcript,
+    and music under the voice."""
 
     format: str = DEFAULT_FORMAT
     bitrate: str | None = None
     split: bool = False  # one file per chapter and an .m3u8 playlist, instead of one file with chapters
     transcript: bool = True  # a timed .lrc beside each audio file
+    music: MusicOptions | None = None  # a ducked bed: the track becomes 44.1 kHz, stereo when the music is
+    jobs: int | None = None  # MP3 encoder processes (None: all cores)
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,13 @@ class ExportResult:
     format: str
     gain_db: float  # gain applied to the speech
     target_lufs: float  # the integrated loudness the gain brings the speech to
+    channels: int = 1  # 2 with stereo music
+    sample_rate: int = 0
+    bitrate: str | None = None
     created_folders: tuple[Path, ...] = ()  # folders made for the output, outermost first
     removed: tuple[Path, ...] = ()  # files of an older split of the same playlist that this one replaced
+    chunks_encoded: int = 0  # MP3: chunks encoded now
+    chunks_reused: int = 0  # MP3: chunks taken from the segment cache
 
 
 STANDARD_OUTPUT = "-"  # what `-o` takes for standard output
@@ -148,6 +162,7 @@ def export_track(
     tags: TrackTags | None = None,
     gain: float | None = None,
     on_progress: Progress | None = None,
+    segments: SegmentStore | None = None,
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
@@ -156,35 +171,53 @@ def export_track(
     temporary name beside its target and moved into place only when all are complete; on any failure or
     interrupt the temporary files (and folders made for them) are removed and targets left as they were.
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
+    With `options.music`, a ducked bed plays under the session (see coach/bed.py) and the track is at MUSIC_RATE,
+    stereo when the music is, at the format's music bitrate.
+    MP3 chunks found in `segments` are not encoded again (see coach/chunked.py).
     """
     form = output_format(options.format)
-    rate = checked_bitrate(form, options.bitrate)
+    music = options.music
+    rate = checked_bitrate(form, options.bitrate, music=music is not None)
     destination = _destination(output, form, options.split)
     ffmpeg = find_ffmpeg()
     tags = tags or TrackTags(title=timeline.title)
     if gain is None:
         gain = program_gain(clips, clip_rate, timeline, ceiling_dbtp=form.ceiling_dbtp)
-    mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
-    if mixer.total_frames == 0:
+    if timeline.duration_ms <= 0:
         raise UsageError("nothing to export: the session is empty")
+    if music is None:
+        mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
+    else:
+        from coach.music import load_bed
+
+        bed = load_bed(music, timeline, MUSIC_RATE)
+        mixer = Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
     progress = _Progress(mixer.total_frames, on_progress)
+    counts = [0, 0]  # MP3 chunks encoded, reused
     done = {
         "duration": mixer.total_frames / mixer.sample_rate,
         "chapters": timeline.chapters,
         "format": form.name,
         "gain_db": 20 * math.log10(gain) if gain > 0 else float("-inf"),
         "target_lufs": TARGET_LUFS,
+        "channels": mixer.channels,
+        "sample_rate": mixer.sample_rate,
+        "bitrate": rate,
     }
 
     if destination.sink is not None:
         chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
         with tempfile.TemporaryDirectory(prefix="coach-export-") as scratch:
             finished = Path(scratch) / f"track{form.extension}"
-            job = EncodeJob(finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
-            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            job = EncodeJob(
+                finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+            )
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             _copy_into(finished, destination.sink)
         device = destination.sink if isinstance(destination.sink, Path) else None
-        return ExportResult(output=device, files=(device,) if device else (), **done)
+        return ExportResult(
+            output=device, files=(device,) if device else (), chunks_encoded=counts[0], chunks_reused=counts[1], **done
+        )
 
     target = destination.path
     assert target is not None
@@ -204,8 +237,10 @@ def export_track(
                     "album": tags.title,
                     "track": f"{index + 1}/{len(timeline.chapters)}",
                 }
-                job = EncodeJob(staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png)
-                encode(_blocks(mixer, start, end, progress), job, ffmpeg)
+                job = EncodeJob(
+                    staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png, mixer.channels
+                )
+                _encode(mixer, start, end, job, ffmpeg, progress, options, segments, counts)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -213,15 +248,19 @@ def export_track(
             result_path = playlist
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
-            job = EncodeJob(staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png)
-            encode(_blocks(mixer, 0, mixer.total_frames, progress), job, ffmpeg)
+            job = EncodeJob(
+                staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+            )
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
         files = staging.commit()
 
     removed = _remove_files([path for path in older_split if path not in files])
-    return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed), **done)
+    return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed),
+        chunks_encoded=counts[0], chunks_reused=counts[1], **done,
+    )
 
 
 def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
@@ -377,6 +416,23 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
+def _encode(
+    mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
+    segments: SegmentStore | None, counts: list[int],
+) -> None:
+    """Encode frames [start, end) of the mix: mono MP3 in parallel chunks (cached in `segments`, counted in
+    `counts`); other formats, and stereo MP3 with a music bed, by one ffmpeg pass."""
+    if job.fmt.name == "mp3" and job.channels == 1:  # the chunked encoder (coach/lame.py) is mono only
+        from coach.chunked import encode_mp3
+
+        edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]
+        done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+        counts[0] += done.encoded
+        counts[1] += done.chunks - done.encoded
+    else:
+        encode(_blocks(mixer, start, end, progress), job, ffmpeg)
+
+
 def _blocks(mixer: Mixer, start: int, end: int, progress: "_Progress") -> Iterator[np.ndarray]:
     step = max(1, round(BLOCK_SECONDS * mixer.sample_rate))
     for position in range(start, end, step):
@@ -404,13 +460,6 @@ def lrc(timeline: Timeline, start_ms: int = 0, end_ms: int | None = None) -> str
             text = " ".join(cue.text.split())
             lines.append(f"[{lrc_time(cue.start_ms - start_ms)}]{text}")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def lrc_time(ms: int) -> str:
-    """Milliseconds as an LRC time stamp mm:ss.xx (minutes go past 59 for long tracks)."""
-    centis = (ms + 5) // 10
-    minutes, rest = divmod(centis, 6000)
-    return f"{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
 def m3u8(entries: list[tuple[str, float, str]], title: str) -> str:

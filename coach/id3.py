@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from coach.errors import EncoderError
 
@@ -44,6 +44,23 @@ def chapter_frames(chapters: Sequence[tuple[str, int, int]]) -> bytes:
         for element, (title, start_ms, end_ms) in zip(ids, chapters)
     ]
     return toc + b"".join(marks)
+
+
+_TEXT_FRAMES = {"title": "TIT2", "artist": "TPE1", "album": "TALB", "date": "TYER", "track": "TRCK"}  # as ffmpeg names them
+
+
+def text_frames(tags: Mapping[str, str]) -> bytes:
+    """The ID3v2.3 text frames of ffmpeg-style tags (title, artist, album, date as TYER, track); the comment is comment_frame's."""
+    return b"".join(_text_frame(_TEXT_FRAMES[key], value) for key, value in tags.items() if value and key in _TEXT_FRAMES)
+
+
+def tag(frames: bytes) -> bytes:
+    """A whole ID3v2.3 tag (header, then `frames`), for the start of an MP3 file."""
+    size = len(frames)
+    if size >= 1 << 28:
+        raise EncoderError("the ID3 tag is too large (the cover?)")
+    syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + syncsafe + frames
 
 
 def write_into_padding(path: Path, frames: bytes) -> None:

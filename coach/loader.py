@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import math
 import re
 import string
 import unicodedata
@@ -29,6 +30,7 @@ from coach.model import (
     Breathe,
     Exercise,
     Hold,
+    Music,
     Pace,
     Range,
     Repeat,
@@ -60,10 +62,13 @@ MAX_YAML_DEPTH = 64  # nesting of YAML lists and mappings
 MAX_DIAGNOSTICS = 100
 
 ROUTINE_KEYS = (
-    "title", "about", "credit", "frequency", "voice", "pace", "phrases", "pronounce", "side_names", "exercises"
+    "title", "about", "credit", "frequency", "voice", "pace", "phrases", "pronounce", "side_names", "music", "exercises"
 )
 VOICE_KEYS = ("engine", "name", "rate")
 PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway", "level")
+MUSIC_KEYS = ("path", "level", "duck", "shuffle")
+MUSIC_LEVEL_RANGE = (-40, -10)  # LUFS of the music between cues
+MUSIC_DUCK_RANGE = (6, 40)  # dB the music drops under every cue
 EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
 STEP_KINDS: dict[str, tuple[str, ...]] = {
@@ -295,6 +300,7 @@ class _Builder:
         phrases = self.optional(fields, "phrases", self.phrases) or {}
         pronounce = self.optional(fields, "pronounce", self.pronounce) or {}
         side_names = self.optional(fields, "side_names", self.side_names) or ()
+        music = self.optional(fields, "music", self.music)
         exercises = self.optional(fields, "exercises", self.exercises)
         if len(self.problems) > before or title is None or exercises is None:
             return None
@@ -310,6 +316,7 @@ class _Builder:
             pronounce=MappingProxyType(dict(pronounce)),
             side_names=side_names,
             source=self.path,
+            music=music,
         )
 
     def voice(self, node: Node) -> Voice | None:
@@ -333,6 +340,28 @@ class _Builder:
             self.error(node, f"voice.engine: unknown engine '{_shortened(value)}' (choose from {', '.join(SPEECH_ENGINES)})")
             return None
         return value
+
+    def music(self, node: Node) -> Music | None:
+        """The `music` section: a path, or a mapping with a path and optional level, duck and shuffle."""
+        where = Where(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            path = self.text("music", node)
+            return None if path is None else Music(path, where=where)
+        before = len(self.problems)
+        expected = "music: expected a file or folder path, or a mapping with 'path'"
+        fields = self.mapping(node, expected, "music", MUSIC_KEYS)
+        if fields is None:
+            return None
+        self.require(node, fields, ("path",), "music")
+        path = self.optional(fields, "path", lambda value: self.text("music.path", value))
+        level = self.optional(fields, "level", lambda value: self.number("music.level", value, *MUSIC_LEVEL_RANGE))
+        duck = self.optional(fields, "duck", lambda value: self.number("music.duck", value, *MUSIC_DUCK_RANGE))
+        shuffle = self.optional(fields, "shuffle", lambda value: self.flag("music.shuffle", value))
+        if len(self.problems) > before or path is None:
+            return None
+        path_node = fields["path"].value
+        where = Where(self.path, path_node.start_mark.line + 1, path_node.start_mark.column + 1)
+        return Music(path, level, duck, bool(shuffle), where)
 
     def pace(self, node: Node) -> Pace | None:
         """The `pace` section; keys left out keep the model's defaults."""
@@ -692,6 +721,22 @@ class _Builder:
             return None
         if not least <= value <= most:
             self.error(node, f"{label}: must be between {least} and {most}, got {_shortened(node.value)}")
+            return None
+        return value
+
+    def number(self, label: str, node: Node, least: float, most: float) -> float | None:
+        """A number (whole or decimal) in least..most."""
+        if not self.visit(node):
+            return None
+        if not (isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT)):
+            self.error(node, f"{label}: expected a number, got {_describe(node)}")
+            return None
+        try:
+            value = float(node.value.replace("_", ""))
+        except ValueError:
+            value = float("nan")
+        if not (math.isfinite(value) and least <= value <= most):
+            self.error(node, f"{label}: must be between {least:g} and {most:g}, got {_shortened(node.value)}")
             return None
         return value
 

@@ -1,4 +1,5 @@
-"""The mixer: any stretch of the session as float32 PCM, cue clips and beeps added in place, then peak-limited.
+"""The mixer: any stretch of the session as float32 PCM, cue clips, beeps and an optional music bed added in place,
+then peak-limited.
 
 Any block is rendered with the margins the limiter looks at around it, so a block rendered on its own
 is identical to the same frames of a whole-track render: the player and the exporter can use any block size.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Protocol
 
 import numpy as np
 from coach.beeps import beep
@@ -27,6 +28,16 @@ def frames_for(ms: int, sample_rate: int) -> int:
     return -(-ms * sample_rate // 1000)
 
 
+class BedSource(Protocol):
+    """A music bed (coach.bed.Bed): its rate and channels, and any block of it, already ducked under the cues."""
+
+    rate: int
+    channels: int
+
+    def render(self, start: int, count: int) -> np.ndarray:
+        """Frames [start, start + count) as float32 (count, channels)."""
+
+
 @dataclass(frozen=True)
 class _Placed:
     """A sound on the mix: its samples are looked up by key when a block needs them."""
@@ -43,7 +54,8 @@ class Mixer:
     `clips` maps each cue text to its mono samples (int16 or float) at `clip_rate`; they are resampled to
     `sample_rate` (default: clip_rate) once each, when first needed. `gain` (see loudness.program_gain)
     applies to the speech only: the beeps are made at their own fixed level. The limiter's true-peak
-    ceiling is `ceiling_dbtp`.
+    ceiling is `ceiling_dbtp`. With a `bed` (music at `sample_rate`) the output has the bed's channels, speech and
+    beeps centred (the same samples in each); without one it is mono, 1-D, exactly as it was before beds existed.
     """
 
     def __init__(
@@ -54,6 +66,7 @@ class Mixer:
         sample_rate: int | None = None,
         gain: float = 1.0,
         ceiling_dbtp: float = CEILING_DBTP,
+        bed: BedSource | None = None,
     ):
         if clip_rate <= 0 or (sample_rate is not None and sample_rate <= 0):
             raise ValueError("sample rates must be positive")
@@ -69,6 +82,9 @@ class Mixer:
         self._sources = clips
         self._resampled: dict[str, np.ndarray] = {}
         self.limiter = PeakLimiter(self._rate, ceiling_dbtp)
+        if bed is not None and bed.rate != self._rate:
+            raise ValueError(f"the music bed is at {bed.rate} Hz, the mix at {self._rate} Hz")
+        self.bed = bed
         # Only lengths here (no resampling yet): placement needs them to find what overlaps a block.
         placed = [
             _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(clips[cue.text]), cue.text, False)
@@ -89,12 +105,17 @@ class Mixer:
         return self._rate
 
     @property
+    def channels(self) -> int:
+        """Channels of the output: the bed's, else 1."""
+        return self.bed.channels if self.bed is not None else 1
+
+    @property
     def total_frames(self) -> int:
         """Length of the session in frames (its duration rounded up to a whole frame)."""
         return frames_for(self.timeline.duration_ms, self._rate)
 
     def render(self, start: int, count: int) -> np.ndarray:
-        """Frames [start, start+count) as float32 mono in [-1, 1], limited; frames outside the session are silent."""
+        """Frames [start, start+count) as float32 in [-1, 1], limited, (count,) or with a bed (count, channels); silent outside the session."""
         if count < 0:
             raise ValueError(f"frame count must be >= 0, not {count}")
         before, after = self.limiter.margins
@@ -102,7 +123,12 @@ class Mixer:
         return self.limiter.apply(raw, before, count)
 
     def _mix(self, start: int, count: int) -> np.ndarray:
-        buffer = np.zeros(count, dtype=np.float32)
+        if self.bed is None:
+            buffer = np.zeros(count, dtype=np.float32)
+        else:
+            buffer = self.bed.render(start, count)
+            if self.bed.channels == 1:
+                buffer = np.ascontiguousarray(buffer[:, 0])  # a mono bed gives a mono mix
         lo = max(start, 0)
         hi = min(start + count, self.total_frames)
         if hi <= lo:
@@ -116,7 +142,8 @@ class Mixer:
                 continue
             samples = beep(placed.key, self._rate) if placed.is_tone else self._speech(placed.key)
             # In place into the one buffer: never a copy of more than the overlapping part.
-            buffer[begin - start : end - start] += samples[begin - placed.start : end - placed.start]
+            part = samples[begin - placed.start : end - placed.start]
+            buffer[begin - start : end - start] += part if buffer.ndim == 1 else part[:, None]
         return buffer
 
     def _speech(self, text: str) -> np.ndarray:

@@ -140,6 +140,20 @@ class Exercise:
     ranges: Ranges = ()
 
 
+@dataclass(frozen=True)
+class Music:
+    """Music under the session: a file, or a folder played in name order; its path is relative to the routine file.
+
+    `level` (LUFS between cues) and `duck` (dB lower under every cue) are None for coach's defaults.
+    """
+
+    path: str
+    level: float | None = None
+    duck: float | None = None
+    shuffle: bool = False
+    where: Where = NOWHERE
+
+
 def _frozen_mapping(items: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(items or {}))
 
@@ -160,3 +174,4 @@ class Routine:
     source: str = "<routine>"
     level: float | None = None  # the level its ranges were picked at; None when it has no ranges
     frequency: Range | None = None  # how many sessions a week the text advises (`frequency: 1-3/week`)
+    music: Music | None = None

@@ -29,9 +29,10 @@ class BlockSource(Protocol):
 
     sample_rate: int
     total_frames: int
+    channels: int
 
     def render(self, start_frame: int, count: int) -> np.ndarray:
-        """`count` float32 mono frames of the mix from `start_frame`."""
+        """`count` float32 frames of the mix from `start_frame`: (count,) mono, or (count, channels)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Player:
         self.total_frames = int(mixer.total_frames)
         # Silence handed to the device after the end, so its buffer plays out before the session is done.
         self.tail_frames = tail_frames
+        self.channels = int(getattr(mixer, "channels", 1))
         self._mixer = mixer
         # Re-entrant: a signal handler on the main thread (Ctrl-Z pauses) may run while that thread holds it.
         self._lock = threading.RLock()
@@ -103,8 +105,8 @@ class Player:
     # The audio side -----------------------------------------------------------------------------
 
     def pull(self, frames: int) -> np.ndarray:
-        """The next `frames` float32 frames for the device; silence while paused or after the end."""
-        block = np.zeros(frames, dtype=np.float32)
+        """The next `frames` float32 frames for the device ((frames, channels) with stereo music); silence while paused or after the end."""
+        block = self._silence(frames)
         with self._lock:
             if self._paused or self._ended:
                 if self._ended:
@@ -127,7 +129,7 @@ class Player:
         """A started generator for miniaudio's PlaybackDevice: sent a frame count, yields that many frames."""
 
         def generate() -> Generator[np.ndarray, int, None]:
-            frames = yield np.zeros(0, dtype=np.float32)
+            frames = yield self._silence(0)
             while True:
                 try:
                     block = self.pull(frames)
@@ -136,12 +138,15 @@ class Player:
                     with self._lock:
                         self._ended = True
                         self._silence_after_end = self.tail_frames
-                    block = np.zeros(frames, dtype=np.float32)
+                    block = self._silence(frames)
                 frames = yield block
 
         generator = generate()
         next(generator)
         return generator
+
+    def _silence(self, frames: int) -> np.ndarray:
+        return np.zeros(frames if self.channels == 1 else (frames, self.channels), dtype=np.float32)
 
     # The control side ---------------------------------------------------------------------------
 

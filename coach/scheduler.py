@@ -48,8 +48,53 @@ class _Structure:
             self.stages.append(StageSpan(start, at_ms, marker.kind))
 
 
-def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "") -> Timeline:
-    """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing)."""
+def _pad_points(script: CueScript) -> dict[int, int]:
+    """For each chapter after the first: the index of the item a silent pad goes before, mapped to the chapter's index.
+
+    The pad goes before the cue that announces the rest leading into the chapter (or before that rest,
+    or before the chapter when there is none): the rest lasts what it says, and its countdown still
+    leads straight into the chapter.
+    """
+    points: dict[int, int] = {}
+    for index, item in enumerate(script):
+        if not isinstance(item, Chapter) or index == 0:
+            continue
+        point = index
+        back = index - 1
+        while back >= 0 and isinstance(script[back], (Tone, Pause)):
+            found = script[back]
+            if isinstance(found, Pause):
+                if found.kind != "rest":
+                    break
+                point = back
+                if not found.continues:
+                    break
+            back -= 1
+        before = script[point - 1] if point < index and point > 0 else None
+        if isinstance(before, Speak) and not before.overlay:
+            point -= 1  # the rest's announcement
+        points[point] = index
+    return points
+
+
+def _advance_ms(item: object, clip_seconds: Mapping[str, float]) -> int:
+    """How far the cursor moves over a script item."""
+    if isinstance(item, Speak) and not item.overlay:
+        return max(clip_ms(clip_seconds[item.text]), round(item.slot * 1000))
+    if isinstance(item, Pause):
+        return round(item.seconds * 1000)
+    return 0
+
+
+def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "", chapter_grid_ms: int = 0) -> Timeline:
+    """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing).
+
+    With `chapter_grid_ms`, every chapter starts on a multiple of it: a silence goes before the rest that
+    leads into it (see _pad_points, mp3frames.chapter_grid_ms), so an edit in one chapter moves the
+    later ones by whole MP3 frames.
+    """
+    script = tuple(script)
+    pad_points = _pad_points(script) if chapter_grid_ms > 0 else {}
     cursor = 0
     chapter_starts: list[tuple[str, int]] = []
     cues: list[CueEvent] = []
@@ -59,7 +104,10 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
     structure = _Structure()
     chapter = 0
 
-    for item in script:
+    for index, item in enumerate(script):
+        if index in pad_points:
+            lead = sum(_advance_ms(x, clip_seconds) for x in script[index : pad_points[index]])
+            cursor += -(cursor + lead) % chapter_grid_ms  # silence that puts the next chapter on the grid
         if isinstance(item, Chapter):
             structure.close_all(cursor)
             chapter_starts.append((item.title, cursor))

@@ -27,6 +27,8 @@ from coach.loader import (
     MAX_STEPS,
     MAX_TEXT_LENGTH,
     MIN_RATE,
+    MUSIC_DUCK_RANGE,
+    MUSIC_LEVEL_RANGE,
     STEP_KINDS,
     TEXT_FIELD_ORDER,
 )
@@ -83,6 +85,7 @@ def routine_schema() -> dict[str, Any]:
             "maxItems": MAX_SIDE_NAMES,
             "items": {"$ref": "#/$defs/text"},
         },
+        "music": _music(),
         "exercises": {
             "description": "The exercises, in order (at least one); a rest with 'Next up: ...' between them.",
             "type": "array",
@@ -142,6 +145,29 @@ def _voice() -> dict[str, Any]:
         },
     }
     return _object("The speech voice; the engine's default when left out.", properties)
+
+
+def _music() -> dict[str, Any]:
+    path = _text("A music file, or a folder of them played in name order; relative to the routine file.")
+    properties = {
+        "path": path,
+        "level": {
+            "description": "Loudness of the music between cues, in LUFS (default -24).",
+            "type": "number",
+            "minimum": MUSIC_LEVEL_RANGE[0],
+            "maximum": MUSIC_LEVEL_RANGE[1],
+        },
+        "duck": {
+            "description": "How many dB the music drops under every cue (default 12).",
+            "type": "number",
+            "minimum": MUSIC_DUCK_RANGE[0],
+            "maximum": MUSIC_DUCK_RANGE[1],
+        },
+        "shuffle": {"description": "Play a folder's files in random order.", "type": "boolean", "default": False},
+    }
+    with_options = _object("Music with its level, duck depth and order.", properties)
+    with_options["required"] = ["path"]
+    return {"description": "Music under the session, ducked under every cue.", "anyOf": [path, with_options]}
 
 
 def _pace() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from coach.timeline import Timeline
 
 if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
     from coach.export import ExportOptions, ExportResult, Progress
+    from coach.music import MusicOptions
     from coach.player import Player
 
 
@@ -45,8 +46,7 @@ class Prepared:
     @property
     def clip_rate(self) -> int:
         """The sample rate of the rendered clips."""
-        rates = {clip.sample_rate for clip in self.report.clips.values()}
-        return max(rates) if rates else 22050
+        return _clip_rate(self.report)
 
     def clip_arrays(self) -> dict[str, np.ndarray]:
         """Every cue text mapped to its samples (int16 mono at clip_rate)."""
@@ -63,17 +63,24 @@ class Prepared:
             self.cache.store_gain(key, found)
         return found
 
-    def live_player(self, start_ms: int = 0, tail_ms: int = 0) -> Player:
+    def live_player(self, start_ms: int = 0, tail_ms: int = 0, music: MusicOptions | None = None) -> Player:
         """A player over a block mixer of this session at the loudness target, from `start_ms`; nothing is mixed yet.
 
-        `tail_ms` of silence follows the end, so a device's buffer plays out before the session is done.
+        `tail_ms` of silence follows the end, so a device's buffer plays out before the session is done. With
+        `music`, a ducked bed at the clips' rate (resampling the speech would load scipy before the first sound),
+        decoded in the background: new music never delays the first sound, it fades in when ready.
         """
         from coach.loudness import CEILING_DBTP
         from coach.mixer import Mixer
         from coach.player import Player
 
         clips = self.clip_arrays()
-        mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP))
+        bed = None
+        if music is not None:
+            from coach.music import LiveBed
+
+            bed = LiveBed(music, self.timeline, self.clip_rate)
+        mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP), bed=bed)
         return Player(self.timeline, mixer, start_ms=start_ms, tail_frames=mixer.sample_rate * tail_ms // 1000)
 
     def export(self, target: Path, options: ExportOptions, on_progress: Progress | None = None) -> ExportResult:
@@ -85,7 +92,7 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=track_tags(self.routine), gain=gain, on_progress=on_progress,
+            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache,
         )  # fmt: skip
 
     def gain_key(self, ceiling_dbtp: float) -> str:
@@ -287,8 +294,15 @@ def _render(
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
+    from coach.mp3frames import chapter_grid_ms
+
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    return schedule(script, seconds, title=level_title(routine))
+    # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/chunked.py).
+    return schedule(script, seconds, title=level_title(routine), chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
+
+
+def _clip_rate(report: RenderReport) -> int:
+    return max((clip.sample_rate for clip in report.clips.values()), default=22050)
 
 
 def _minutes(duration_ms: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coach import clock
 from coach.timeline import Timeline
 
 CHAPTERS_VERSION = "1.2.0"  # the JSON chapters format's version (podcast-namespace chapters spec)
@@ -11,14 +12,14 @@ def webvtt(timeline: Timeline) -> str:
     """A WebVTT transcript: one cue block per spoken cue, from its start to its end."""
     blocks = ["WEBVTT"]
     for start_ms, end_ms, text in _lines(timeline):
-        blocks.append(f"{_clock(start_ms, '.')} --> {_clock(end_ms, '.')}\n{_vtt_text(text)}")
+        blocks.append(f"{clock.webvtt(start_ms)} --> {clock.webvtt(end_ms)}\n{_vtt_text(text)}")
     return "\n\n".join(blocks) + "\n"
 
 
 def srt(timeline: Timeline) -> str:
     """An SRT transcript: numbered blocks, one per spoken cue, comma before the milliseconds."""
     blocks = [
-        f"{number}\n{_clock(start_ms, ',')} --> {_clock(end_ms, ',')}\n{text}"
+        f"{number}\n{clock.srt(start_ms)} --> {clock.srt(end_ms)}\n{text}"
         for number, (start_ms, end_ms, text) in enumerate(_lines(timeline), start=1)
     ]
     return "\n\n".join(blocks) + ("\n" if blocks else "")
@@ -44,13 +45,6 @@ def _lines(timeline: Timeline) -> list[tuple[int, int, str]]:
     # cues in start order with positive length, so each keeps at least 1 ms.
     cues = sorted(timeline.cues, key=lambda cue: cue.start_ms)
     return [(cue.start_ms, max(cue.end_ms, cue.start_ms + 1), " ".join(cue.text.split())) for cue in cues]
-
-
-def _clock(ms: int, separator: str) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
 
 
 def _vtt_text(text: str) -> str:

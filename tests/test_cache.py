@@ -268,3 +268,18 @@ def test_prune_and_clear_handle_stored_gains_like_clips(cache):
     cache.clear()
     assert cache.gain(kept) is None
     assert list(cache.directory.iterdir()) == []
+
+
+def test_decoded_music_is_cleared_with_the_clips_and_pruned_by_age_only(cache):
+    music = cache.directory / ("music-" + "a" * 16 + ".pcm")
+    cache.directory.mkdir(parents=True, exist_ok=True)
+    music.write_bytes(b"decoded")
+    assert cache.prune(keep=set()).removed == 0 and music.exists()  # no routine's clips name their music
+    assert cache.stats().damaged == 0  # not taken for a damaged clip
+    old = time.time() - 40 * 86400
+    os.utime(music, (old, old))
+    cache.prune(unused_days=30)
+    assert not music.exists()
+    music.write_bytes(b"decoded")
+    cache.clear()
+    assert not music.exists()

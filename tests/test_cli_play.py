@@ -29,7 +29,8 @@ from coach.errors import AudioDeviceError, UsageError
 from coach.loader import parse_routine
 from coach.scheduler import schedule
 from coach.terminal.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
-from coach.terminal.screen import cue_log_line, format_clock
+from coach.clock import elapsed as format_clock
+from coach.terminal.screen import cue_log_line
 
 COACH = [sys.executable, "-m", "coach"]
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.cli import app
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 
 runner = CliRunner()
 

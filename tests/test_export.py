@@ -754,18 +754,19 @@ def test_without_ffmpeg_export_raises_encoder_error_and_writes_nothing(tmp_path,
     "message, error, text",
     [
         ("av_interleaved_write_frame(): No space left on device", OutputError, "disk full"),
-        ("take.mp3: Permission denied", OutputError, "permission denied"),
+        ("take.ogg: Permission denied", OutputError, "permission denied"),
         ("Invalid data found when processing input", EncoderError, "ffmpeg failed (exit 1): Invalid data found"),
     ],
 )
 def test_an_ffmpeg_failure_becomes_a_typed_error_and_leaves_nothing(tmp_path, monkeypatch, message, error, text):
+    # Ogg: MP3 is encoded in-process (coach/chunked.py), ffmpeg encodes the other formats.
     timeline, clips = session(duration_ms=20_000)
     fake = fake_ffmpeg(tmp_path / "bin", message)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(error) as raised:
-        export_track(timeline, clips, RATE, out / "take.mp3", tags=tags())
+        export_track(timeline, clips, RATE, out / "take.ogg", ExportOptions(format="ogg"), tags=tags())
     assert text in str(raised.value)
     assert listing(out) == []
 
@@ -774,10 +775,10 @@ def test_a_disk_full_failure_leaves_an_existing_track_as_it_was(tmp_path, monkey
     timeline, clips = session()
     fake = fake_ffmpeg(tmp_path / "bin", "Error writing trailer: No space left on device")
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
-    (tmp_path / "take.mp3").write_bytes(b"old")
+    (tmp_path / "take.ogg").write_bytes(b"old")
     with pytest.raises(OutputError, match="disk full"):
-        export_track(timeline, clips, RATE, tmp_path / "take.mp3")
-    assert listing(tmp_path) == ["bin", "take.mp3"] and (tmp_path / "take.mp3").read_bytes() == b"old"
+        export_track(timeline, clips, RATE, tmp_path / "take.ogg", ExportOptions(format="ogg"))
+    assert listing(tmp_path) == ["bin", "take.ogg"] and (tmp_path / "take.ogg").read_bytes() == b"old"
 
 
 # --- the command line fails fast, before any speech -------------------------------------------

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from coach import session
-from coach.cues import Pause, Speak
+from coach.cues import Chapter, Pause, Speak
 from coach.levels import at_level, parse_level
-from coach.phrases import Phrases
 from coach.model import Repeat
+from coach.mp3frames import chapter_grid_ms
+from coach.phrases import Phrases
 from coach.scheduler import clip_ms
 from coach.sources import builtin_routines
 from coach.speech import SpeechSettings
@@ -188,9 +189,12 @@ def test_the_built_ins_speak_90_90_as_a_person_says_it(real_plans):
 def test_length_follows_from_the_routine_with_no_drift(name, real_plans):
     prepared = real_plans[name]
     lengths = {text: clip_ms(clip.seconds) for text, clip in prepared.report.clips.items()}
+    grid = chapter_grid_ms(prepared.clip_rate)  # each chapter starts on the MP3 frame grid: the rest before it is padded
     expected = 0
     for item in prepared.script:
-        if isinstance(item, Speak) and not item.overlay:
+        if isinstance(item, Chapter):
+            expected = -(-expected // grid) * grid
+        elif isinstance(item, Speak) and not item.overlay:
             expected += max(lengths[item.text], round(item.slot * 1000))
         elif isinstance(item, Pause):
             expected += round(item.seconds * 1000)

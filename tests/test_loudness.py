@@ -72,6 +72,18 @@ def test_nothing_to_measure_is_a_gain_of_one():
     assert program_gain({"silent": np.zeros(22050, np.int16)}, 22050) == 1.0
 
 
+def test_the_program_gain_is_on_its_step_grid_and_a_small_change_in_the_clips_leaves_it_alone():
+    from coach.loudness import GAIN_STEP_DB
+
+    rng = np.random.default_rng(7)
+    clips = {f"cue {n}": (rng.standard_normal(22050) * 2000 * (1 + n % 3)).astype(np.int16) for n in range(40)}
+    gain_db = 20 * math.log10(program_gain(clips, 22050))
+    assert gain_db / GAIN_STEP_DB == pytest.approx(round(gain_db / GAIN_STEP_DB), abs=1e-9)
+    edited = dict(clips)
+    edited["cue 3"] = (edited["cue 3"] * 1.02).astype(np.int16)  # one cue of forty a little louder
+    assert program_gain(edited, 22050) == program_gain(clips, 22050)
+
+
 def test_the_program_gain_holds_when_the_most_used_speech_is_gentler_than_the_rest():
     # The limiter's loss is first measured on the longest / most used 20 s; here that is smooth noise while
     # the rest is peaky (like the neural voice's plosives): the gain must still land on the target.

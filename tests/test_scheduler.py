@@ -118,3 +118,22 @@ def test_markers_become_side_rep_round_and_stage_spans_closed_by_the_next_marker
 def test_a_breath_cue_knows_where_its_slot_ends():
     timeline = schedule((Chapter("A"), Speak("in", slot=4.0), Speak("say")), {"in": 1.5, "say": 1.0})
     assert [(c.end_ms, c.slot_end_ms) for c in timeline.cues] == [(1500, 4000), (5000, 0)]
+
+
+def test_with_a_chapter_grid_every_chapter_starts_on_it_and_a_silence_goes_before_the_rest_leading_into_it():
+    script = (
+        Chapter("A"), Speak("a"), Speak("Rest."), Pause(5.0, "rest"), Tone("count"), Pause(1.0, "rest", continues=True),
+        Tone("end"), Chapter("B"), Speak("b"), Chapter("C"), Speak("c"),
+    )  # fmt: skip
+    timeline = schedule(script, {"a": 1.234, "Rest.": 0.5, "b": 0.5, "c": 0.5}, chapter_grid_ms=1280)
+    assert [c.start_ms for c in timeline.chapters] == [0, 8960, 10240]  # 1234 + 500 + 6000 -> 8960; 9460 -> 10240
+    assert [(c.start_ms, c.text) for c in timeline.cues] == [(0, "a"), (2460, "Rest."), (8960, "b"), (10240, "c")]
+    assert [(s.start_ms, s.end_ms) for s in timeline.spans] == [(2960, 8960)]  # the rest lasts what it says, 6 s
+    assert [(t.start_ms, t.kind) for t in timeline.tones] == [(7960, "count"), (8960, "end")]  # its countdown leads in
+
+
+def test_a_grid_of_1280_ms_is_a_whole_number_of_576_sample_frames_at_22050_hz():
+    from coach.mp3frames import chapter_grid_ms
+
+    assert chapter_grid_ms(22050) == 1280 and 1280 * 22050 % (1000 * 576) == 0
+    assert chapter_grid_ms(16000) == 36 and chapter_grid_ms(48000) == 24

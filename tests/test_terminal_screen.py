@@ -27,10 +27,9 @@ from coach.terminal.screen import (
     cells,
     clip,
     cue_log_line,
-    format_clock,
-    format_countdown,
     wrap,
 )
+from coach.clock import countdown as format_countdown
 from coach.timeline import CueEvent
 
 SIZES = [(80, 24), (40, 12), (200, 60)]

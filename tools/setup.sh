@@ -2,7 +2,8 @@
 # Set up what coach needs on a Debian-like machine, and say what was done.
 # Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
 # cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
-# `--test` also installs what only the tests need: Debian's chromium and its driver (the web player's tests).
+# `--test` also installs what only the tests need: Debian's chromium and its driver (the web player's tests),
+# and mpg123 (a second MP3 decoder).
 # `--neural` also installs the optional neural voice (the `neural` extra: piper-tts and its model, ~100 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,11 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
     apt_install ffmpeg
 fi
 
+# mpg123 (tests only): the second MP3 decoder, to check the gapless header is read right outside ffmpeg too.
+if [ -n "$for_tests" ] && ! command -v mpg123 >/dev/null 2>&1; then
+    apt_install mpg123
+fi
+
 if [ -n "$for_tests" ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
     apt_install chromium chromium-driver
 fi
@@ -72,7 +78,7 @@ if [ "$neural" -eq 1 ] && { [ ! -f "$neural_stamp" ] || [ pyproject.toml -nt "$n
 fi
 
 if [ ${#did[@]} -eq 0 ]; then
-    echo "setup: nothing to do (ffmpeg, .venv and packages$([ "$neural" -eq 1 ] && echo ", the neural voice") present${for_tests:+, chromium and its driver for the tests})"
+    echo "setup: nothing to do (ffmpeg, .venv and packages$([ "$neural" -eq 1 ] && echo ", the neural voice") present${for_tests:+, chromium, its driver and mpg123 for the tests})"
 else
     for line in "${did[@]}"; do echo "setup: $line"; done
 fi

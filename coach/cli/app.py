@@ -50,6 +50,10 @@ CacheDirOption = typer.Option(
     help="Speech cache directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
+MusicOption = typer.Option(
+    None, "--music", metavar="PATH", help="Music under the voice: a file, or a folder played in name order; overrides the routine."
+)
+NoMusicOption = typer.Option(False, "--no-music", help="No music, even if the routine names some.")
 
 
 def cache_dir(option: Optional[Path]) -> Path:

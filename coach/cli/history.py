@@ -11,7 +11,7 @@ import typer
 
 from coach import history, sources
 from coach.cli.app import JsonOption, command, print_json
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.errors import HistoryError, UsageError
 from coach.history import SessionRecord
 from coach.levels import level_name

@@ -10,7 +10,17 @@ from typing import List, Optional, Sequence
 import typer
 
 from coach import session
-from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    MusicOption,
+    NoMusicOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+)
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.history import record_session
 from coach.cli.progress import SynthesisBar
@@ -18,7 +28,7 @@ from coach.durations import parse_duration
 from coach.errors import UsageError
 from coach.moment import MomentIndex
 from coach.terminal.play import LiveOptions, Outcome, play_live
-from coach.terminal.screen import format_clock
+from coach.clock import elapsed as format_clock
 from coach.timeline import Timeline
 
 
@@ -36,6 +46,8 @@ def play(
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print `[MM:SS.s] cue` lines instead of the full screen (implied when stdout is not a terminal)."
     ),
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
@@ -63,12 +75,16 @@ def play(
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
+    from coach.music import music_options
+
+    bed = music_options(routine, cache_dir(cache), music, no_music)
 
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     with SynthesisBar() as bar:
         prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
     timeline = prepared.timeline
-    options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=not no_ui and sys.stdout.isatty())
+    full_screen = not no_ui and sys.stdout.isatty()
+    options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=full_screen, music=bed)
     ended = play_live(prepared, output, options)
     span_ms = (options.start_ms, ended.position_ms)
     record_session(routine_arg, routine, timeline, span_ms, completed=ended.outcome is Outcome.FINISHED)
@@ -77,7 +93,7 @@ def play(
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.
         sys.stderr.write(f"Done: {timeline.title} ({format_clock(timeline.duration_ms)}).\n")
         return
-    passed = _passed_options(voice, rate, cache, device, no_ui, engine, level=level, only=only, skip=skip)
+    passed = _passed_options(voice, rate, cache, device, no_ui, engine, level=level, only=only, skip=skip) + _music_options(music, no_music)
     sys.stderr.write(resume_hint(routine_arg, timeline, ended.position_ms, passed))
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
@@ -155,6 +171,13 @@ def _passed_options(
     if no_ui:
         passed.append("--no-ui")
     return passed
+
+
+def _music_options(music: Path | None, no_music: bool) -> list[str]:
+    """--music PATH or --no-music as given, so a resumed run plays the same music (or none)."""
+    if no_music:
+        return ["--no-music"]
+    return ["--music", str(music)] if music is not None else []
 
 
 def resume_hint(routine_arg: str, timeline: Timeline, position_ms: int, options: Sequence[str] = ()) -> str:

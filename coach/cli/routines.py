@@ -24,9 +24,11 @@ from coach.cli.app import (
 )
 from coach.cli.usage import error_line
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.clock import plan_time as clock
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.model import Routine
+from coach.music import music_problems
 from coach.schema import routine_schema
 from coach.speech import SpeechSettings
 from coach.timeline import Timeline
@@ -44,6 +46,9 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
+            problems = music_problems(routine)
+            if problems:
+                raise RoutineError(problems)
             settings = _checked_voice(routine, quick)
         except RoutineError as error:
             invalid = True
@@ -123,16 +128,6 @@ def plan_table(timeline: Timeline) -> str:
         f"{counted(len(timeline.cues), 'cue')} ({distinct} distinct), {counted(len(timeline.tones), 'tone')}"
     )
     return "\n".join(lines) + "\n"
-
-
-def clock(ms: int, tenths: bool = True) -> str:
-    """Milliseconds as M:SS.s, or H:MM:SS.s from an hour (rounded down; without tenths M:SS or H:MM:SS)."""
-    tenths_in_all = ms // 100
-    hours, rest = divmod(tenths_in_all, 36000)
-    minutes, rest = divmod(rest, 600)
-    seconds, tenth = divmod(rest, 10)
-    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    return f"{text}.{tenth}" if tenths else text
 
 
 @command("list")

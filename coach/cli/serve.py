@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.errors import UsageError
 from coach.levels import parse_level
 

@@ -14,6 +14,8 @@ from coach.cli.app import (
     CacheDirOption,
     EngineOption,
     JsonOption,
+    MusicOption,
+    NoMusicOption,
     RateOption,
     VoiceOption,
     cache_dir,
@@ -24,7 +26,7 @@ from coach.cli.app import (
 )
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
 from coach.cli.progress import SynthesisBar
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.encode import FORMATS
 from coach.errors import UsageError
 from coach.levels import level_slug
@@ -62,7 +64,10 @@ def export(
         False, "--split", help="One file per exercise and an .m3u8 playlist; replaces this playlist's older split."
     ),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to encode MP3 with (default: all cores)."),
     as_json: bool = JsonOption,
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
@@ -74,6 +79,7 @@ def export(
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format
     from coach.export import ExportOptions, checked_output, export_target
+    from coach.music import music_options
 
     whole = session.load(routine_arg)
     routine = chosen(whole, concrete_level(routine_arg, level), only, skip)
@@ -82,7 +88,8 @@ def export(
         _check_standard_output(as_json, split)
     destination = target.path if target.path is not None else sys.stdout.buffer
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
-    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript)
+    bed = music_options(routine, cache_dir(cache), music, no_music)
+    options = ExportOptions(format=target.format, bitrate=bitrate, split=split, transcript=transcript, music=bed, jobs=jobs)
     checked_output(destination, options)  # before rendering speech, like the encoder: a bad -o or --bitrate
     find_ffmpeg()  # before rendering speech: a missing encoder should not cost a wait
     with SynthesisBar() as bar:
@@ -106,7 +113,12 @@ def export(
                 "created_folders": [str(path) for path in result.created_folders],
                 "removed": [str(path) for path in result.removed],
                 "target_lufs": result.target_lufs,
+                "chunks": {"encoded": result.chunks_encoded, "reused": result.chunks_reused},
                 "gain_db": round(result.gain_db, 2),
+                "music": str(bed.source) if bed else None,
+                "channels": result.channels,
+                "sample_rate": result.sample_rate,
+                "bitrate": result.bitrate,
             }
         )
         return
@@ -117,7 +129,8 @@ def export(
         f"{result.output or 'standard output'}  {clock(round(result.duration * 1000), tenths=False)}  "
         f"({chapters}{counted(len(report.clips), 'cue')}: "
         f"{len(report.synthesized)} synthesized, {len(report.reused)} reused; "
-        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS)"
+        f"speech {result.gain_db:+.1f} dB to {result.target_lufs:g} LUFS"
+        + (f"; music from {bed.source}, {'stereo' if result.channels == 2 else 'mono'} {result.bitrate or ''})" if bed else ")")
     )
     if chapters:
         lines += [f"  {clock(c.start_ms, tenths=False):>7}  {c.title}" for c in result.chapters]

@@ -10,7 +10,7 @@ import typer
 
 from coach import session, sources
 from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command, counted
-from coach.cli.routines import clock
+from coach.clock import plan_time as clock
 from coach.cli.usage import error_line
 from coach.cues import spoken_texts
 from coach.errors import CoachError, RoutineError, UsageError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from coach.clock import length
 from coach.serve.feed import episode_path
 from coach.serve.library import Episode
 
@@ -37,14 +38,6 @@ _ICONS = {
 def icon(name: str) -> str:
     """An inline SVG icon (24x24, current colour)."""
     return f'<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">{_ICONS[name]}</svg>'
-
-
-def clock(seconds: float) -> str:
-    """Seconds as M:SS (H:MM:SS from an hour), for lengths shown on the pages."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def library_page(episodes: list[Episode], prefix: str, feed_url: str) -> str:
@@ -80,7 +73,7 @@ def _card(episode: Episode, prefix: str) -> str:
 <img class="cover" src="{escape(prefix + episode_path(episode, 'cover'))}" alt="" width="72" height="72">
 <div class="about">
 <h2>{escape(episode.title)}</h2>
-<p class="facts">{clock(episode.duration)} · {exercises} exercise{'s' if exercises != 1 else ''}</p>
+<p class="facts">{length(episode.duration)} · {exercises} exercise{'s' if exercises != 1 else ''}</p>
 <p class="actions"><a class="button" href="{escape(prefix)}play/{escape(episode.id)}">Play</a>
 <a class="button secondary" href="{escape(prefix + episode_path(episode, 'audio'))}" download="{escape(episode.id)}.mp3">Download</a></p>
 </div>
@@ -117,7 +110,7 @@ def player_page(episode: Episode, prefix: str) -> str:
 <div id="progress" class="progress" role="slider" aria-label="Position" tabindex="0" aria-valuemin="0" aria-valuemax="{round(episode.duration)}" aria-valuenow="0">
 <div id="progress-fill" class="fill"></div><div id="marks" class="marks"></div>
 </div>
-<p class="times"><span id="elapsed">0:00</span><span id="total">{clock(episode.duration)}</span></p>
+<p class="times"><span id="elapsed">0:00</span><span id="total">{length(episode.duration)}</span></p>
 <div class="controls">
 <button type="button" id="back10" aria-label="Back 10 seconds">{icon("back10")}</button>
 <button type="button" id="prev" aria-label="Previous exercise">{icon("prev")}</button>

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from coach.errors import AudioDeviceError
 from coach.terminal.keys import TerminalSession, Terminated
-from coach.terminal.screen import Screen, cue_log_line, format_clock
+from coach.clock import elapsed as format_clock
+from coach.terminal.screen import Screen, cue_log_line
 
 if TYPE_CHECKING:
     from coach.devices import Output
+    from coach.music import MusicOptions
     from coach.player import Player
     from coach.session import Prepared
 
@@ -35,10 +37,11 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class LiveOptions:
-    """How to run a live session: where to start, and the full screen or one line per cue."""
+    """How to run a live session: where to start, the full screen or one line per cue, and music under the voice."""
 
     start_ms: int = 0
     full_screen: bool = True
+    music: MusicOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,9 @@ def play_live(prepared: Prepared, output: Output, options: LiveOptions) -> Ended
     """Play `prepared` on `output` until it ends or the user stops it; the terminal is always given back."""
     from coach import devices  # audio libraries load only for the command that plays
 
-    player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS)
+    player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS, music=options.music)
     screen = Screen(prepared.timeline) if options.full_screen else None
-    audio = devices.open_output(output, player.sample_rate)
+    audio = devices.open_output(output, player.sample_rate, channels=player.channels)
     try:
         with TerminalSession(full_screen=options.full_screen, on_suspend=player.pause) as terminal:
             audio.start(player.feed())

@@ -15,6 +15,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
+from coach.clock import countdown, elapsed, log_stamp, remaining
 from coach.moment import Moment, MomentIndex
 from coach.timeline import CueEvent, Timeline
 
@@ -268,23 +269,9 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def format_clock(ms: int, round_up: bool = False) -> str:
-    """`MM:SS` (minutes may pass 59) for a time in milliseconds, rounded down to the second (a time left: up)."""
-    seconds = math.ceil(max(0, ms) / 1000) if round_up else max(0, ms) // 1000
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def format_countdown(ms: int) -> str:
-    """Seconds left, rounded up, as `23` under a minute and `1:30` from a minute on."""
-    seconds = math.ceil(max(0, ms) / 1000)
-    return str(seconds) if seconds < 60 else f"{seconds // 60}:{seconds % 60:02d}"
-
-
 def cue_log_line(cue: CueEvent) -> str:
     """The `--no-ui` line for a cue: `[MM:SS.s] text`, at the cue's time in the plan."""
-    tenths = cue.start_ms // 100
-    minutes, rest = divmod(tenths, 600)
-    return f"[{minutes:02d}:{rest // 10:02d}.{rest % 10}] {cue.text}"
+    return f"[{log_stamp(cue.start_ms)}] {cue.text}"
 
 
 @dataclass(frozen=True)
@@ -413,7 +400,7 @@ class Screen:
         """The side (or PAUSED) on the left; on the right the countdown, else the rep number; a caption line above."""
         left_word = "PAUSED" if paused else (moment.side or "")
         if moment.countdown_ms is not None:
-            count, caption_right = format_countdown(moment.countdown_ms), moment.activity
+            count, caption_right = countdown(moment.countdown_ms), moment.activity
         elif moment.rep is not None:
             count, caption_right = f"{moment.rep}/{moment.reps}", f"rep {moment.rep} of {moment.reps}"
         else:
@@ -458,14 +445,14 @@ class Screen:
     @staticmethod
     def _next(moment: Moment) -> str:
         # Rounded up like the countdown, so that during the rest before it both show the same second.
-        left = format_clock(moment.next_in_ms or 0, round_up=True)
+        left = remaining(moment.next_in_ms or 0)
         if moment.next_title is not None:
             return f"Next: {moment.next_title} in {left}"
         return f"Next: the end, in {left}"
 
     def _progress(self, position_ms: int, width: int) -> str:
         total = self.timeline.duration_ms
-        times = f"{format_clock(position_ms)} / {format_clock(total)}"
+        times = f"{elapsed(position_ms)} / {elapsed(total)}"
         bar_width = width - cells(times) - 1
         if bar_width < 5:
             return clip(times, width)

@@ -1,0 +1,359 @@
+"""MP3 export in chunks encoded in parallel worker processes and joined sample-exactly, each chunk cached.
+
+Each chunk is encoded on its own by libmp3lame (coach/lame.py) with the bit reservoir off, from a
+pre-roll of PREROLL_FRAMES frames of the audio before it to a post-roll of one frame after it; of its
+frames, exactly those that carry its own samples are kept. Frame g of a stream carries samples
+[(g - 1) * F, g * F) (F samples a frame; the encoder delay is one frame), so the kept frames, laid end
+to end, are the frames of one stream with no gap and no overlap, and after four frames of pre-roll
+the encoder's state has caught up with a single pass: the joins are inaudible, and a Xing/LAME
+header for the whole track (coach/mp3frames.py) lets decoders cut exactly the encoded samples.
+
+Chunks end on the frame grid, never cross a chapter edge that is on the grid, and end in the quietest
+frame near TARGET_SECONDS: a chapter's chunks then depend only on that chapter's own audio (and a
+pre-roll from the end of the one before), so after an edit only the chunks whose PCM changed are
+encoded again; the others come from the segment cache, keyed by their PCM with its rolls.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from coach import lame, mp3frames
+from coach.errors import EncoderError, OutputError
+
+if TYPE_CHECKING:
+    from coach.encode import EncodeJob
+
+PREROLL_FRAMES = 4  # the frames of audio before a chunk its encoder starts from, dropped: enough to match a single pass
+POSTROLL_FRAMES = 2  # the frames after it: with one, its last frame still differs from a single pass (the psychoacoustic look-ahead)
+TARGET_SECONDS = 20.0  # a chunk's length: small enough for a one-cue edit to re-encode little, big enough that rolls cost <1 %
+SEARCH_SECONDS = 5.0  # a cut moves up to this far either way to land in the quietest frame
+SEGMENT_SCHEMA = 1  # bump when a segment's bytes for the same key would change
+
+Render = Callable[[int, int], np.ndarray]  # (first sample, count) -> float samples in [-1, 1]
+
+
+class SegmentStore(Protocol):
+    """Where encoded chunks are kept between exports (see ClipCache.segment)."""
+
+    def segment(self, key: str) -> bytes | None: ...
+
+    def store_segment(self, key: str, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk's own samples [start, end) and the samples around them its encoder is given."""
+
+    start: int
+    end: int
+    preroll: int
+    postroll: int
+    first: bool  # the track's first chunk: it starts the stream (and keeps the encoder's delay frame)
+    last: bool  # the track's last chunk: it ends the stream (and keeps the flushed frames)
+
+
+@dataclass(frozen=True)
+class ChunkedReport:
+    """What a chunked encode did: chunks in all, and how many were encoded now (the rest came from the cache)."""
+
+    chunks: int
+    encoded: int
+    processes: int
+
+
+def encode_track(
+    render: Render,
+    start: int,
+    end: int,
+    edges: Sequence[int],
+    output: Path,
+    settings: lame.LameSettings,
+    id3_tag: bytes = b"",
+    *,
+    jobs: int | None = None,
+    segments: SegmentStore | None = None,
+    on_samples: Callable[[int], None] | None = None,
+    cuts: Sequence[int] | None = None,
+) -> ChunkedReport:
+    """Encode samples [start, end) of `render` to `output` (after `id3_tag`) as one gapless CBR MP3.
+
+    `edges` are chapter starts a chunk must not cross; `cuts`, when given, are the chunk boundaries
+    to use instead of choosing them (for tests that place joins). `on_samples(n)` is told as each
+    chunk is done. With `segments`, chunks found there are not encoded again and new ones are stored.
+    """
+    if end <= start:
+        raise EncoderError("nothing to encode")
+    frame = mp3frames.frame_samples(settings.sample_rate)
+    delay = lame.encoder_delay(settings)
+    if delay != frame:
+        cuts = []  # the joins rely on a delay of exactly one frame (MPEG-2 rates); otherwise one chunk, still exact
+    planned = plan(render, start, end, edges, frame, settings.sample_rate) if cuts is None else _given(render, start, end, cuts, frame)
+    processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
+    encoded = chunks = 0
+    try:
+        handle = open(output, "wb")
+    except OSError as error:
+        raise _write_error(output, error) from None
+    pool = _pool(processes) if processes > 1 else None
+    try:
+        with handle:
+            handle.write(id3_tag)
+            header_at = handle.tell()
+            pending: deque[tuple[Chunk, str, Future[bytes] | bytes]] = deque()
+            writer = _Writer(handle)
+
+            def finish_oldest() -> None:
+                nonlocal encoded
+                chunk, key, job = pending.popleft()
+                if isinstance(job, Future):
+                    data = job.result()
+                    encoded += 1
+                    if segments is not None:
+                        segments.store_segment(key, data)
+                else:
+                    data = job
+                writer.add(data)
+                if on_samples is not None:
+                    on_samples(chunk.end - chunk.start)
+
+            for chunk, pcm in planned:
+                chunks += 1
+                key = segment_key(settings, chunk, pcm)
+                found = segments.segment(key) if segments is not None else None
+                if found is not None and _whole_frames(found):
+                    pending.append((chunk, key, found))
+                elif pool is not None:
+                    pending.append((chunk, key, pool.submit(encode_chunk, settings, chunk, pcm)))
+                else:
+                    done: Future[bytes] = Future()
+                    done.set_result(encode_chunk(settings, chunk, pcm))
+                    pending.append((chunk, key, done))
+                # Enough in flight to keep every worker busy; the oldest is written as soon as it is done.
+                while pending and (len(pending) > 2 * processes or _ready(pending[0][2])):
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+            if writer.frames == 0:
+                raise EncoderError("the MP3 encoder produced no audio")
+            header = mp3frames.info_frame(
+                writer.first_frame, writer.frames, writer.bytes, end - start, delay, writer.crc, "LAME" + lame.version()
+            )
+            # The header goes before the audio: the audio is written after room left for it, then the header into that room.
+            handle.seek(header_at)
+            handle.write(header)
+    except BrokenProcessPool as error:
+        raise EncoderError("an MP3 encoder process died (out of memory?); try again with --jobs 1") from error
+    except OSError as error:
+        raise _write_error(output, error) from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return ChunkedReport(chunks, encoded, processes)
+
+
+def _write_error(output: Path, error: OSError) -> OutputError:
+    if error.errno == errno.ENOSPC:
+        return OutputError(f"disk full while writing {output.parent}")
+    return OutputError(f"cannot write {output}: {error.strerror or error}")
+
+
+class _Writer:
+    """Appends chunks' frames after room for the header, counting what the header must say."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+        self.frames = self.bytes = self.crc = 0
+        self.first_frame = b""
+
+    def add(self, data: bytes) -> None:
+        if not self.first_frame:
+            header = mp3frames.parse_header(data)
+            self.first_frame = data[: header.size]
+            self._handle.write(bytes(_header_room(header)))
+        self._handle.write(data)
+        self.frames += len(mp3frames.split_frames(data))
+        self.bytes += len(data)
+        self.crc = lame.music_crc(data, self.crc)
+
+
+def _header_room(header: mp3frames.FrameHeader) -> int:
+    # The info frame's size depends only on the audio's header: build a dummy one to measure it.
+    probe = bytes([0xFF, 0xE0 | (header.version_bits << 3) | 0b011, header.bitrate_index << 4 | header.rate_index << 2, 0xC0 if header.mono else 0])
+    return len(mp3frames.info_frame(probe + bytes(header.size - 4), 1, header.size, 0, 0, 0, "LAME"))
+
+
+def encode_chunk(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray) -> bytes:
+    """The frames that carry a chunk's own samples, encoded from its PCM with its rolls."""
+    frame = mp3frames.frame_samples(settings.sample_rate)
+    frames = mp3frames.split_frames(lame.encode(pcm, settings))
+    skip = 0 if chunk.first else chunk.preroll // frame + 1
+    if chunk.last:
+        kept = frames[skip:]
+    else:
+        count = (chunk.end - chunk.start) // frame + (1 if chunk.first else 0)
+        kept = frames[skip : skip + count]
+        if len(kept) != count:
+            raise EncoderError(f"the MP3 encoder gave {len(frames)} frames for a chunk that needs {skip + count}")
+    return b"".join(kept)
+
+
+def segment_key(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray) -> str:
+    """The cache key of a chunk's encoded frames: the encoder and its settings, the chunk's shape and its PCM with rolls.
+
+    Not its position: a chapter moved by whole frames after an edit before it keeps its chunks' keys.
+    """
+    shape = [SEGMENT_SCHEMA, lame.version(), asdict(settings), chunk.end - chunk.start, chunk.preroll, chunk.postroll, chunk.first, chunk.last]
+    digest = hashlib.sha256(json.dumps(shape).encode())
+    digest.update(np.ascontiguousarray(pcm, dtype="<i2").tobytes())
+    return digest.hexdigest()
+
+
+def plan(render: Render, start: int, end: int, edges: Sequence[int], frame: int, rate: int) -> Iterator[tuple[Chunk, np.ndarray]]:
+    """The chunks of [start, end), each with its PCM (int16, rolls included): cut at edges on the frame grid, else in the quietest frame near the target length."""
+    target = round(TARGET_SECONDS * rate / frame) * frame
+    search = round(SEARCH_SECONDS * rate / frame) * frame
+    bounds = [start] + sorted({e for e in edges if start < e < end and (e - start) % frame == 0}) + [end]
+    window = _Window(render, start, end)
+    for lo, hi in zip(bounds, bounds[1:]):
+        position = lo
+        while position < hi:
+            if hi - position <= target + search:
+                cut = hi
+            else:
+                cut = _quietest(window, position + target - search, position + target + search, position + target, frame)
+            yield _chunk(window, start, end, position, cut, frame)
+            window.drop_before(cut - PREROLL_FRAMES * frame)
+            position = cut
+
+
+def _given(render: Render, start: int, end: int, cuts: Sequence[int], frame: int) -> Iterator[tuple[Chunk, np.ndarray]]:
+    bounds = [start] + sorted({c for c in cuts if start < c < end}) + [end]
+    if any((c - start) % frame for c in bounds[1:-1]):
+        raise ValueError(f"chunk cuts must be on the {frame}-sample frame grid")
+    window = _Window(render, start, end)
+    for lo, hi in zip(bounds, bounds[1:]):
+        yield _chunk(window, start, end, lo, hi, frame)
+
+
+def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int, frame: int) -> tuple[Chunk, np.ndarray]:
+    preroll = min(PREROLL_FRAMES * frame, own_start - start)
+    postroll = min(POSTROLL_FRAMES * frame, end - own_end)
+    chunk = Chunk(own_start, own_end, preroll, postroll, own_start == start, own_end == end)
+    return chunk, window.get(own_start - preroll, own_end + postroll)
+
+
+def _quietest(window: "_Window", lo: int, hi: int, aim: int, frame: int) -> int:
+    """The frame boundary in [lo, hi] whose two neighbouring frames hold the least energy (nearest `aim` on a tie)."""
+    samples = window.get(lo - frame, hi + frame).astype(np.int64)
+    energy = np.add.reduceat(samples * samples, np.arange(0, samples.size, frame))  # one sum per frame
+    around = energy[:-1] + energy[1:]  # candidate k sits between frame k and k + 1 of the window
+    candidates = lo + np.arange(around.size) * frame
+    order = np.lexsort((np.abs(candidates - aim), around))
+    return int(candidates[order[0]])
+
+
+class _Window:
+    """int16 PCM of a stretch of the track, rendered once as the plan moves forward."""
+
+    def __init__(self, render: Render, start: int, end: int) -> None:
+        self._render, self._start, self._end = render, start, end
+        self._lo = self._hi = start
+        self._pcm = np.zeros(0, dtype=np.int16)
+
+    def get(self, lo: int, hi: int) -> np.ndarray:
+        """Samples [lo, hi) (silence outside the track's range)."""
+        if hi > self._hi:
+            upto = min(max(hi, self._hi), self._end)
+            if upto > self._hi:
+                fresh = as_pcm16(self._render(self._hi, upto - self._hi))
+                self._pcm = np.concatenate([self._pcm, fresh])
+                self._hi = upto
+        out = np.zeros(hi - lo, dtype=np.int16)
+        a, b = max(lo, self._lo), min(hi, self._hi)
+        if b > a:
+            out[a - lo : b - lo] = self._pcm[a - self._lo : b - self._lo]
+        return out
+
+    def drop_before(self, position: int) -> None:
+        """Forget samples before `position`: memory stays at about one chunk."""
+        if position > self._lo:
+            cut = min(position, self._hi) - self._lo
+            self._pcm = self._pcm[cut:].copy()
+            self._lo += cut
+
+
+def as_pcm16(block: np.ndarray) -> np.ndarray:
+    """Float samples as the int16 values the encoder gets (the same rounding as every other export)."""
+    from coach.encode import pcm_s16le
+
+    return np.frombuffer(pcm_s16le(block), dtype="<i2")
+
+
+def _whole_frames(data: bytes) -> bool:
+    try:
+        return bool(mp3frames.split_frames(data))
+    except EncoderError:
+        return False
+
+
+def _ready(job: Future[bytes] | bytes) -> bool:
+    return not isinstance(job, Future) or job.done()
+
+
+def _processes(jobs: int | None, samples: int, rate: int) -> int:
+    from coach.render import available_cores
+
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        from coach.errors import UsageError
+
+        raise UsageError(f"jobs must be a whole number of at least 1, not {jobs!r}")
+    limit = available_cores() if jobs is None else jobs
+    # A pool's start costs about as much as encoding a few seconds: short tracks stay in this process.
+    return max(1, min(limit, samples // round(2 * TARGET_SECONDS * rate)))
+
+
+def _pool(processes: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker)
+
+
+def _start_worker() -> None:
+    """Leave Ctrl-C to the parent, which cancels what is queued and stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def encode_mp3(
+    render: Render,
+    start: int,
+    end: int,
+    edges: Sequence[int],
+    job: "EncodeJob",
+    *,
+    jobs: int | None = None,
+    segments: SegmentStore | None = None,
+    on_samples: Callable[[int], None] | None = None,
+) -> ChunkedReport:
+    """Encode an MP3 export job from samples [start, end) of `render`: its ID3 tag (text, comment, cover, chapters), then the chunked audio."""
+    from coach import id3
+    from coach.encode import id3_frames
+
+    kbps = int((job.bitrate or job.fmt.default_bitrate or "64k").rstrip("k"))
+    settings = lame.LameSettings(job.sample_rate, kbps)
+    tag = id3.tag(id3.text_frames(job.tags) + id3_frames(job))
+    return encode_track(render, start, end, edges, job.output, settings, tag, jobs=jobs, segments=segments, on_samples=on_samples)
