@@ -1,5 +1,5 @@
 # coach: `make run` exports the built-in post-run routine to an MP3; `make test` runs the whole suite.
-.PHONY: setup neural run test bench clean
+.PHONY: setup neural run test bench fuzz clean
 
 OUT ?= out/post-run.mp3
 
@@ -21,6 +21,9 @@ test:
 
 bench: neural
 	@.venv/bin/python bench/run.py
+
+fuzz: setup
+	@.venv/bin/python tests/fuzzer.py --inputs 100000 --seed 1
 
 clean:
 	rm -rf out .pytest_cache .hypothesis

@@ -3,10 +3,13 @@
 Files are named `slug-<first 16 hex of the key>.wav` so a person can see what a clip says. A clip is
 written to a temporary file in the same directory and renamed over its final name, so readers only
 ever see whole clips, and two processes storing the same clip both succeed (the last rename wins;
-both wrote the same content). Every lookup checks the header against the file's size, so a clip
-damaged some other way (a disk filling up under another tool, a power cut before the data reached
-the disk) is seen as missing and rendered again. A lookup that hits sets the file's mtime to now:
-that is the "last used" time `prune --older-than` goes by (atime is unreliable under relatime).
+both wrote the same content); the data is synced to disk before the rename, so a power cut cannot
+leave a named clip without its audio. Each clip carries a CRC-32 of its samples in a chunk of its
+own (`crc `, which WAV readers skip), checked with the header on every lookup and read: a clip
+damaged any way (a disk filling up under another tool, a block overwritten) is seen as missing and
+rendered again. Files are opened without following symbolic links: a link planted in the cache is
+never served as a clip nor touched through. A lookup that hits sets the file's mtime to now: that
+is the "last used" time `prune --older-than` goes by (atime is unreliable under relatime).
 
 Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
 measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
@@ -23,22 +26,32 @@ import hashlib
 import json
 import os
 import re
+import stat
 import struct
+import sys
 import tempfile
 import time
 import unicodedata
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # Windows: stale temporary files are told by their age instead
+    fcntl = None  # type: ignore[assignment]
+
 from coach.errors import CacheError
 from coach.speech.engine import VoiceProfile, normalize_text
 
-CACHE_SCHEMA = 1  # bump when what a key means changes (trimming, file layout)
+CACHE_SCHEMA = 2  # bump when what a key means changes (trimming, file layout); 2: the CRC chunk
 AUDIO_FORMAT = "wav/pcm_s16le/mono"
-WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # the canonical 44-byte RIFF/fmt/data header this cache writes
+# RIFF/WAVE, a 16-byte fmt chunk, a `crc ` chunk with the CRC-32 of the samples, then the data chunk.
+WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sII4sI")
+_FIXED_CHUNKS = WAV_HEADER.size - 8  # what the RIFF size counts besides the samples
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
@@ -46,7 +59,25 @@ MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 SEGMENT_MAGIC = b"coach-segment-1\n"
 TEMP_SUFFIX = ".tmp"
-STALE_TEMP_SECONDS = 3600.0  # a temporary file this old belongs to a writer that died, not one still writing
+STALE_TEMP_SECONDS = 3600.0  # without file locks (Windows): a temporary file this old belongs to a writer that died
+
+
+_CHECKOUT = Path(__file__).resolve().parent.parent  # the source checkout, when coach runs from one
+
+
+def default_directory() -> Path:
+    """The one speech cache of this user wherever coach runs: $COACH_CACHE_DIR; else, run from a source
+    checkout, its audio_cache/; else the platform's user cache folder (XDG_CACHE_HOME or ~/.cache on Linux)."""
+    configured = os.environ.get("COACH_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "audio_cache").is_dir():
+        return _CHECKOUT / "audio_cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "coach"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "coach" / "Cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coach"
 
 
 def clip_key(text: str, profile: VoiceProfile) -> str:
@@ -102,11 +133,10 @@ class ClipRef:
     def read(self) -> np.ndarray:
         """The clip's samples (int16 mono); CacheError if the file vanished or changed since lookup."""
         try:
-            data = self.path.read_bytes()
+            data = _read_file(self.path)
         except OSError as error:
             raise CacheError(f"cannot read speech clip {self.path}: {error.strerror or error}") from error
-        header = _parse_header(data[: WAV_HEADER.size], len(data))
-        if header is None or header != (self.sample_rate, self.frames):
+        if _parse_clip(data) != (self.sample_rate, self.frames):
             raise CacheError(f"speech clip {self.path} is damaged; run `coach render` again to replace it")
         return np.frombuffer(data, dtype="<i2", offset=WAV_HEADER.size).astype(np.int16)
 
@@ -146,13 +176,9 @@ class ClipCache:
         """The cached clip for `text`, or None when it is missing or damaged; marks a hit as used now."""
         key = clip_key(text, profile)
         path = self.directory / clip_file_name(text, key)
-        header = _read_header(path)
+        header = _check_clip(path, touch=True)
         if header is None or header[0] != profile.sample_rate:
             return None
-        try:
-            os.utime(path)
-        except OSError:
-            pass  # a read-only cache still serves clips; only its last-used times go stale
         return ClipRef(text=text, key=key, path=path, sample_rate=header[0], frames=header[1])
 
     def store(self, text: str, profile: VoiceProfile, samples: np.ndarray) -> ClipRef:
@@ -164,8 +190,9 @@ class ClipCache:
         path = self.directory / clip_file_name(text, key)
         payload = samples.tobytes()
         header = WAV_HEADER.pack(
-            b"RIFF", 36 + len(payload), b"WAVE", b"fmt ", 16, 1, 1,
-            profile.sample_rate, profile.sample_rate * 2, 2, 16, b"data", len(payload),
+            b"RIFF", _FIXED_CHUNKS + len(payload), b"WAVE", b"fmt ", 16, 1, 1,
+            profile.sample_rate, profile.sample_rate * 2, 2, 16,
+            b"crc ", 4, zlib.crc32(payload), b"data", len(payload),
         )  # fmt: skip
         self._write_atomically(path, header + payload)
         return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=samples.size)
@@ -173,13 +200,9 @@ class ClipCache:
     def gain(self, key: str) -> float | None:
         """The program gain stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
         path = self.directory / _gain_file_name(key)
-        found = _read_gain(path)
+        found = _read_gain(path, touch=True)
         if found is None or found[0] != key:
             return None
-        try:
-            os.utime(path)
-        except OSError:
-            pass
         return found[1]
 
     def store_gain(self, key: str, gain: float) -> None:
@@ -208,9 +231,11 @@ class ClipCache:
         self._ensure_directory()
         temporary = None
         try:
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
+            descriptor, temporary = self._locked_temporary(path)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())  # the data on disk before the name: a power cut leaves no empty clip
             os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
             os.replace(temporary, path)
             temporary = None
@@ -230,7 +255,7 @@ class ClipCache:
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
-            header = _read_header(path)
+            header = _check_clip(path)
             if header is None:
                 damaged += 1
                 continue
@@ -268,7 +293,7 @@ class ClipCache:
             elif segment:
                 whole = _read_segment(path) is not None
             else:
-                whole = _read_header(path) is not None
+                whole = _check_clip(path) is not None
             counted = not (gain or segment)
             if (tidy_only or wanted or recent) and whole:
                 kept += 1 if counted else 0
@@ -310,8 +335,47 @@ class ClipCache:
             or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
+    def _locked_temporary(self, path: Path) -> tuple[int, str]:
+        """A new temporary file for `path`, locked (flock) for as long as this process writes it."""
+        while True:
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
+            try:
+                if fcntl is None:
+                    return descriptor, temporary
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if os.fstat(descriptor).st_nlink > 0:
+                    return descriptor, temporary
+            except BaseException:  # Ctrl-C between the file's creation and its return: remove it here
+                os.close(descriptor)
+                _remove(Path(temporary))
+                raise
+            os.close(descriptor)  # removed as stale between its creation and the lock: make another
+
+    def remove_stale_temporaries(self) -> int:
+        """Remove temporary files left by writers that died (a killed render); the number removed."""
+        removed = 0
+        for path in self._files():
+            if self._is_stale_temporary(path) and _remove(path):
+                removed += 1
+        return removed
+
     def _is_stale_temporary(self, path: Path) -> bool:
-        return path.name.endswith(TEMP_SUFFIX) and _mtime(path) < time.time() - STALE_TEMP_SECONDS
+        """Whether a temporary file's writer is gone: its lock is free (else, without locks, it is an hour old)."""
+        if not path.name.endswith(TEMP_SUFFIX):
+            return False
+        if fcntl is None:
+            return _mtime(path) < time.time() - STALE_TEMP_SECONDS
+        try:
+            descriptor = os.open(path, _NO_FOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a writer holds it
+        finally:
+            os.close(descriptor)
+        return True
 
     def _ensure_directory(self) -> None:
         try:
@@ -322,34 +386,64 @@ class ClipCache:
             raise CacheError(f"cannot create speech cache {self.directory}: {error.strerror or error}") from error
 
 
-def _parse_header(header: bytes, file_size: int) -> tuple[int, int] | None:
-    """(sample rate, frames) of a clip file in this cache's layout, or None if it is not whole and valid."""
-    if len(header) < WAV_HEADER.size:
+def _parse_clip(data: bytes) -> tuple[int, int] | None:
+    """(sample rate, frames) of a whole clip file's bytes in this cache's layout, or None if it is damaged."""
+    if len(data) < WAV_HEADER.size:
         return None
-    riff, riff_size, wave, fmt, fmt_size, encoding, channels, rate, byte_rate, align, bits, data, data_size = (
-        WAV_HEADER.unpack(header)
-    )
+    (riff, riff_size, wave, fmt, fmt_size, encoding, channels, rate, byte_rate, align, bits,
+     crc_id, crc_size, crc, data_id, data_size) = WAV_HEADER.unpack_from(data)  # fmt: skip
     valid = (
-        (riff, wave, fmt, data) == (b"RIFF", b"WAVE", b"fmt ", b"data")
-        and (fmt_size, encoding, channels, align, bits) == (16, 1, 1, 2, 16)
+        (riff, wave, fmt, crc_id, data_id) == (b"RIFF", b"WAVE", b"fmt ", b"crc ", b"data")
+        and (fmt_size, encoding, channels, align, bits, crc_size) == (16, 1, 1, 2, 16, 4)
         and rate > 0
         and byte_rate == rate * 2
         and data_size > 0
         and data_size % 2 == 0
-        and riff_size == 36 + data_size
-        and file_size == WAV_HEADER.size + data_size
+        and riff_size == _FIXED_CHUNKS + data_size
+        and len(data) == WAV_HEADER.size + data_size
+        and zlib.crc32(memoryview(data)[WAV_HEADER.size :]) == crc
     )
     return (rate, data_size // 2) if valid else None
+
+
+_NO_FOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_file(path: Path, touch: bool = False) -> bytes:
+    """A regular file's bytes, opened without following a symbolic link; with `touch`, its mtime set to now."""
+    descriptor = os.open(path, _NO_FOLLOW)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(os.dup(descriptor), "rb") as handle:
+            data = handle.read()
+        if touch:
+            try:
+                os.utime(descriptor if os.utime in os.supports_fd else path)
+            except OSError:
+                pass  # a read-only cache still serves clips; only its last-used times go stale
+        return data
+    finally:
+        os.close(descriptor)
+
+
+def _check_clip(path: Path, touch: bool = False) -> tuple[int, int] | None:
+    """(sample rate, frames) of a whole, undamaged clip file (read and checked in full), else None."""
+    try:
+        return _parse_clip(_read_file(path, touch))
+    except OSError:
+        return None
 
 
 def _gain_file_name(key: str) -> str:
     return f"gain-{key[:16]}.json"
 
 
-def _read_gain(path: Path) -> tuple[str, float] | None:
+def _read_gain(path: Path, touch: bool = False) -> tuple[str, float] | None:
     """(key, gain) of a stored gain, or None if the file is missing or not a whole, valid record."""
     try:
-        record = json.loads(path.read_bytes())
+        record = json.loads(_read_file(path, touch))
         key, gain = record["key"], float(record["gain"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -363,7 +457,7 @@ def _segment_file_name(key: str) -> str:
 def _read_segment(path: Path) -> tuple[str, bytes] | None:
     """(key, data) of a stored segment, or None if the file is missing or its checksum does not match."""
     try:
-        content = path.read_bytes()
+        content = _read_file(path)
     except OSError:
         return None
     head = len(SEGMENT_MAGIC)
@@ -373,26 +467,16 @@ def _read_segment(path: Path) -> tuple[str, bytes] | None:
     return key.decode("ascii", "replace"), data
 
 
-def _read_header(path: Path) -> tuple[int, int] | None:
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(WAV_HEADER.size)
-            size = os.fstat(handle.fileno()).st_size
-    except OSError:
-        return None
-    return _parse_header(header, size)
-
-
 def _size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        return path.lstat().st_size
     except OSError:
         return 0
 
 
 def _mtime(path: Path) -> float:
     try:
-        return path.stat().st_mtime
+        return path.lstat().st_mtime
     except OSError:
         return 0.0
 

@@ -18,6 +18,11 @@ MAX_CUES = 20_000
 INTRO_GAP = 1.0  # a breath of silence after the intro, before the first exercise starts
 # Speech length only estimated for the spoken "about N minutes" and the limits, never for the timeline.
 ESTIMATED_WORDS_PER_SECOND = 2.5
+# For the length limit before any speech is rendered: espeak says ordinary English at about 0.06 s a
+# character at 175 words a minute; 0.08 leaves room for slower voices. The exact length is checked
+# again once the clips are measured (session.prepare), so this only spares rendering hours of speech.
+LIMIT_SECONDS_PER_CHARACTER = 0.08
+LIMIT_REFERENCE_RATE = 175
 
 
 @dataclass(frozen=True)
@@ -257,12 +262,14 @@ def _seconds(value: float) -> str:
 def _check_limits(routine: Routine) -> None:
     """Refuse a routine whose expansion would exceed the cue or length limits, before expanding it."""
     cues = 0.0
-    seconds = 0.0
+    seconds = _speech_seconds(routine.title, routine)
     for exercise in routine.exercises:
         per_side_cues, per_side_seconds = _steps_size(exercise.steps, routine)
         repeats = max(1, len(exercise.sides)) * exercise.rounds
         cues += 4 + repeats * (per_side_cues + 2)
         seconds += repeats * per_side_seconds + (routine.pace.rest if exercise.rest is None else exercise.rest)
+        seconds += _speech_seconds(exercise.name, routine) + _speech_seconds(exercise.setup, routine)
+        seconds += _speech_seconds(exercise.note, routine) if exercise.say_note else 0.0
         seconds += max(0, len(exercise.sides) - 1) * routine.pace.switch
         where = exercise.where
         if seconds > MAX_SESSION_SECONDS:
@@ -272,18 +279,20 @@ def _check_limits(routine: Routine) -> None:
 
 
 def _steps_size(steps: tuple[Step, ...], routine: Routine) -> tuple[float, float]:
-    """(cue count, timed seconds) of one pass through steps, without expanding repeats."""
+    """(cue count, seconds with the routine's own texts' speech estimated) of one pass through steps, without expanding repeats."""
     cues = 0.0
     seconds = 0.0
     for step in steps:
         if isinstance(step, Say):
             cues += 1
+            seconds += _speech_seconds(step.text, routine)
         elif isinstance(step, Hold):
             cues += 3 + routine.pace.countdown
-            seconds += step.seconds
+            seconds += step.seconds + _speech_seconds(step.text, routine)
         elif isinstance(step, Breath):
             cues += 1
-            seconds += routine.pace.breath if step.seconds is None else step.seconds
+            slot = routine.pace.breath if step.seconds is None else step.seconds
+            seconds += max(slot, _speech_seconds(step.text, routine))
         elif isinstance(step, Breathe):
             cues += 2 * step.count
             seconds += 2 * step.count * routine.pace.breath
@@ -295,6 +304,14 @@ def _steps_size(steps: tuple[Step, ...], routine: Routine) -> tuple[float, float
             cues += step.count * (inner_cues + 1)
             seconds += step.count * inner_seconds
     return cues, seconds
+
+
+def _speech_seconds(text: str | None, routine: Routine) -> float:
+    """A generous estimate of how long a text takes to say at the routine's rate (see LIMIT_SECONDS_PER_CHARACTER)."""
+    if not text:
+        return 0.0
+    rate = routine.voice.rate or LIMIT_REFERENCE_RATE
+    return len(text) * LIMIT_SECONDS_PER_CHARACTER * LIMIT_REFERENCE_RATE / rate
 
 
 def _limit(where: Where, message: str) -> Diagnostic:

@@ -54,7 +54,9 @@ _VALID = re.compile(_BODY)
 
 DURATION_PATTERN = f"^[ \t\r\n]*{_BODY}[ \t\r\n]*$"
 
-_PART = re.compile(rf"({_DECIMAL}){_GAP}([hms])")
+# Tokens, not parts: `[0-9.]+` then a unit letter never backtracks (a `number gap unit` pattern retried at
+# every digit of a long digit string was quadratic).
+_TOKEN = re.compile(r"[0-9.]+|[hms]")
 _SCALE = {"h": 3600, "m": 60, "s": 1}
 # Looser shapes, only to say what is wrong with a string that is not a duration.
 _LOOSE_UNITS = re.compile(
@@ -62,6 +64,9 @@ _LOOSE_UNITS = re.compile(
 )
 _LOOSE_CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}(?:\.[0-9]+)?")
 _SHOWN_LENGTH = 40
+# Longer than any duration a person writes ("1h 05m 30.25s" is 13): refused before any pattern runs,
+# so no regular expression ever sees a long string.
+MAX_TEXT_LENGTH = 64
 
 
 def parse_duration(value: object) -> float:
@@ -82,13 +87,16 @@ def parse_duration(value: object) -> float:
 
 def _parse_text(text: str) -> float:
     trimmed = text.strip(_TRIM)
+    if len(trimmed) > MAX_TEXT_LENGTH:
+        raise ValueError(f"bad duration {_shown(text)} (far too long)")
     if not _VALID.fullmatch(trimmed):
         raise ValueError(f"bad duration {_shown(text)} ({_what_is_wrong(trimmed)})")
     if ":" in trimmed:
         seconds = sum(float(part) * 60**power for power, part in enumerate(reversed(trimmed.split(":"))))
     else:
-        parts = _PART.findall(trimmed)
-        seconds = sum(float(number) * _SCALE[unit] for number, unit in parts) if parts else float(trimmed)
+        tokens = _TOKEN.findall(trimmed)  # numbers and units alternate: the text matched the grammar
+        parts = zip(tokens[::2], tokens[1::2])
+        seconds = sum(float(number) * _SCALE[unit] for number, unit in parts) if len(tokens) > 1 else float(trimmed)
     # A few hundred digits overflow a float to inf: a typo, not a duration.
     if not math.isfinite(seconds):
         raise ValueError(f"bad duration {_shown(text)} (far too long)")

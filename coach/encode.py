@@ -16,7 +16,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from coach import clock, id3
+from coach import clock, id3, interrupts
 from coach.errors import EncoderError, OutputError, UsageError
 
 FFMPEG_MISSING = "ffmpeg not found: install it (Debian: apt-get install ffmpeg)"
@@ -138,16 +138,14 @@ def id3_frames(job: EncodeJob) -> bytes:
 
 
 def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, output: Path) -> None:
-    try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
-    except FileNotFoundError:
-        raise EncoderError(FFMPEG_MISSING) from None
-    except OSError as error:
-        raise EncoderError(f"cannot start ffmpeg: {error.strerror or error}") from None
-    assert process.stdin is not None
-    writer = _PipeWriter(process.stdin)
+    process: subprocess.Popen | None = None
+    writer: _PipeWriter | None = None
     finished = False
     try:
+        with interrupts.held():  # a stop signal while Popen starts ffmpeg would leave it running unseen
+            process = _start(command, errors)
+            assert process.stdin is not None
+            writer = _PipeWriter(process.stdin)
         for block in blocks:
             if not writer.put(block):
                 break  # ffmpeg stopped reading: its exit status and message say why
@@ -155,12 +153,22 @@ def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, out
         code = process.wait()
         finished = True
     finally:
-        if not finished:
+        if not finished and process is not None:
             process.kill()  # first, so a write blocked on the pipe fails and the writer can stop
-            writer.close()
+            if writer is not None:
+                writer.close()
             process.wait()
     if code != 0:
         raise _failure(code, _tail(errors), output)
+
+
+def _start(command: list[str], errors: BinaryIO) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+    except FileNotFoundError:
+        raise EncoderError(FFMPEG_MISSING) from None
+    except OSError as error:
+        raise EncoderError(f"cannot start ffmpeg: {error.strerror or error}") from None
 
 
 class _PipeWriter:

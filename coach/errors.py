@@ -45,6 +45,20 @@ class SpeechError(CoachError):
     """The speech engine cannot render a cue (no engine, unknown voice, empty text, silent output)."""
 
 
+class UnspeakableText(SpeechError):
+    """The engine said nothing for a text (punctuation only, invisible characters): bad input, not a broken engine."""
+
+    exit_code = 2
+
+    def __init__(self, text: str, message: str):
+        self.text = text
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in speech worker processes: rebuilt in the parent with its text.
+        return (type(self), (self.text, str(self)))
+
+
 class CacheError(CoachError):
     """The speech cache cannot be read or written."""
 

@@ -27,6 +27,11 @@ from coach.mixer import Mixer, frame_at
 from coach.model import Routine
 from coach.timeline import ChapterSpan, Timeline
 
+try:
+    import fcntl
+except ImportError:  # Windows: no locks; stale staging files are then left for the user
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from coach.music import MusicOptions
     from coach.chunked import SegmentStore
@@ -474,11 +479,27 @@ def _file_safe(title: str) -> str:
     return re.sub(r"[- ]{2,}", " ", cleaned)[:60].rstrip(" .-") or "chapter"
 
 
+def staging_name(target: Path, token: str) -> str:
+    """The hidden name a file for `target` is written under: `.NAME.<8 hex>.part`, which no player lists."""
+    return f".{target.name}.{token}.part"
+
+
+def _staging_pattern(target: Path) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{target.name}.") + r"[0-9a-f]{8}\.part")
+
+
 class _Staging:
-    """Temporary files beside their targets: moved into place together by commit, or all removed."""
+    """Temporary files beside their targets: moved into place together by commit, or all removed.
+
+    Each staging file is locked (flock) by the export writing it, for as long as that process lives:
+    a staging file of the same target whose lock can be taken belongs to an export that died (SIGKILL,
+    a power cut) and is removed before a new one is made. The lock, not the file's age, tells a dead
+    export from one still running.
+    """
 
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._locks: list[int] = []  # open descriptors holding each staging file's lock
 
     def __enter__(self) -> "_Staging":
         return self
@@ -488,14 +509,25 @@ class _Staging:
 
     def new(self, target: Path) -> Path:
         """A new empty temporary file in target's directory, to be moved to target on commit."""
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        try:
-            # Mode 0o666 through the umask, like any file the user creates (mkstemp would give 0o600).
-            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except OSError as error:
-            raise _output_error(target, error) from None
-        self._pending.append((temporary, target))
-        return temporary
+        remove_stale_staging(target)
+        while True:
+            temporary = target.with_name(staging_name(target, secrets.token_hex(4)))
+            # Listed before it exists: a signal from here on (SIGTERM arriving mid-call) still has it removed.
+            self._pending.append((temporary, target))
+            try:
+                # Mode 0o666 through the umask, like any file the user creates (mkstemp would give 0o600).
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            except OSError as error:
+                self._pending.pop()
+                raise _output_error(target, error) from None
+            self._locks.append(descriptor)
+            if fcntl is None:
+                return temporary
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if os.fstat(descriptor).st_nlink > 0:
+                return temporary
+            # Another export's clean-up took it for stale between our open and our lock: make another.
+            self._pending.pop()
 
     def write_text(self, target: Path, text: str) -> None:
         """Stage a text file (UTF-8) for target."""
@@ -517,6 +549,7 @@ class _Staging:
             raise _output_error(self._pending[0][1], error) from None
         done = [target for _temporary, target in self._pending]
         self._pending = []
+        self._unlock()
         return done
 
     def discard(self) -> None:
@@ -527,6 +560,45 @@ class _Staging:
             except FileNotFoundError:
                 pass
         self._pending = []
+        self._unlock()
+
+    def _unlock(self) -> None:
+        for descriptor in self._locks:
+            os.close(descriptor)
+        self._locks = []
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove the staging files of `target` left by exports that died (only coach's own, by exact name); the ones removed."""
+    if fcntl is None:
+        return []
+    pattern = _staging_pattern(target)
+    directory = target.parent
+    try:
+        names = [name for name in os.listdir(directory) if pattern.fullmatch(name)]
+    except OSError:
+        return []  # an unreadable folder: creating the new staging file will say what is wrong
+    removed = []
+    for name in names:
+        path = directory / name
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # gone already, a symlink, or not ours to open
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                continue
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a running export holds it
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+        finally:
+            os.close(descriptor)
+    return removed
 
 
 def _output_error(target: Path | str, error: OSError) -> OutputError:

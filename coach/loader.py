@@ -1,7 +1,8 @@
 """Load a routine script (YAML, format version 1) into the frozen model, reporting every problem at its place.
 
-The YAML is composed into a node tree (safe tags only, marks kept) and walked by hand, so each problem is
-located at its key or value, all of them are collected, and aliases are counted as they are walked.
+The YAML is composed into a node tree (coach/composer.py: safe tags only, marks kept, depth and node count
+bounded) and walked by hand, so each problem is located at its key or value, all of them are collected (up
+to MAX_DIAGNOSTICS), and aliases are counted as they are walked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Callable, NamedTuple, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from coach.composer import TooDeep, TooLarge, compose
 from coach.durations import USAGE, parse_duration
 from coach.errors import Diagnostic, RoutineError
 from coach.levels import NAMED_LEVELS, at_level, default_level, parse_level
@@ -118,10 +120,17 @@ def parse_routine(data: bytes | str, path: str) -> Routine:
             routine = builder.routine(document)
         except _OutOfBudget as stop:
             raise RoutineError([stop.diagnostic]) from None
+        except _TooManyProblems:
+            pass  # what was found so far is reported, cut at MAX_DIAGNOSTICS
     problems += builder.problems
     if problems or routine is None:
         raise RoutineError(_in_file_order(problems))
     return at_level(routine, default_level(routine))
+
+
+def too_large(path: str, size: int) -> Diagnostic:
+    """The problem of a routine file of `size` bytes, past MAX_FILE_BYTES."""
+    return Diagnostic(path, 1, 1, f"file too large ({size} bytes, at most {MAX_FILE_BYTES})")
 
 
 # --- bytes to YAML nodes ---------------------------------------------------------------------------------------
@@ -131,7 +140,7 @@ def _decoded(data: bytes | str, path: str) -> tuple[str, Diagnostic | None]:
     """The file's text without a byte order mark, or the problem that stops it being read at all."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
-        return "", Diagnostic(path, 1, 1, f"file too large ({size} bytes, at most {MAX_FILE_BYTES})")
+        return "", too_large(path, size)
     if isinstance(data, str):
         return data.removeprefix("\ufeff"), None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -147,52 +156,18 @@ def _decoded(data: bytes | str, path: str) -> tuple[str, Diagnostic | None]:
         return "", Diagnostic(path, before.count(b"\n") + 1, column, message)
 
 
-class _TooDeep(yaml.composer.ComposerError):
-    """The YAML nests lists and mappings deeper than MAX_YAML_DEPTH."""
-
-
-class _Composer(yaml.SafeLoader):
-    """PyYAML's safe composer, bounded in nesting (it recurses) and noting whether any alias is used."""
-
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.depth = 0
-        self.saw_alias = False
-
-    def compose_node(self, parent: Node | None, index: object) -> Node:
-        if self.check_event(yaml.AliasEvent):
-            self.saw_alias = True
-        self.depth += 1
-        try:
-            if self.depth > MAX_YAML_DEPTH:
-                mark = self.peek_event().start_mark
-                raise _TooDeep(None, None, f"document nested more than {MAX_YAML_DEPTH} levels deep", mark)
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
 def _compose(text: str, path: str) -> tuple[Node | None, list[Diagnostic], bool]:
     """The first YAML document's node tree (None if there is none or it is broken), its problems, and alias use."""
     try:
-        composer = _Composer(text)
-    except yaml.YAMLError as error:  # the reader checks every character up front
-        return None, [_yaml_problem(error, text, path)], False
-    document = None
-    try:
-        composer.get_event()  # the stream start
-        if not composer.check_event(yaml.StreamEndEvent):
-            document = composer.compose_document()
-        if not composer.check_event(yaml.StreamEndEvent):
-            second = composer.peek_event()
-            message = "a second YAML document: a routine file holds one (remove the '---')"
-            return document, [_diagnostic(path, second.start_mark, message)], composer.saw_alias
+        composed = compose(text, MAX_YAML_DEPTH, MAX_NODES)
     except yaml.YAMLError as error:
-        # a broken first document is dropped (it is incomplete); a broken second one does not spoil the first
-        return document, [_yaml_problem(error, text, path)], composer.saw_alias
-    finally:
-        composer.dispose()
-    return document, [], composer.saw_alias
+        return None, [_yaml_problem(error, text, path)], False
+    if composed.trailing_error is not None:
+        return composed.document, [_yaml_problem(composed.trailing_error, text, path)], composed.saw_alias
+    if composed.second_document is not None:
+        message = "a second YAML document: a routine file holds one (remove the '---')"
+        return composed.document, [_diagnostic(path, composed.second_document, message)], composed.saw_alias
+    return composed.document, [], composed.saw_alias
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str, path: str) -> Diagnostic:
@@ -204,27 +179,42 @@ def _yaml_problem(error: yaml.YAMLError, text: str, path: str) -> Diagnostic:
         return Diagnostic(path, line, column, f"character U+{error.character:04X} is not allowed in a YAML file")
     if not isinstance(error, yaml.MarkedYAMLError):
         return _diagnostic(path, None, f"invalid YAML: {error}")
-    if isinstance(error, _TooDeep):
+    if isinstance(error, (TooDeep, TooLarge)):
         return _diagnostic(path, error.problem_mark, str(error.problem))
     problem = str(error.problem or error.context or "unreadable")
     context = str(error.context or "")
     mark = error.problem_mark or error.context_mark
-    if "'\\t'" in problem:
+    # libyaml words some problems differently from PyYAML's pure-Python parser: both are understood here.
+    character = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else "?"
+    if "that cannot start any token" in problem and character == "\t":
         message = "a tab character where YAML needs spaces: indent with spaces, not tabs"
     elif "that cannot start any token" in problem:
-        character = problem.split("'")[1] if problem.count("'") >= 2 else "?"
         message = f"invalid YAML: a value cannot start with '{character}' (put the text in quotes)"
-    elif problem == "mapping values are not allowed here":
+    elif problem.startswith("mapping values are not allowed"):
         message = "invalid YAML: unexpected ':' (put a text containing ': ' in quotes, or check the indentation)"
-    elif problem.startswith("expected <block end>"):
+    elif problem.startswith(("expected <block end>", "did not find expected key", "did not find expected '-'")):
         message = "invalid YAML: bad indentation (items of one list or mapping must start in the same column)"
     elif context.startswith("while scanning a quoted scalar"):
         message, mark = "invalid YAML: a quoted text is not closed", error.context_mark or mark
+    elif problem.startswith("exceeded maximum nesting depth"):  # libyaml's own bound, met before ours
+        message = f"document nested more than {MAX_YAML_DEPTH} levels deep"
     elif context.startswith("found duplicate anchor"):
         message = "invalid YAML: " + context.split(";")[0]
     else:
         message = f"invalid YAML: {problem}"
-    return _diagnostic(path, mark, message)
+    return _diagnostic(path, _within(mark, text), message)
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _within(mark: yaml.Mark | None, text: str) -> yaml.Mark | None:
+    """The mark, or the end of the text when the mark is past it (libyaml puts the end of the stream on a line of its own)."""
+    if mark is None or mark.index < len(text):
+        return mark
+    breaks = list(_LINE_BREAK.finditer(text))
+    column = len(text) - (breaks[-1].end() if breaks else 0)
+    return yaml.Mark(mark.name, len(text), len(breaks), column, None, None)
 
 
 def _is_blank(document: Node) -> bool:
@@ -259,6 +249,10 @@ class _OutOfBudget(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic
+
+
+class _TooManyProblems(Exception):
+    """Walking stops: more problems than are ever shown have been found (22,000 unknown keys need not all be named)."""
 
 
 class _Entry(NamedTuple):
@@ -673,6 +667,9 @@ class _Builder:
         names = self.template_names_of(label, node, text)
         if names is None:
             return None
+        if not names and not _has_words(text):
+            self.error(node, f"{label}: nothing to say (the voice speaks letters and digits, and this has none)")
+            return None
         before = len(self.problems)
         for offset, name in _fields(text):
             field = "{" + name + "}"
@@ -881,8 +878,10 @@ class _Builder:
         return _diagnostic(self.path, node.start_mark, message)
 
     def error(self, node: Node, message: str) -> None:
-        """Report a problem at the start of a node."""
+        """Report a problem at the start of a node; stop the walk once more are found than can be shown."""
         self.problems.append(self.at(node, message))
+        if len(self.problems) > MAX_DIAGNOSTICS:
+            raise _TooManyProblems()
 
     def error_in(self, node: Node, value: str, offset: int | None, message: str) -> None:
         """Report a problem at character `offset` of a scalar's (trimmed) value, where the file has it."""
@@ -896,6 +895,10 @@ class _Builder:
 
 
 _OFF = object()  # `halfway: false`
+# How PyYAML's scalar constructors fail on text their tag does not fit (`!!float ""` indexes an empty
+# string, `!!int 0b` gives int() nothing, a long sexagesimal overflows): LookupError and ArithmeticError
+# cover IndexError, KeyError and OverflowError.
+_CONSTRUCTOR_FAILURES = (ValueError, TypeError, LookupError, ArithmeticError)
 _DECIMAL = re.compile(r"[-+]?[0-9]+")
 
 
@@ -906,7 +909,7 @@ def _yaml_int(node: ScalarNode) -> int | None:
         return int(node.value, 10)  # 010 is ten, as a runner (and YAML 1.2) reads it, not YAML 1.1's octal eight
     try:
         return _SCALARS.construct_yaml_int(node)
-    except (ValueError, TypeError, IndexError):
+    except _CONSTRUCTOR_FAILURES:
         return None
 
 
@@ -919,8 +922,14 @@ def _duration_value(node: ScalarNode) -> object:
         return node.value if number is None else number
     try:
         return _SCALARS.construct_yaml_float(node)
-    except ValueError:
+    except _CONSTRUCTOR_FAILURES:
         return node.value
+
+
+def _has_words(text: str) -> bool:
+    """Whether a text has anything a voice can say: a letter or a digit (punctuation, spaces and
+    invisible characters alone render silence)."""
+    return any(unicodedata.category(character)[0] in "LN" for character in text)
 
 
 def _yaml_bool(node: Node) -> bool | None:

@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +33,8 @@ CHUNK_SECONDS = 0.1  # work per chunk: Ctrl-C waits for running chunks, so it st
 CHUNKS_PER_PROCESS = 4  # small enough chunks to balance the load and move the progress bar
 MAX_CHUNK = 16  # cues
 RenderProgress = Callable[[int, int], None]  # (cues synthesized so far, cues to synthesize); the front end draws it
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.5  # the watchdog's fallback where prctl is missing (not Linux)
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def _synthesize_in_pool(
         max_workers=processes,
         mp_context=_pool_context(),
         initializer=_start_worker,
-        initargs=(speech, profile, cache),
+        initargs=(speech, profile, cache, os.getpid()),
     )
     try:
         for future in as_completed([executor.submit(_render_chunk, chunk) for chunk in chunks]):
@@ -175,11 +179,38 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 _worker: tuple[SpeechEngine, VoiceProfile, ClipCache] | None = None
 
 
-def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache) -> None:
-    """Worker initializer: keep the engine for every chunk; leave Ctrl-C to the parent, which cancels cleanly."""
+def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, parent: int) -> None:
+    """Worker initializer: keep the engine for every chunk; leave Ctrl-C to the parent, which cancels cleanly;
+    die with the parent (a worker blocked on its task queue would otherwise wait forever after a `kill -9`)."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)  # the parent's handlers came with fork: a worker just stops
+    _die_with_parent(parent)
     _worker = (speech, profile, cache)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux), and watch the parent's pid as well."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the watchdog below still notices
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    watchdog = threading.Thread(target=_watch_parent, args=(parent,), name="coach-parent-watchdog", daemon=True)
+    watchdog.start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)  # orphaned: reparented to init or a subreaper
 
 
 def _render_chunk(texts: list[str]) -> list[ClipRef]:

@@ -12,9 +12,9 @@ import numpy as np
 
 from coach import sources
 from coach.cache import ClipCache
-from coach.compiler import compile_routine, intro_text
-from coach.cues import CueScript, spoken_texts
-from coach.errors import Diagnostic, RoutineError, SpeechError, UsageError
+from coach.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
+from coach.cues import CueScript, Speak, spoken_texts
+from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
 from coach.levels import level_title
 from coach.loader import parse_routine
 from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
@@ -23,6 +23,7 @@ from coach.pronounce import Pronouncer
 from coach.render import RenderProgress, RenderReport, render
 from coach.scheduler import schedule
 from coach.speech import SpeechSettings, default_engine_name, get_engine
+from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
 from coach.timeline import Timeline
 
 if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
@@ -150,7 +151,7 @@ def prepare(
     cache_dir: Path,
     jobs: int | None = None,
     on_progress: RenderProgress | None = None,
-    engine: str | None = None,
+    engine: str | SpeechEngine | None = None,
 ) -> Prepared:
     """Compile, render what the cache lacks, and schedule, with the intro saying the true length in minutes.
 
@@ -158,21 +159,61 @@ def prepare(
     """
     cache = ClipCache(cache_dir)
     script = compile_routine(routine)
+    cache.remove_stale_temporaries()  # what a killed render left behind
     intro = intro_text(script)
     # Everything but the intro first: its "about N minutes" is only known once the rest is timed.
     body = [text for text in spoken_texts(script) if text != intro]
-    body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
+    try:
+        body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
+    except UnspeakableText as error:
+        raise RoutineError([_unspeakable(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
     minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
         script = compile_routine(routine, minutes=minutes)
-        intro_report = _render([intro_text(script)], routine, settings, cache, engine=engine)
+        try:
+            intro_report = _render([intro_text(script)], routine, settings, cache, engine=engine)
+        except UnspeakableText as error:
+            raise RoutineError([_unspeakable(script, routine, error)]) from None
         report = _merge(body_report, intro_report)
         timeline = _schedule(script, report, routine)
         if _minutes(timeline.duration_ms) == minutes:
             break
         minutes = _minutes(timeline.duration_ms)  # the intro itself tipped the rounding
+    _check_length(timeline, routine)
     return Prepared(routine, settings, script, timeline, report, cache)
+
+
+def _unspeakable(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
+    """A text the voice said nothing for, as a problem at the step that speaks it."""
+    pronouncer = Pronouncer(routine.pronounce)
+    where = next(
+        (
+            item.where
+            for item in script
+            if isinstance(item, Speak) and normalize_text(pronouncer.spoken(item.text)) == error.text
+        ),
+        None,
+    )
+    message = f"nothing to say: {error} (write words the voice can speak)"
+    if where is None or where.line < 1:
+        return Diagnostic(routine.source, 1, 1, message)
+    return Diagnostic(where.path, where.line, max(1, where.col), message)
+
+
+def _check_length(timeline: Timeline, routine: Routine) -> None:
+    """Refuse a session longer than the limit once its speech is measured (the compiler only estimated it)."""
+    limit_ms = MAX_SESSION_SECONDS * 1000
+    if timeline.duration_ms <= limit_ms:
+        return
+    exercise = routine.exercises[min(timeline.chapter_at(limit_ms), len(routine.exercises) - 1)]
+    hours, minutes = divmod(round(timeline.duration_ms / 60_000), 60)
+    message = (
+        f"the session lasts {hours} h {minutes:02d} min with its speech, more than {MAX_SESSION_SECONDS // 3600} hours "
+        "(it passes the limit in this exercise)"
+    )
+    where = exercise.where
+    raise RoutineError([Diagnostic(where.path, max(1, where.line), max(1, where.col), message)])
 
 
 def cue_texts(routine: Routine) -> list[str]:
@@ -187,6 +228,51 @@ def cache_keys(prepared: Prepared) -> set[str]:
 
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
     return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+
+
+class _NotCached(Exception):
+    """A clip the routine needs is not in the cache (and a prune must not make it)."""
+
+
+class _CacheOnlyEngine(SpeechEngine):
+    """The real engine's identity (so the same keys) without its voice: synthesizing raises _NotCached."""
+
+    def __init__(self, engine: SpeechEngine):
+        self._engine = engine
+        self.name, self.version, self.sample_rate = engine.name, engine.version, engine.sample_rate
+        self.default_voice, self.default_rate = engine.default_voice, engine.default_rate
+
+    def all_voices(self) -> list[VoiceInfo]:
+        return self._engine.all_voices()
+
+    def resolve_voice(self, voice: str | None) -> str:
+        return self._engine.resolve_voice(voice)
+
+    def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
+        raise _NotCached(text)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # A worker process would rebuild the real engine (SpeechEngine.__reduce__) and synthesize.
+        raise TypeError("the cache-only engine stays in this process")
+
+
+def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str | None = None) -> set[str]:
+    """The cache keys of every clip and gain the routine uses that the cache holds; synthesizes nothing.
+
+    When a clip is missing the session's length (which the intro says) is unknown: then only the
+    clips found are kept; those are all a prune can keep anyway.
+    """
+    cache_only = _CacheOnlyEngine(get_engine(engine or settings.engine or "auto"))
+    try:
+        return cache_keys(prepare(routine, settings, cache_dir, jobs=1, engine=cache_only))
+    except _NotCached:
+        pass
+    cache = ClipCache(cache_dir)
+    profile = cache_only.profile(settings)
+    pronouncer = Pronouncer(routine.pronounce)
+    texts = spoken_texts(compile_routine(routine))
+    found = (cache.lookup(pronouncer.spoken(text), profile) for text in texts)
+    return {clip.key for clip in found if clip is not None}
 
 
 def _engine_named(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import time
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coach import cache as cache_module
 from coach.cache import CLIP_NAME, ClipCache, clip_key, slug
 from coach.errors import CacheError
 from coach.speech import VoiceProfile
@@ -170,7 +172,7 @@ def test_stats_counts_clips_bytes_and_seconds(cache):
     stats = cache.stats()
     assert stats.clips == 2 and stats.damaged == 0
     assert stats.seconds == pytest.approx(1.5)
-    assert stats.bytes == 2 * 44 + 2 * (22050 + 11025)
+    assert stats.bytes == 2 * cache_module.WAV_HEADER.size + 2 * (22050 + 11025)
 
 
 def _age(clip_path: Path, days: float) -> None:
@@ -183,7 +185,7 @@ def test_prune_keeps_only_the_given_keys(cache):
     dropped = cache.store("Drop me.", PROFILE, tone())
     result = cache.prune(keep={kept.key})
     assert (result.removed, result.kept) == (1, 1)
-    assert result.freed_bytes == 44 + 2 * 2205
+    assert result.freed_bytes == cache_module.WAV_HEADER.size + 2 * 2205
     assert kept.path.exists() and not dropped.path.exists()
 
 
@@ -216,10 +218,12 @@ def test_prune_removes_damaged_clips_and_stale_temporaries_but_not_fresh_ones(ca
     fresh = cache.directory / ".in-flight-0123456789abcdef.y.tmp"
     stale.write_bytes(b"RIFF")
     fresh.write_bytes(b"RIFF")
-    _age(stale, 1)
-    cache.prune()
-    assert good.path.exists() and not bad.path.exists()
-    assert not stale.exists() and fresh.exists()
+    # A writer holds its temporary file locked while it lives; one whose lock is free died mid-write.
+    with open(fresh, "rb") as in_flight:
+        fcntl.flock(in_flight.fileno(), fcntl.LOCK_EX)
+        cache.prune()
+        assert good.path.exists() and not bad.path.exists()
+        assert not stale.exists() and fresh.exists()
 
 
 def test_clear_removes_every_clip_and_nothing_else(cache):

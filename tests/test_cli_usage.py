@@ -48,7 +48,7 @@ def test_export_help_shows_every_default_and_the_ways_of_o():
     assert "[default: mp3 64k, m4a 64k, ogg 80k]" in page
     assert "--transcript / --no-transcript" in page and "[default: --transcript]" in page
     assert "--rate WPM" in page and "[default: the routine's; 80 to 450]" in page
-    assert "--cache-dir DIR" in page and "[default: $COACH_CACHE_DIR, else audio_cache/]" in page
+    assert "--cache-dir DIR" in page and "[default: $COACH_CACHE_DIR, else one per user: see `coach cache stats`]" in page
 
 
 def test_defaults_that_are_values_are_shown_too():

@@ -296,7 +296,7 @@ def test_routine_longer_than_the_limit_is_refused_before_expansion():
 
 def test_too_many_cues_are_refused_even_when_short():
     where = Where("r.yaml", 3, 5)
-    chatty = Repeat(100, (Repeat(100, (Repeat(100, (Say("a"),)),)),))
+    chatty = Repeat(100, (Repeat(100, (Repeat(3, (Say("a"),)),)),))  # 30,000 cues, some 40 min of speech
     with pytest.raises(RoutineError, match="more than 20000 cues"):
         compile_routine(routine(Exercise("E", (chatty,), where=where)))
 

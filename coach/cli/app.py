@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 import json
-import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
 
+from coach import interrupts
 from coach import __version__
 from coach.cli.usage import CoachCommand, CoachGroup, error_line
 from coach.errors import CoachError, RoutineError, UsageError
 from coach.model import SPEECH_ENGINES
+from coach.terminal.keys import Terminated
 
 app = typer.Typer(
     name="coach",
@@ -26,8 +28,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: the same at any width, in a pipe, and with its defaults shown
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-DEFAULT_CACHE_DIR = "audio_cache"
 
 VoiceOption = typer.Option(
     None, "--voice", metavar="NAME", show_default="the routine's", help="Speech voice id (see `coach voices`)."
@@ -46,7 +46,7 @@ CacheDirOption = typer.Option(
     None,
     "--cache-dir",
     metavar="DIR",
-    show_default=f"$COACH_CACHE_DIR, else {DEFAULT_CACHE_DIR}/",
+    show_default="$COACH_CACHE_DIR, else one per user: see `coach cache stats`",
     help="Speech cache directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
@@ -57,10 +57,10 @@ NoMusicOption = typer.Option(False, "--no-music", help="No music, even if the ro
 
 
 def cache_dir(option: Optional[Path]) -> Path:
-    """The cache directory: the option, else $COACH_CACHE_DIR, else audio_cache/."""
-    if option is not None:
-        return option
-    return Path(os.environ.get("COACH_CACHE_DIR") or DEFAULT_CACHE_DIR)
+    """The cache directory: the option, else the user's one cache (see coach.cache.default_directory)."""
+    from coach.cache import default_directory
+
+    return option if option is not None else default_directory()
 
 
 def checked_engine_name(name: str | None) -> str | None:
@@ -108,12 +108,35 @@ def _global_options(
     _debug = debug
 
 
+def _raise_terminated(number: int, _frame: object) -> None:
+    interrupts.deliver(Terminated(number))
+
+
+def _stop_on_termination() -> dict[int, Any]:
+    """SIGTERM and SIGHUP (a closed terminal) stop a command the way Ctrl-C does: clean-up runs, nothing is left."""
+    previous: dict[int, Any] = {}
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is None:
+            continue
+        try:
+            previous[number] = signal.signal(number, _raise_terminated)
+        except ValueError:  # not the main thread: the host program owns the signals
+            break
+    return previous
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command whose library errors become `coach: error: ...` lines and exit codes."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def guarded(*call_args: Any, **call_kwargs: Any) -> Any:
+            previous = _stop_on_termination()
             try:
                 return function(*call_args, **call_kwargs)
             except RoutineError as error:
@@ -130,6 +153,11 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
             except KeyboardInterrupt:
                 sys.stderr.write("coach: interrupted\n")
                 raise typer.Exit(130) from None
+            except Terminated as stop:
+                sys.stderr.write(f"coach: stopped by {stop}\n")
+                raise typer.Exit(128 + stop.signal_number) from None
+            finally:
+                _restore_handlers(previous)
 
         return app.command(*args, cls=CoachCommand, **kwargs)(guarded)
 

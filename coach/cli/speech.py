@@ -220,13 +220,12 @@ def cache_command(
 def _keys_for(
     routines: List[str], voice: Optional[str], rate: Optional[int], engine: Optional[str], directory: Path
 ) -> set[str]:
-    """The keys of every clip the routines speak with their settings (rendering any that are missing)."""
+    """The keys of every clip the routines speak with their settings that the cache holds (a prune adds nothing)."""
     keys: set[str] = set()
     for argument in routines:
         routine = session.load(argument)
         settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
-        # The intro names the session's real length, known only once its cues are rendered: hence the cache.
-        keys |= session.cache_keys(session.prepare(routine, settings, directory))
+        keys |= session.cached_keys(routine, settings, directory)
     return keys
 
 

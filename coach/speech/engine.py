@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.errors import SpeechError
+from coach.errors import SpeechError, UnspeakableText
 from coach.model import SPEECH_ENGINES
 
 RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
@@ -201,10 +201,10 @@ def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) ->
     samples = np.asarray(samples, dtype=np.int16).reshape(-1)
     quoted = text if len(text) <= 40 else text[:37] + "..."
     if samples.size == 0:
-        raise SpeechError(f"voice '{voice}' rendered nothing for {quoted!r}")
+        raise UnspeakableText(text, f"voice '{voice}' rendered nothing for {quoted!r}")
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_LEVEL)
     if loud.size == 0:
-        raise SpeechError(f"voice '{voice}' rendered only silence for {quoted!r}")
+        raise UnspeakableText(text, f"voice '{voice}' rendered only silence for {quoted!r}")
     start = max(0, int(loud[0]) - int(MAX_LEADING_SILENCE * sample_rate))
     end = min(samples.size, int(loud[-1]) + 1 + int(MAX_TRAILING_SILENCE * sample_rate))
     return np.ascontiguousarray(samples[start:end])
