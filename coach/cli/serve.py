@@ -9,7 +9,17 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import CacheDirOption, RateOption, VoiceOption, cache_dir, command
+from coach.cli.app import (
+    CacheDirOption,
+    EngineOption,
+    MusicOption,
+    NoMusicOption,
+    RateOption,
+    VoiceOption,
+    cache_dir,
+    checked_engine_name,
+    command,
+)
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
 from coach.levels import parse_level
@@ -31,6 +41,9 @@ def serve(
     voice: Optional[str] = VoiceOption,
     rate: Optional[int] = RateOption,
     cache: Optional[Path] = CacheDirOption,
+    engine: Optional[str] = EngineOption,
+    music: Optional[Path] = MusicOption,
+    no_music: bool = NoMusicOption,
     level: Optional[str] = typer.Option(
         None, "--level", metavar="LEVEL",
         help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",
@@ -40,6 +53,8 @@ def serve(
     from coach.serve.options import ServeOptions
     from coach.serve.server import Service
 
+    if music is not None and no_music:
+        raise UsageError("give --music or --no-music, not both")
     options = ServeOptions(
         routines=tuple(routines or ()),
         host=host,
@@ -49,6 +64,9 @@ def serve(
         cache_dir=cache_dir(cache),
         voice=voice,
         rate=rate,
+        engine=checked_engine_name(engine),
+        music=music,
+        no_music=no_music,
         level=serve_level(level),
     )
     Service(options, _TerminalReporter()).run()

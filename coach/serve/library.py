@@ -22,13 +22,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from coach import session, sources
 from coach.errors import OutputError
 from coach.levels import at_level, level_title
 from coach.model import Routine
 from coach.serve.options import ServeOptions
+
+if TYPE_CHECKING:
+    from coach.music import MusicOptions
 
 LIBRARY_FORMAT = 1  # bump when the published files change shape: every episode is exported again
 
@@ -142,14 +145,17 @@ class Library:
         routine = session.load(str(path))
         if self.options.level is not None:
             routine = at_level(routine, self.options.level)
-        settings = session.speech_settings(routine, self.options.voice, self.options.rate)
+        from coach.music import music_options
+
+        settings = session.speech_settings(routine, self.options.voice, self.options.rate, self.options.engine)
+        music = music_options(routine, self.options.cache_dir, self.options.music, self.options.no_music)
         prepared = session.prepare(routine, settings, self.options.cache_dir)
-        revision = self._revision(prepared)
+        revision = self._revision(prepared, music)
         current = self._episodes.get(episode_id) or self._stored.get(episode_id)
         if current is not None and current.revision == revision and self._complete(current):
             self._put(current)
             return Published(current, exported=False, synthesized=len(prepared.report.synthesized))
-        episode = self._export(prepared, routine, path, episode_id, revision, stopping)
+        episode = self._export(prepared, routine, path, episode_id, revision, stopping, music)
         self._put(episode)
         if current is not None and current.revision != revision:
             shutil.rmtree(self._folder(current.id, current.revision), ignore_errors=True)
@@ -182,7 +188,14 @@ class Library:
         _write_atomically(self.directory / "index.json", json.dumps({"format": LIBRARY_FORMAT, "episodes": records}, indent=1).encode())
 
     def _export(
-        self, prepared: session.Prepared, routine: Routine, path: Path, episode_id: str, revision: str, stopping: Callable[[], bool]
+        self,
+        prepared: session.Prepared,
+        routine: Routine,
+        path: Path,
+        episode_id: str,
+        revision: str,
+        stopping: Callable[[], bool],
+        music: MusicOptions | None,
     ) -> Episode:
         from coach.export import ExportOptions  # the encoder stack loads only when something is exported
         from coach.moment import segments_json
@@ -196,7 +209,7 @@ class Library:
                     raise Cancelled(str(path))
 
             target = staging / EPISODE_FILES["audio"][0]
-            result = prepared.export(target, ExportOptions(format="mp3", transcript=False), on_progress=stop_when_asked)
+            result = prepared.export(target, ExportOptions(format="mp3", transcript=False, music=music), on_progress=stop_when_asked)
             timeline = prepared.timeline
             texts = {
                 "cover": feed_cover(level_title(routine)),
@@ -230,10 +243,11 @@ class Library:
             files=files,
         )
 
-    def _revision(self, prepared: session.Prepared) -> str:
+    def _revision(self, prepared: session.Prepared, music: MusicOptions | None = None) -> str:
         """A hash of everything an episode's files are made of; equal revisions have equal files."""
         routine = prepared.routine
         made_of = [
+            _music_revision(music),
             LIBRARY_FORMAT,
             prepared.timeline.to_json(),
             sorted(clip.key for clip in prepared.report.clips.values()),
@@ -326,3 +340,13 @@ def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _music_revision(music: MusicOptions | None) -> list | None:
+    """What a bed is made of, cheaply: its settings and each file's name, size and modification time."""
+    if music is None:
+        return None
+    from coach.music import music_files
+
+    files = [[str(path), path.stat().st_size, path.stat().st_mtime_ns] for path in music_files(music.source)]
+    return [music.level_lufs, music.duck_db, music.shuffle, files]

@@ -21,6 +21,9 @@ class ServeOptions:
     cache_dir: Path = Path("audio_cache")
     voice: str | None = None
     rate: int | None = None
+    engine: str | None = None  # the speech engine; None: each routine's own
+    music: Path | None = None  # a music bed under every routine (--music); None: each routine's own `music:`
+    no_music: bool = False  # no music, even where a routine names some
     level: float | None = None  # the point in every routine's ranges; None: each routine's own default
     debounce_ms: int = 300  # how long a file must hold still after a save before it is published again
 
