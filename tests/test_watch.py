@@ -95,6 +95,11 @@ def test_watch_rerenders_only_the_changed_cue_survives_a_broken_save_and_stops_o
         assert "0 synthesized" in third
     finally:
         watcher.process.send_signal(signal.SIGINT)
-        code = watcher.process.wait(timeout=NO_LINE_WITHIN)
+        try:
+            code = watcher.process.wait(timeout=NO_LINE_WITHIN)
+        except subprocess.TimeoutExpired:  # never leave a watcher behind the test, even when it fails
+            watcher.process.kill()
+            watcher.process.wait()
+            raise
     assert code == 0
     assert "stopped watching" in (watcher.pending + watcher.process.stdout.read()).decode()
