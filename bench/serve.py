@@ -131,7 +131,7 @@ def main() -> None:
         shutil.copy(ROOT / "scripts" / "post-run.yaml", folder)
         latencies = edit_latencies(folder, base / "library-3", cache)
         print(
-            "save to feed updated after a one-cue edit of post-run (1 cue synthesized, whole MP3 re-encoded): "
+            "save to feed updated after a one-cue edit of post-run (1 cue synthesized, only the changed MP3 chunks encoded): "
             f"median {statistics.median(latencies):.2f} s ({', '.join(f'{x:.2f}' for x in latencies)})",
             flush=True,
         )
