@@ -348,5 +348,6 @@ def _music_revision(music: MusicOptions | None) -> list | None:
         return None
     from coach.music import music_files
 
-    files = [[str(path), path.stat().st_size, path.stat().st_mtime_ns] for path in music_files(music.source)]
+    stats = [(path, path.stat()) for path in music_files(music.source)]
+    files = [[str(path), stat.st_size, stat.st_mtime_ns] for path, stat in stats]
     return [music.level_lufs, music.duck_db, music.shuffle, files]
