@@ -100,9 +100,11 @@ def encode_track(
         raise EncoderError("nothing to encode")
     frame = mp3frames.frame_samples(settings.sample_rate)
     delay = lame.encoder_delay(settings)
-    if delay != frame:
-        cuts = []  # the joins rely on a delay of exactly one frame (MPEG-2 rates); otherwise one chunk, still exact
-    planned = plan(render, start, end, edges, frame, settings.sample_rate) if cuts is None else _given(render, start, end, cuts, frame)
+    channels = settings.channels
+    if cuts is None:
+        planned = plan(render, start, end, edges, frame, settings.sample_rate, channels)
+    else:
+        planned = _given(render, start, end, cuts, frame, channels)
     processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
     encoded = chunks = 0
     try:
@@ -114,34 +116,35 @@ def encode_track(
         with handle:
             handle.write(id3_tag)
             header_at = handle.tell()
-            pending: deque[tuple[Chunk, str, Future[bytes] | bytes]] = deque()
+            pending: deque[tuple[Chunk, str | None, Future[tuple[bytes, int]] | tuple[bytes, int]]] = deque()
             writer = _Writer(handle)
 
             def finish_oldest() -> None:
                 nonlocal encoded
                 chunk, key, job = pending.popleft()
                 if isinstance(job, Future):
-                    data = job.result()
+                    data, frames = job.result()
                     encoded += 1
-                    if segments is not None:
+                    if segments is not None and key is not None:
                         segments.store_segment(key, data)
                 else:
-                    data = job
-                writer.add(data)
+                    data, frames = job
+                writer.add(data, frames)
                 if on_samples is not None:
                     on_samples(chunk.end - chunk.start)
 
             for chunk, pcm in planned:
                 chunks += 1
-                key = segment_key(settings, chunk, pcm)
-                found = segments.segment(key) if segments is not None else None
-                if found is not None and _whole_frames(found):
-                    pending.append((chunk, key, found))
+                key = segment_key(settings, chunk, pcm) if segments is not None else None
+                found = segments.segment(key) if segments is not None and key is not None else None
+                frames = _whole_frames(found) if found is not None else 0
+                if found is not None and frames:
+                    pending.append((chunk, key, (found, frames)))
                 elif pool is not None:
-                    pending.append((chunk, key, pool.submit(encode_chunk, settings, chunk, pcm)))
+                    pending.append((chunk, key, pool.submit(encode_chunk, settings, chunk, pcm, delay)))
                 else:
-                    done: Future[bytes] = Future()
-                    done.set_result(encode_chunk(settings, chunk, pcm))
+                    done: Future[tuple[bytes, int]] = Future()
+                    done.set_result(encode_chunk(settings, chunk, pcm, delay))
                     pending.append((chunk, key, done))
                 # Enough in flight to keep every worker busy; the oldest is written as soon as it is done.
                 while pending and (len(pending) > 2 * processes or _ready(pending[0][2])):
@@ -180,13 +183,14 @@ class _Writer:
         self.frames = self.bytes = self.crc = 0
         self.first_frame = b""
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes, frames: int) -> None:
+        """Append `data`, `frames` whole frames."""
         if not self.first_frame:
             header = mp3frames.parse_header(data)
             self.first_frame = data[: header.size]
             self._handle.write(bytes(_header_room(header)))
         self._handle.write(data)
-        self.frames += len(mp3frames.split_frames(data))
+        self.frames += frames
         self.bytes += len(data)
         self.crc = lame.music_crc(data, self.crc)
 
@@ -197,19 +201,23 @@ def _header_room(header: mp3frames.FrameHeader) -> int:
     return len(mp3frames.info_frame(probe + bytes(header.size - 4), 1, header.size, 0, 0, 0, "LAME"))
 
 
-def encode_chunk(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray) -> bytes:
-    """The frames that carry a chunk's own samples, encoded from its PCM with its rolls."""
+def encode_chunk(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray, delay: int) -> tuple[bytes, int]:
+    """The frames that carry a chunk's own samples, encoded from its PCM with its rolls, and how many they are.
+
+    Frame g of the track holds samples [g * F - delay, (g + 1) * F - delay) of it, so the chunk starting at
+    s (on the grid) begins with frame s / F + delay // F. Its PCM starts `preroll` (whole frames) before s:
+    of its encoder's frames, the first (preroll + delay) // F carry only pre-roll and are dropped.
+    """
     frame = mp3frames.frame_samples(settings.sample_rate)
-    frames = mp3frames.split_frames(lame.encode(pcm, settings))
-    skip = 0 if chunk.first else chunk.preroll // frame + 1
-    if chunk.last:
-        kept = frames[skip:]
-    else:
-        count = (chunk.end - chunk.start) // frame + (1 if chunk.first else 0)
-        kept = frames[skip : skip + count]
-        if len(kept) != count:
-            raise EncoderError(f"the MP3 encoder gave {len(frames)} frames for a chunk that needs {skip + count}")
-    return b"".join(kept)
+    stream = lame.encode(pcm, settings)
+    bounds = mp3frames.frame_offsets(stream)
+    made = len(bounds) - 1
+    lead = delay // frame  # frames before the one that holds a chunk's first sample: 1 at MPEG-2 rates, 0 at MPEG-1
+    skip = 0 if chunk.first else (chunk.preroll + delay) // frame
+    count = made - skip if chunk.last else (chunk.end - chunk.start) // frame + (lead if chunk.first else 0)
+    if count <= 0 or skip + count > made:
+        raise EncoderError(f"the MP3 encoder gave {made} frames for a chunk that needs {skip + max(count, 1)}")
+    return stream[bounds[skip] : bounds[skip + count]], count
 
 
 def segment_key(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray) -> str:
@@ -223,12 +231,15 @@ def segment_key(settings: lame.LameSettings, chunk: Chunk, pcm: np.ndarray) -> s
     return digest.hexdigest()
 
 
-def plan(render: Render, start: int, end: int, edges: Sequence[int], frame: int, rate: int) -> Iterator[tuple[Chunk, np.ndarray]]:
-    """The chunks of [start, end), each with its PCM (int16, rolls included): cut at edges on the frame grid, else in the quietest frame near the target length."""
+def plan(
+    render: Render, start: int, end: int, edges: Sequence[int], frame: int, rate: int, channels: int = 1
+) -> Iterator[tuple[Chunk, np.ndarray]]:
+    """The chunks of [start, end), each with its PCM (int16, rolls included, (n,) or (n, channels)): cut at edges
+    on the frame grid, else in the quietest frame near the target length."""
     target = round(TARGET_SECONDS * rate / frame) * frame
     search = round(SEARCH_SECONDS * rate / frame) * frame
     bounds = [start] + sorted({e for e in edges if start < e < end and (e - start) % frame == 0}) + [end]
-    window = _Window(render, start, end)
+    window = _Window(render, start, end, channels)
     for lo, hi in zip(bounds, bounds[1:]):
         position = lo
         while position < hi:
@@ -241,11 +252,11 @@ def plan(render: Render, start: int, end: int, edges: Sequence[int], frame: int,
             position = cut
 
 
-def _given(render: Render, start: int, end: int, cuts: Sequence[int], frame: int) -> Iterator[tuple[Chunk, np.ndarray]]:
+def _given(render: Render, start: int, end: int, cuts: Sequence[int], frame: int, channels: int = 1) -> Iterator[tuple[Chunk, np.ndarray]]:
     bounds = [start] + sorted({c for c in cuts if start < c < end}) + [end]
     if any((c - start) % frame for c in bounds[1:-1]):
         raise ValueError(f"chunk cuts must be on the {frame}-sample frame grid")
-    window = _Window(render, start, end)
+    window = _Window(render, start, end, channels)
     for lo, hi in zip(bounds, bounds[1:]):
         yield _chunk(window, start, end, lo, hi, frame)
 
@@ -259,8 +270,8 @@ def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int
 
 def _quietest(window: "_Window", lo: int, hi: int, aim: int, frame: int) -> int:
     """The frame boundary in [lo, hi] whose two neighbouring frames hold the least energy (nearest `aim` on a tie)."""
-    samples = window.get(lo - frame, hi + frame).astype(np.int64)
-    energy = np.add.reduceat(samples * samples, np.arange(0, samples.size, frame))  # one sum per frame
+    samples = window.get(lo - frame, hi + frame).astype(np.float32).reshape(-1, frame * window.channels)
+    energy = np.einsum("ij,ij->i", samples, samples)  # one sum per frame (of every channel)
     around = energy[:-1] + energy[1:]  # candidate k sits between frame k and k + 1 of the window
     candidates = lo + np.arange(around.size) * frame
     order = np.lexsort((np.abs(candidates - aim), around))
@@ -270,10 +281,14 @@ def _quietest(window: "_Window", lo: int, hi: int, aim: int, frame: int) -> int:
 class _Window:
     """int16 PCM of a stretch of the track, rendered once as the plan moves forward."""
 
-    def __init__(self, render: Render, start: int, end: int) -> None:
+    def __init__(self, render: Render, start: int, end: int, channels: int = 1) -> None:
         self._render, self._start, self._end = render, start, end
+        self.channels = channels
         self._lo = self._hi = start
-        self._pcm = np.zeros(0, dtype=np.int16)
+        self._pcm = np.zeros(self._shape(0), dtype=np.int16)
+
+    def _shape(self, count: int) -> tuple[int, ...]:
+        return (count,) if self.channels == 1 else (count, self.channels)
 
     def get(self, lo: int, hi: int) -> np.ndarray:
         """Samples [lo, hi) (silence outside the track's range)."""
@@ -283,7 +298,7 @@ class _Window:
                 fresh = as_pcm16(self._render(self._hi, upto - self._hi))
                 self._pcm = np.concatenate([self._pcm, fresh])
                 self._hi = upto
-        out = np.zeros(hi - lo, dtype=np.int16)
+        out = np.zeros(self._shape(hi - lo), dtype=np.int16)
         a, b = max(lo, self._lo), min(hi, self._hi)
         if b > a:
             out[a - lo : b - lo] = self._pcm[a - self._lo : b - self._lo]
@@ -299,19 +314,20 @@ class _Window:
 
 def as_pcm16(block: np.ndarray) -> np.ndarray:
     """Float samples as the int16 values the encoder gets (the same rounding as every other export)."""
-    from coach.encode import pcm_s16le
+    from coach.encode import pcm16
 
-    return np.frombuffer(pcm_s16le(block), dtype="<i2")
+    return pcm16(block)
 
 
-def _whole_frames(data: bytes) -> bool:
+def _whole_frames(data: bytes) -> int:
+    """How many whole frames `data` is (0 if it is not whole frames)."""
     try:
-        return bool(mp3frames.split_frames(data))
+        return len(mp3frames.split_frames(data))
     except EncoderError:
-        return False
+        return 0
 
 
-def _ready(job: Future[bytes] | bytes) -> bool:
+def _ready(job: Future[tuple[bytes, int]] | tuple[bytes, int]) -> bool:
     return not isinstance(job, Future) or job.done()
 
 
@@ -354,6 +370,6 @@ def encode_mp3(
     from coach.encode import id3_frames
 
     kbps = int((job.bitrate or job.fmt.default_bitrate or "64k").rstrip("k"))
-    settings = lame.LameSettings(job.sample_rate, kbps)
+    settings = lame.LameSettings(job.sample_rate, kbps, channels=job.channels)
     tag = id3.tag(id3.text_frames(job.tags) + id3_frames(job))
     return encode_track(render, start, end, edges, job.output, settings, tag, jobs=jobs, segments=segments, on_samples=on_samples)

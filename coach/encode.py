@@ -108,10 +108,17 @@ class EncodeJob:
     channels: int = 1  # the blocks are (frames,) for 1, else (frames, channels), interleaved into the PCM
 
 
+def pcm16(block: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as signed 16-bit little-endian integers, the same shape."""
+    scaled = np.clip(block, -1.0, 1.0)
+    np.multiply(scaled, 32767.0, out=scaled)  # in place: an export converts every sample, so no extra copies
+    np.rint(scaled, out=scaled)
+    return scaled.astype("<i2")
+
+
 def pcm_s16le(block: np.ndarray) -> bytes:
     """Float samples in [-1, 1] as signed 16-bit little-endian PCM bytes (frames of several channels interleaved)."""
-    scaled = np.rint(np.clip(block, -1.0, 1.0) * 32767.0)
-    return scaled.astype("<i2").tobytes()
+    return pcm16(block).tobytes()
 
 
 def encode(blocks: Iterable[np.ndarray], job: EncodeJob, ffmpeg: str | None = None) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from coach.errors import EncoderError
 
-_MONO = 3  # LAME's MPEG_mode MONO
+_JOINT_STEREO, _MONO = 1, 3  # LAME's MPEG_mode values: joint stereo is what ffmpeg's libmp3lame asks for with two channels
 LAME_MISSING = "the MP3 encoder library is missing: reinstall coach (the lameenc package)"
 
 
@@ -26,6 +26,7 @@ class LameSettings:
     sample_rate: int
     kbps: int
     quality: int = 5  # LAME's algorithm quality: 5 is ffmpeg's compression_level 5, twice as fast as 3, no loss for a voice
+    channels: int = 1  # 1: mono; 2: joint stereo (a music bed)
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +52,8 @@ def _library() -> ctypes.CDLL:
         getattr(lib, name).restype = ctypes.c_int
     lib.lame_encode_buffer.argtypes = [handle, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     lib.lame_encode_buffer.restype = ctypes.c_int
+    lib.lame_encode_buffer_interleaved.argtypes = [handle, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.lame_encode_buffer_interleaved.restype = ctypes.c_int
     lib.lame_encode_flush.argtypes = [handle, ctypes.c_char_p, ctypes.c_int]
     lib.lame_encode_flush.restype = ctypes.c_int
     lib.get_lame_version.restype = ctypes.c_char_p
@@ -64,29 +67,20 @@ def version() -> str:
 
 
 def encode(samples: np.ndarray, settings: LameSettings) -> bytes:
-    """One whole CBR mono MP3 stream of int16 `samples` (flushed), bit reservoir off, no tag frame: frames only."""
+    """One whole CBR MP3 stream of int16 `samples` ((n,) mono or (n, 2) stereo; flushed), bit reservoir off, no tag frame: frames only."""
     lib = _library()
-    state = lib.lame_init()
-    if not state:
-        raise EncoderError("cannot start the MP3 encoder (out of memory?)")
+    state = _configured(lib, settings)
     try:
-        for setter, value in (
-            (lib.lame_set_in_samplerate, settings.sample_rate),
-            (lib.lame_set_out_samplerate, settings.sample_rate),
-            (lib.lame_set_num_channels, 1),
-            (lib.lame_set_mode, _MONO),
-            (lib.lame_set_brate, settings.kbps),
-            (lib.lame_set_quality, settings.quality),
-            (lib.lame_set_disable_reservoir, 1),
-            (lib.lame_set_bWriteVbrTag, 0),  # the joined file gets one header for the whole track (see chunked.py)
-        ):
-            setter(state, value)
         if lib.lame_init_params(state) < 0:
             raise EncoderError(f"the MP3 encoder refused {settings.kbps} kbit/s at {settings.sample_rate} Hz")
         pcm = np.ascontiguousarray(samples, dtype="<i2")
-        capacity = pcm.size * 5 // 4 + 7200  # LAME's documented worst case
+        count = pcm.shape[0]
+        capacity = count * 5 // 4 + 7200  # LAME's documented worst case
         out = ctypes.create_string_buffer(capacity)
-        written = lib.lame_encode_buffer(state, pcm.ctypes.data, None, pcm.size, out, capacity)
+        if settings.channels == 1:
+            written = lib.lame_encode_buffer(state, pcm.ctypes.data, None, count, out, capacity)
+        else:
+            written = lib.lame_encode_buffer_interleaved(state, pcm.ctypes.data, count, out, capacity)
         if written < 0:
             raise EncoderError(f"the MP3 encoder failed (code {written})")
         data = out.raw[:written]
@@ -98,17 +92,33 @@ def encode(samples: np.ndarray, settings: LameSettings) -> bytes:
         lib.lame_close(state)
 
 
-def encoder_delay(settings: LameSettings) -> int:
-    """Samples of silence LAME puts before the audio at these settings (576 at 22,050 Hz)."""
-    lib = _library()
+def _configured(lib: ctypes.CDLL, settings: LameSettings) -> int:
+    """A new LAME state set up for `settings` (parameters not yet initialized); the caller closes it."""
+    if settings.channels not in (1, 2):
+        raise EncoderError(f"the MP3 encoder takes one or two channels, not {settings.channels}")
     state = lib.lame_init()
+    if not state:
+        raise EncoderError("cannot start the MP3 encoder (out of memory?)")
+    for setter, value in (
+        (lib.lame_set_in_samplerate, settings.sample_rate),
+        (lib.lame_set_out_samplerate, settings.sample_rate),
+        (lib.lame_set_num_channels, settings.channels),
+        (lib.lame_set_mode, _MONO if settings.channels == 1 else _JOINT_STEREO),
+        (lib.lame_set_brate, settings.kbps),
+        (lib.lame_set_quality, settings.quality),
+        (lib.lame_set_disable_reservoir, 1),
+        (lib.lame_set_bWriteVbrTag, 0),  # the joined file gets one header for the whole track (see chunked.py)
+    ):
+        setter(state, value)
+    return state
+
+
+@lru_cache(maxsize=16)
+def encoder_delay(settings: LameSettings) -> int:
+    """Samples of silence LAME puts before the audio at these settings (576 at 22,050 Hz and at 44,100 Hz)."""
+    lib = _library()
+    state = _configured(lib, settings)
     try:
-        lib.lame_set_in_samplerate(state, settings.sample_rate)
-        lib.lame_set_out_samplerate(state, settings.sample_rate)
-        lib.lame_set_num_channels(state, 1)
-        lib.lame_set_mode(state, _MONO)
-        lib.lame_set_brate(state, settings.kbps)
-        lib.lame_set_bWriteVbrTag(state, 0)
         lib.lame_init_params(state)
         return lib.lame_get_encoder_delay(state)
     finally:

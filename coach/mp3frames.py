@@ -92,19 +92,27 @@ def parse_header(data: bytes, offset: int = 0) -> FrameHeader:
 
 def split_frames(data: bytes) -> list[bytes]:
     """A stream of frames (no tags) cut into its frames."""
-    frames = []
+    bounds = frame_offsets(data)
+    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def frame_offsets(data: bytes) -> list[int]:
+    """Where each frame of a stream of frames (no tags) starts, and its end: one more offset than frames."""
+    offsets = []
     offset = 0
-    sizes: dict[bytes, int] = {}  # frame size by header bytes 1-2: a track has two or three kinds of header
-    while offset < len(data):
+    end = len(data)
+    sizes: dict[bytes, int] = {}  # frame size by header bytes 0-2: a track has two or three kinds of header
+    while offset < end:
+        offsets.append(offset)
         kind = data[offset : offset + 3]
         size = sizes.get(kind)
         if size is None:
             size = sizes[kind] = parse_header(data, offset).size
-        if offset + size > len(data):
-            raise EncoderError(f"the MP3 stream ends inside a frame at byte {offset}")
-        frames.append(data[offset : offset + size])
         offset += size
-    return frames
+    if offset > end:
+        raise EncoderError(f"the MP3 stream ends inside a frame at byte {offsets[-1]}")
+    offsets.append(offset)
+    return offsets
 
 
 def info_frame(first_frame: bytes, frames: int, audio_bytes: int, samples: int, encoder_delay: int, music_crc: int, encoder: str) -> bytes:
