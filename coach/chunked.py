@@ -42,7 +42,7 @@ PREROLL_FRAMES = 4  # the frames of audio before a chunk its encoder starts from
 POSTROLL_FRAMES = 2  # the frames after it: with one, its last frame still differs from a single pass (the psychoacoustic look-ahead)
 TARGET_SECONDS = 20.0  # a chunk's length: small enough for a one-cue edit to re-encode little, big enough that rolls cost <1 %
 SEARCH_SECONDS = 5.0  # a cut moves up to this far either way to land in the quietest frame
-SEGMENT_SCHEMA = 1  # bump when a segment's bytes for the same key would change
+SEGMENT_SCHEMA = 2  # bump when a segment's bytes for the same key would change
 
 Render = Callable[[int, int], np.ndarray]  # (first sample, count) -> float samples in [-1, 1]
 
@@ -104,7 +104,7 @@ def encode_track(
     if cuts is None:
         planned = plan(render, start, end, edges, frame, settings.sample_rate, channels)
     else:
-        planned = _given(render, start, end, cuts, frame, channels)
+        planned = _given(render, start, end, cuts, frame, settings.sample_rate, channels)
     processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
     encoded = chunks = 0
     try:
@@ -238,6 +238,7 @@ def plan(
     on the frame grid, else in the quietest frame near the target length."""
     target = round(TARGET_SECONDS * rate / frame) * frame
     search = round(SEARCH_SECONDS * rate / frame) * frame
+    period = mp3frames.padding_period(rate)
     bounds = [start] + sorted({e for e in edges if start < e < end and (e - start) % frame == 0}) + [end]
     window = _Window(render, start, end, channels)
     for lo, hi in zip(bounds, bounds[1:]):
@@ -246,35 +247,46 @@ def plan(
             if hi - position <= target + search:
                 cut = hi
             else:
-                cut = _quietest(window, position + target - search, position + target + search, position + target, frame)
-            yield _chunk(window, start, end, position, cut, frame)
-            window.drop_before(cut - PREROLL_FRAMES * frame)
+                aim = position + target
+                cut = _quietest(window, start, aim - search, aim + search, aim, frame, period)
+            yield _chunk(window, start, end, position, cut, frame, period)
+            window.drop_before(cut - (PREROLL_FRAMES + period) * frame)
             position = cut
 
 
-def _given(render: Render, start: int, end: int, cuts: Sequence[int], frame: int, channels: int = 1) -> Iterator[tuple[Chunk, np.ndarray]]:
+def _given(
+    render: Render, start: int, end: int, cuts: Sequence[int], frame: int, rate: int, channels: int = 1
+) -> Iterator[tuple[Chunk, np.ndarray]]:
     bounds = [start] + sorted({c for c in cuts if start < c < end}) + [end]
     if any((c - start) % frame for c in bounds[1:-1]):
         raise ValueError(f"chunk cuts must be on the {frame}-sample frame grid")
     window = _Window(render, start, end, channels)
+    period = mp3frames.padding_period(rate)
     for lo, hi in zip(bounds, bounds[1:]):
-        yield _chunk(window, start, end, lo, hi, frame)
+        yield _chunk(window, start, end, lo, hi, frame, period)
 
 
-def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int, frame: int) -> tuple[Chunk, np.ndarray]:
-    preroll = min(PREROLL_FRAMES * frame, own_start - start)
+def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int, frame: int, period: int) -> tuple[Chunk, np.ndarray]:
+    # The encoder starts on a whole padding period from the track's start, where a single pass's pattern of padded
+    # frames starts again: its frames are then the single pass's frames byte for byte, not just the same audio.
+    before = (own_start - start) // frame
+    preroll = min(PREROLL_FRAMES + (before - PREROLL_FRAMES) % period, before) * frame
     postroll = min(POSTROLL_FRAMES * frame, end - own_end)
     chunk = Chunk(own_start, own_end, preroll, postroll, own_start == start, own_end == end)
     return chunk, window.get(own_start - preroll, own_end + postroll)
 
 
-def _quietest(window: "_Window", lo: int, hi: int, aim: int, frame: int) -> int:
-    """The frame boundary in [lo, hi] whose two neighbouring frames hold the least energy (nearest `aim` on a tie)."""
+def _quietest(window: "_Window", start: int, lo: int, hi: int, aim: int, frame: int, period: int) -> int:
+    """The cut in [lo, hi] whose two neighbouring frames hold the least energy (nearest `aim` on a tie), among the
+    frame boundaries PREROLL_FRAMES after a whole padding period from `start` (so its pre-roll is the shortest)."""
     samples = window.get(lo - frame, hi + frame).astype(np.float32).reshape(-1, frame * window.channels)
     energy = np.einsum("ij,ij->i", samples, samples)  # one sum per frame (of every channel)
     around = energy[:-1] + energy[1:]  # candidate k sits between frame k and k + 1 of the window
     candidates = lo + np.arange(around.size) * frame
-    order = np.lexsort((np.abs(candidates - aim), around))
+    allowed = ((candidates - start) // frame - PREROLL_FRAMES) % period == 0
+    if not allowed.any():
+        raise ValueError(f"a search window of {hi - lo} samples holds no cut on a {period}-frame period")
+    order = np.lexsort((np.abs(candidates - aim), around, ~allowed))
     return int(candidates[order[0]])
 
 

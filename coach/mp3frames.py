@@ -78,6 +78,15 @@ def chapter_grid_ms(sample_rate: int) -> int:
     return per_frame // math.gcd(per_frame, sample_rate)
 
 
+def padding_period(sample_rate: int) -> int:
+    """Frames after which a CBR stream's pattern of padded frames starts again, at any whole kbit/s: one chapter grid (49 at 22,050 and 44,100 Hz).
+
+    A grid's frames hold a whole number of bytes at any whole kbit/s (1280 ms x 64 kbit/s = 10,240 bytes), so
+    LAME's running remainder that decides which frames get a padding byte is back where it started.
+    """
+    return chapter_grid_ms(sample_rate) * sample_rate // 1000 // frame_samples(sample_rate)
+
+
 def parse_header(data: bytes, offset: int = 0) -> FrameHeader:
     """The layer III frame header at data[offset:]; EncoderError if there is none."""
     head = data[offset : offset + 4]
