@@ -1,4 +1,7 @@
-"""Encoding with ffmpeg: each output format's settings, and one ffmpeg process fed s16le PCM on its stdin."""
+"""Each output format's settings, and encoding M4A, Ogg and WAV with one ffmpeg process fed s16le PCM on its stdin.
+
+MP3 is not encoded here but by coach/chunked.py (libmp3lame in worker processes, see coach/lame.py).
+"""
 
 from __future__ import annotations
 
@@ -44,8 +47,10 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {
-    # Spoken word, mono. ID3v2.3 because more players read it than v2.4. LAME's algorithm quality 5 encodes about twice as fast as ffmpeg's default (3),
-    # with no audible loss for a voice. Measured overshoot at 64k: +0.2..0.5 dB over the mix's true peak.
+    # Spoken word, mono. Encoded by coach/chunked.py, which writes an ID3v2.3 tag (more players read it than v2.4);
+    # `codec` is what one ffmpeg pass with the same settings is given (LAME quality 5, coach/lame.py): the benchmarks'
+    # reference. Quality 5 encodes about twice as fast as ffmpeg's default (3), with no audible loss for a voice.
+    # Measured overshoot at 64k: +0.2..0.5 dB over the mix's true peak.
     "mp3": OutputFormat(
         "mp3", ".mp3", "mp3", ("-c:a", "libmp3lame", "-compression_level", "5", "-id3v2_version", "3"),
         "64k", "id3", "id3", ceiling_dbtp=-2.0, music_bitrate="128k",
@@ -122,19 +127,18 @@ def pcm_s16le(block: np.ndarray) -> bytes:
 
 
 def encode(blocks: Iterable[np.ndarray], job: EncodeJob, ffmpeg: str | None = None) -> None:
-    """Encode float PCM blocks into job.output with ffmpeg; on any failure or interrupt ffmpeg is stopped first."""
+    """Encode float PCM blocks into job.output with ffmpeg (not MP3: see coach/chunked.py); on any failure or interrupt ffmpeg is stopped first."""
+    if job.fmt.chapters == "id3":
+        raise ValueError("MP3 is encoded by coach.chunked.encode_mp3, not by ffmpeg")
     executable = ffmpeg or find_ffmpeg()
-    frames = id3_frames(job)
     with tempfile.TemporaryDirectory(prefix="coach-encode-") as scratch:
-        command = _command(executable, job, Path(scratch), padding=len(frames))
+        command = _command(executable, job, Path(scratch))
         with tempfile.TemporaryFile() as errors:
             _run(command, blocks, errors, job.output)
-    if frames:
-        id3.write_into_padding(job.output, frames)
 
 
 def id3_frames(job: EncodeJob) -> bytes:
-    """The ID3 frames coach writes into an MP3's tag itself (comment, cover, chapters); empty for other formats."""
+    """The ID3 frames of an MP3's tag besides its text frames (comment, cover, chapters); empty for other formats."""
     if job.fmt.chapters != "id3":
         return b""
     comment = job.tags.get("comment")
@@ -228,25 +232,17 @@ def _tail(errors: BinaryIO) -> str:
     return lines[-1] if lines else ""
 
 
-def _command(ffmpeg: str, job: EncodeJob, scratch: Path, padding: int) -> list[str]:
+def _command(ffmpeg: str, job: EncodeJob, scratch: Path) -> list[str]:
     fmt = job.fmt
     command = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
     pcm = ["-f", "s16le", "-ar", str(job.sample_rate), "-ac", str(job.channels), "-i", "pipe:0"]
     maps = ["-map", "0:a"]
-    if fmt.chapters == "id3":
-        command += pcm
-        # The PCM is the only input: the text tags come from the command line, the rest goes into the padding.
-        for key, value in job.tags.items():
-            if value and key != "comment":  # ffmpeg would write it as TXXX, not COMM
-                maps += ["-metadata", f"{key}={value}"]
-        maps += ["-metadata_header_padding", str(padding + 16)]
-    else:
-        metadata = scratch / "metadata.txt"
-        metadata.write_text(ffmetadata(job), encoding="utf-8")
-        # With several inputs ffmpeg reads each in its own thread, and the PCM arrives in 1024-sample packets:
-        # a short queue between them made encoding 50 % slower. (With one input the queue costs 15 %.)
-        command += ["-thread_queue_size", "1024", *pcm, "-i", str(metadata)]
-        maps += ["-map_metadata", "1", "-map_chapters", "1" if fmt.chapters == "ffmetadata" else "-1"]
+    metadata = scratch / "metadata.txt"
+    metadata.write_text(ffmetadata(job), encoding="utf-8")
+    # With several inputs ffmpeg reads each in its own thread, and the PCM arrives in 1024-sample packets:
+    # a short queue between them made encoding 50 % slower. (With one input the queue costs 15 %.)
+    command += ["-thread_queue_size", "1024", *pcm, "-i", str(metadata)]
+    maps += ["-map_metadata", "1", "-map_chapters", "1" if fmt.chapters == "ffmetadata" else "-1"]
     if job.cover_png is not None and fmt.cover == "attached":
         cover = scratch / "cover.png"
         cover.write_bytes(job.cover_png)

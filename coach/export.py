@@ -420,9 +420,9 @@ def _encode(
     mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
     segments: SegmentStore | None, counts: list[int],
 ) -> None:
-    """Encode frames [start, end) of the mix: mono MP3 in parallel chunks (cached in `segments`, counted in
-    `counts`); other formats, and stereo MP3 with a music bed, by one ffmpeg pass."""
-    if job.fmt.name == "mp3" and job.channels == 1:  # the chunked encoder (coach/lame.py) is mono only
+    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`, counted in `counts`);
+    other formats by one ffmpeg pass."""
+    if job.fmt.name == "mp3":
         from coach.chunked import encode_mp3
 
         edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]

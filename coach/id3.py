@@ -1,14 +1,8 @@
-"""The ID3v2.3 frames coach writes into an MP3's tag itself: the comment, the cover and the table of chapters.
-
-ffmpeg writes the tag's text frames from its command line and reserves padding; these frames are
-written into that padding afterwards. So ffmpeg encodes from its one PCM input: a second input (a
-metadata file or a picture) makes it spend about 10 % longer on the same encode.
-"""
+"""The ID3v2.3 tag at the start of an MP3: text frames, the comment, the cover and the table of chapters."""
 
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 from typing import Mapping, Sequence
 
 from coach.errors import EncoderError
@@ -61,25 +55,6 @@ def tag(frames: bytes) -> bytes:
         raise EncoderError("the ID3 tag is too large (the cover?)")
     syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
     return b"ID3\x03\x00\x00" + syncsafe + frames
-
-
-def write_into_padding(path: Path, frames: bytes) -> None:
-    """Write ID3v2.3 frames into the padding at the end of the file's tag (the file keeps its size)."""
-    with open(path, "r+b") as file:
-        header = file.read(10)
-        if header[:3] != b"ID3" or header[3] != 3:
-            raise EncoderError(f"ffmpeg wrote no ID3v2.3 tag in {path.name}")
-        size = 0
-        for byte in header[6:10]:  # syncsafe: seven bits a byte
-            size = size * 128 + byte
-        tag = file.read(size)
-        position = 0
-        while position + 10 <= len(tag) and tag[position : position + 4] != b"\x00\x00\x00\x00":
-            position += 10 + struct.unpack(">I", tag[position + 4 : position + 8])[0]
-        if len(tag) - position < len(frames):
-            raise EncoderError(f"no room for the cover and chapters in the ID3 tag of {path.name}")
-        file.seek(10 + position)
-        file.write(frames)
 
 
 def _text_frame(frame_id: str, text: str) -> bytes:

@@ -97,6 +97,20 @@ def test_the_track_is_stereo_at_44_1_khz_and_128k_with_music_and_mono_without(se
     assert reports["music"]["music"] == str(folder / "tunes") and reports["plain"]["music"] is None
 
 
+def test_the_music_track_is_encoded_in_chunks_sample_exact_and_a_warm_export_reuses_them_all(session):
+    folder, reports, _plan = session
+    chunks = reports["music"]["chunks"]
+    assert chunks["encoded"] >= 2 and chunks["reused"] == 0
+    expected = -(-round(reports["music"]["duration"] * 1000) * 44100 // 1000)
+    mpg123 = subprocess.run(["mpg123", "-q", "-s", str(folder / "music.mp3")], capture_output=True, check=True).stdout
+    assert decode(folder / "music.mp3", 2).shape == (expected, 2) and len(mpg123) == expected * 2 * 2
+    again = folder / "again.mp3"
+    result = invoke("export", str(folder / "routine.yaml"), "-o", str(again), "--cache-dir", str(folder / "cache"), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["chunks"] == {"encoded": 0, "reused": chunks["encoded"]}
+    assert again.read_bytes() == (folder / "music.mp3").read_bytes()
+
+
 def test_the_music_between_cues_is_at_its_level_by_an_independent_meter(session):
     folder, _reports, plan = session
     samples = decode(folder / "music.mp3", 2)
