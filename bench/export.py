@@ -1,5 +1,6 @@
 """Export benchmark: cold and warm `coach export` of the built-in routines and a synthetic hour, against the encoder alone;
-coach's chunked MP3 encode stage against one ffmpeg pass, and the re-export after a one-cue edit of post-run.
+coach's chunked MP3 encode stage against one ffmpeg pass (also for post-run with a stereo music bed), and the
+re-export after a one-cue edit of post-run.
 
 Run: .venv/bin/python bench/export.py    (prints `name: value` lines)
 
@@ -134,13 +135,13 @@ def cpu_seconds() -> float:
 CPU: dict[str, float] = {}  # the last measurement's CPU seconds, by what was measured: wall time lies on a loaded machine
 
 
-def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
+def encoder_alone(pcm: Path, rate: int, output: Path, channels: int = 1, bitrate: str = "64k") -> float:
     """Best-of-N seconds for ffmpeg to encode the raw mix with the export's MP3 settings."""
     from coach.encode import FORMATS, find_ffmpeg
 
     fmt = FORMATS["mp3"]
-    command = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(rate), "-ac", "1"]
-    command += ["-i", str(pcm), *fmt.codec, "-ac", "1", "-b:a", str(fmt.default_bitrate), str(output)]
+    command = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(rate), "-ac", str(channels)]
+    command += ["-i", str(pcm), *fmt.codec, "-ac", str(channels), "-b:a", bitrate, str(output)]
     best = float("inf")
     for _ in range(REPEATS):
         started, cpu = time.perf_counter(), cpu_seconds()
@@ -150,34 +151,57 @@ def encoder_alone(pcm: Path, rate: int, output: Path) -> float:
     return best
 
 
-def pcm_renderer(pcm: Path):
-    """A render function over a raw s16le file, as the mixer's: the encode stage timed without mixing."""
+def pcm_renderer(pcm: Path, channels: int = 1):
+    """A render function over a raw s16le file (interleaved when stereo), as the mixer's: the encode stage timed without mixing."""
     samples = np.memmap(pcm, dtype="<i2", mode="r")
+    if channels > 1:
+        samples = samples.reshape(-1, channels)
 
     def render(start: int, count: int) -> np.ndarray:
-        out = np.zeros(count, dtype=np.float32)
-        lo, hi = max(start, 0), min(start + count, samples.size)
+        out = np.zeros((count, *samples.shape[1:]), dtype=np.float32)
+        lo, hi = max(start, 0), min(start + count, samples.shape[0])
         if hi > lo:
             out[lo - start : hi - start] = samples[lo:hi] / np.float32(32767.0)
         return out
 
-    return render, samples.size
+    return render, samples.shape[0]
 
 
-def encode_stage(pcm: Path, rate: int, edges: list[int], output: Path, segments=None) -> tuple[float, object]:
+def encode_stage(pcm: Path, rate: int, edges: list[int], output: Path, segments=None, channels: int = 1, kbps: int = 64) -> tuple[float, object]:
     """Seconds for coach's MP3 encode stage (chunks on all cores, header and tag written) on the raw mix, and its report."""
     from coach import chunked, lame
 
-    render, total = pcm_renderer(pcm)
+    render, total = pcm_renderer(pcm, channels)
     started, cpu = time.perf_counter(), cpu_seconds()
-    report = chunked.encode_track(render, 0, total, edges, output, lame.LameSettings(rate, 64), segments=segments)
+    settings = lame.LameSettings(rate, kbps, channels=channels)
+    report = chunked.encode_track(render, 0, total, edges, output, settings, segments=segments)
     CPU["stage"] = cpu_seconds() - cpu
     return time.perf_counter() - started, report
 
 
-def encode_stage_alone(pcm: Path, rate: int, edges: list[int], output: Path) -> float:
+def encode_stage_alone(pcm: Path, rate: int, edges: list[int], output: Path, channels: int = 1, kbps: int = 64) -> float:
     """Best-of-N seconds of the encode stage with no segment cache."""
-    return min(encode_stage(pcm, rate, edges, output)[0] for _ in range(REPEATS))
+    return min(encode_stage(pcm, rate, edges, output, channels=channels, kbps=kbps)[0] for _ in range(REPEATS))
+
+
+def bench_music(scratch: Path) -> None:
+    """Post-run with a stereo music bed (44.1 kHz, 128k): the encode stage against one ffmpeg pass on the same stereo PCM."""
+    import music  # bench/music.py, beside this file: the same music and child export
+
+    song = music.make_music(scratch / "song.mp3", music.MUSIC_MINUTES)
+    cache = scratch / "cache-music"
+    music.export_in_child("post-run", scratch / "bed.mp3", cache, song)  # cold: speech rendered, music decoded
+    warm = music.export_in_child("post-run", scratch / "bed.mp3", cache, song)
+    pcm, rate, channels, bitrate = Path(warm["pcm"]), warm["rate"], warm["channels"], warm["bitrate"]
+    floor = encoder_alone(pcm, rate, scratch / "bed-floor.mp3", channels, bitrate)
+    stage = encode_stage_alone(pcm, rate, warm["edges"], scratch / "bed-stage.mp3", channels, int(bitrate.rstrip("k")))
+    name = "post-run with music"
+    print(f"{name}: {channels} channels, {rate} Hz, {bitrate}; warm export {warm['export']:.2f} s (segments cached)")
+    print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
+    print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
+    print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
+    print(f"{name}: CPU seconds, encode stage (all processes) / encoder alone: {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
+    print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def edit_one_cue(text: str) -> str:
@@ -258,6 +282,7 @@ def main() -> int:
         for name in sources.builtin_routines():
             bench(name, name, scratch)
         bench_edit(scratch)
+        bench_music(scratch)
         synthetic = scratch / "synthetic-hour.yaml"
         synthetic.write_text(synthetic_routine(), encoding="utf-8")
         bench("synthetic-hour", str(synthetic), scratch)

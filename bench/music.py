@@ -71,6 +71,7 @@ def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
         "rate": result.sample_rate,
         "bitrate": result.bitrate,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "edges": [round(c.start_ms * result.sample_rate / 1000) for c in prepared.timeline.chapters],  # for bench/export.py
     }
     pcm = output.with_suffix(".s16le")
     clips = prepared.clip_arrays()
