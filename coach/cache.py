@@ -268,7 +268,7 @@ class ClipCache:
         """Remove clips (and stored gains) neither in `keep` nor used within `unused_days` (whichever are given), and damaged ones.
 
         The counts are of clips; stored gains and encoded segments go by the same rules without being counted
-        (no routine names its segments: `keep` drops them all, and the next export encodes them again).
+        (session.cache_keys names the segments of a routine's plain MP3 export; others are encoded again when needed).
         """
         kept_prefixes = None if keep is None else {key[:16] for key in keep}
         cutoff = None if unused_days is None else time.time() - unused_days * 86400

@@ -381,7 +381,18 @@ def encode_mp3(
     from coach import id3
     from coach.encode import id3_frames
 
-    kbps = int((job.bitrate or job.fmt.default_bitrate or "64k").rstrip("k"))
-    settings = lame.LameSettings(job.sample_rate, kbps, channels=job.channels)
     tag = id3.tag(id3.text_frames(job.tags) + id3_frames(job))
-    return encode_track(render, start, end, edges, job.output, settings, tag, jobs=jobs, segments=segments, on_samples=on_samples)
+    return encode_track(render, start, end, edges, job.output, _settings(job), tag, jobs=jobs, segments=segments, on_samples=on_samples)
+
+
+def segment_keys(render: Render, start: int, end: int, edges: Sequence[int], job: "EncodeJob") -> set[str]:
+    """The segment cache keys encode_mp3 would look up for the same arguments, found by planning alone (nothing is encoded)."""
+    settings = _settings(job)
+    frame = mp3frames.frame_samples(settings.sample_rate)
+    chunks = plan(render, start, end, edges, frame, settings.sample_rate, settings.channels)
+    return {segment_key(settings, chunk, pcm) for chunk, pcm in chunks}
+
+
+def _settings(job: "EncodeJob") -> lame.LameSettings:
+    kbps = int((job.bitrate or job.fmt.default_bitrate or "64k").rstrip("k"))
+    return lame.LameSettings(job.sample_rate, kbps, channels=job.channels)

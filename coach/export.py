@@ -185,13 +185,7 @@ def export_track(
         gain = program_gain(clips, clip_rate, timeline, ceiling_dbtp=form.ceiling_dbtp)
     if timeline.duration_ms <= 0:
         raise UsageError("nothing to export: the session is empty")
-    if music is None:
-        mixer = Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
-    else:
-        from coach.music import load_bed
-
-        bed = load_bed(music, timeline, MUSIC_RATE)
-        mixer = Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
+    mixer = _mixer(timeline, clips, clip_rate, form, gain, music)
     progress = _Progress(mixer.total_frames, on_progress)
     counts = [0, 0]  # MP3 chunks encoded, reused
     done = {
@@ -261,6 +255,29 @@ def export_track(
     return ExportResult(output=result_path, files=tuple(files), created_folders=tuple(created), removed=tuple(removed),
         chunks_encoded=counts[0], chunks_reused=counts[1], **done,
     )
+
+
+def _mixer(
+    timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, form: OutputFormat, gain: float, music: MusicOptions | None
+) -> Mixer:
+    """The mixer an export of `form` encodes from (with `music`, a bed at MUSIC_RATE)."""
+    if music is None:
+        return Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
+    from coach.music import load_bed
+
+    bed = load_bed(music, timeline, MUSIC_RATE)
+    return Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
+
+
+def mp3_segment_keys(timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float) -> set[str]:
+    """The keys of the encoded segments a plain MP3 export of the session (one file, default bitrate, no music) uses: mixed, not encoded."""
+    from coach.chunked import segment_keys
+
+    form = output_format("mp3")
+    mixer = _mixer(timeline, clips, clip_rate, form, gain, None)
+    job = EncodeJob(Path("unused.mp3"), form, mixer.sample_rate, checked_bitrate(form, None), channels=mixer.channels)
+    edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in timeline.chapters]
+    return segment_keys(mixer.render, 0, mixer.total_frames, edges, job)
 
 
 def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
@@ -425,7 +442,7 @@ def _encode(
     if job.fmt.name == "mp3":
         from coach.chunked import encode_mp3
 
-        edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]
+        edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]  # as mp3_segment_keys
         done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
         counts[0] += done.encoded
         counts[1] += done.chunks - done.encoded

@@ -222,12 +222,18 @@ def cue_texts(routine: Routine) -> list[str]:
 
 
 def cache_keys(prepared: Prepared) -> set[str]:
-    """Every cache key a prepared session uses: its clips, and its stored gain for playing and for each export format."""
+    """Every cache key a prepared session uses: its clips, its stored gain for playing and for each export format,
+    and the encoded segments of its plain MP3 export (when that export's gain is stored, so it has run)."""
     from coach.encode import FORMATS
+    from coach.export import mp3_segment_keys
     from coach.loudness import CEILING_DBTP
 
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
-    return {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+    keys = {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+    mp3_gain = prepared.cache.gain(prepared.gain_key(FORMATS["mp3"].ceiling_dbtp))
+    if mp3_gain is not None:
+        keys |= mp3_segment_keys(prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, mp3_gain)
+    return keys
 
 
 class _NotCached(Exception):

@@ -347,3 +347,31 @@ def test_a_full_disk_is_a_one_line_output_error(tmp_path, monkeypatch):
     monkeypatch.setattr(chunked, "open", FullDisk, raising=False)
     with pytest.raises(OutputError, match="disk full while writing"):
         chunked.encode_track(renderer(samples), 0, samples.size, [], tmp_path / "x.mp3", SETTINGS)
+
+
+def test_cache_prune_routine_keeps_exactly_the_segments_of_its_current_mp3_export(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+
+    runner = CliRunner()
+    routine, cache = tmp_path / "three.yaml", tmp_path / "cache"
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(app, [*args, "--cache-dir", str(cache), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    routine.write_text(ROUTINE.format(hold="50s"))
+    run("export", str(routine), "-o", str(tmp_path / "first.mp3"))
+    routine.write_text(ROUTINE.format(hold="48s"))  # the chunks of the second chapter and after change
+    edited = run("export", str(routine), "-o", str(tmp_path / "edited.mp3"))
+    total = edited["chunks"]["encoded"] + edited["chunks"]["reused"]
+    assert len(list(cache.glob("segment-*.bin"))) > total  # the first export's own chunks are there too
+    run("cache", "prune", str(routine))
+    assert len(list(cache.glob("segment-*.bin"))) == total
+    again = run("export", str(routine), "-o", str(tmp_path / "again.mp3"))
+    assert again["chunks"] == {"encoded": 0, "reused": total}
+    assert (tmp_path / "again.mp3").read_bytes() == (tmp_path / "edited.mp3").read_bytes()
