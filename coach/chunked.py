@@ -1,17 +1,21 @@
 """MP3 export in chunks encoded in parallel worker processes and joined sample-exactly, each chunk cached.
 
 Each chunk is encoded on its own by libmp3lame (coach/lame.py) with the bit reservoir off, from a
-pre-roll of PREROLL_FRAMES frames of the audio before it to a post-roll of one frame after it; of its
-frames, exactly those that carry its own samples are kept. Frame g of a stream carries samples
-[(g - 1) * F, g * F) (F samples a frame; the encoder delay is one frame), so the kept frames, laid end
-to end, are the frames of one stream with no gap and no overlap, and after four frames of pre-roll
-the encoder's state has caught up with a single pass: the joins are inaudible, and a Xing/LAME
-header for the whole track (coach/mp3frames.py) lets decoders cut exactly the encoded samples.
+pre-roll of at least PREROLL_FRAMES frames of the audio before it to a post-roll of POSTROLL_FRAMES
+after it; of its frames, exactly those that carry its own samples are kept. Frame g of a stream carries
+samples [g * F - D, (g + 1) * F - D) (F samples a frame: 576 at 22,050 Hz, 1152 at 44,100 Hz; D, the
+encoder delay, is 576 at both), so the kept frames, laid end to end, are the frames of one stream with
+no gap and no overlap; after the pre-roll the encoder's state has caught up with a single pass, and
+because every chunk's encoder starts a whole padding period (mp3frames.padding_period) from the track's
+start, even the padded frames fall where a single pass puts them: the joined frames are a single pass's
+frames byte for byte. A Xing/LAME header for the whole track (coach/mp3frames.py) lets decoders cut
+exactly the encoded samples.
 
 Chunks end on the frame grid, never cross a chapter edge that is on the grid, and end in the quietest
-frame near TARGET_SECONDS: a chapter's chunks then depend only on that chapter's own audio (and a
-pre-roll from the end of the one before), so after an edit only the chunks whose PCM changed are
-encoded again; the others come from the segment cache, keyed by their PCM with its rolls.
+frame near TARGET_SECONDS among those a minimal pre-roll after a period: a chapter's chunks then depend
+only on that chapter's own audio (and a pre-roll from the end of the one before), so after an edit only
+the chunks whose PCM changed are encoded again; the others come from the segment cache, keyed by their
+PCM with its rolls.
 """
 
 from __future__ import annotations

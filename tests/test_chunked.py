@@ -14,11 +14,12 @@ RATE = 22050
 FRAME = 576
 SETTINGS = lame.LameSettings(RATE, 64)
 SILENCE = (30 * RATE, 35 * RATE)
-# Mono speech at 22,050 Hz (MPEG-2: 576-sample frames, the encoder's delay a whole frame) and a stereo music
-# bed at 44,100 Hz (MPEG-1: 1152-sample frames, the same 576-sample delay, so half a frame).
+# Mono speech at 22,050 Hz (MPEG-2: 576-sample frames, the encoder's delay a whole frame) and a stereo or mono
+# music bed at 44,100 Hz (MPEG-1: 1152-sample frames, the same 576-sample delay, so half a frame).
 KINDS = {
     "mono-22050": lame.LameSettings(22050, 64),
     "stereo-44100": lame.LameSettings(44100, 128, channels=2),
+    "mono-44100": lame.LameSettings(44100, 128),  # a mono music bed
 }
 
 
