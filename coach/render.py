@@ -154,7 +154,7 @@ def _synthesize_in_pool(
     made: dict[str, ClipRef] = {}
     executor = ProcessPoolExecutor(
         max_workers=processes,
-        mp_context=_pool_context(),
+        mp_context=pool_context(),
         initializer=_start_worker,
         initargs=(speech, profile, cache, os.getpid()),
     )
@@ -170,7 +170,8 @@ def _synthesize_in_pool(
     return made
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How helper processes start: fork on Linux, spawn elsewhere."""
     # fork starts a worker in ~7 ms with the engine already loaded; spawn takes ~300 ms and is the
     # only safe choice on macOS, where system frameworks do not survive fork.
     if sys.platform.startswith("linux"):
@@ -182,15 +183,20 @@ _worker: tuple[SpeechEngine, VoiceProfile, ClipCache] | None = None
 
 
 def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, parent: int) -> None:
-    """Worker initializer: keep the engine for every chunk; leave Ctrl-C to the parent, which cancels cleanly;
-    die with the parent (a worker blocked on its task queue would otherwise wait forever after a `kill -9`)."""
+    """Worker initializer: keep the engine for every chunk, and behave as a helper process (become_helper)."""
     global _worker
+    become_helper(parent)
+    _worker = (speech, profile, cache)
+
+
+def become_helper(parent: int) -> None:
+    """Make this (forked) process a helper of `parent`: Ctrl-C is left to the parent, which stops it cleanly;
+    SIGTERM just ends it; it dies with the parent (blocked on a queue, it would otherwise wait forever after a `kill -9`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
-            signal.signal(number, signal.SIG_DFL)  # the parent's handlers came with fork: a worker just stops
+            signal.signal(number, signal.SIG_DFL)  # the parent's handlers came with fork
     _die_with_parent(parent)
-    _worker = (speech, profile, cache)
 
 
 def _die_with_parent(parent: int) -> None:
