@@ -229,6 +229,7 @@ def bench_music(scratch: Path) -> None:
     print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
     print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
     print(f"{name}: CPU seconds, encode stage (all processes) / encoder alone (least of each): {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
+    print(f"{name}: encode stage CPU spread over {os.cpu_count()} cores / encoder alone CPU: {CPU['stage'] / (os.cpu_count() or 1) / CPU['floor']:.2f} x (the wall ratio with the cores to itself)")
     print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
@@ -288,6 +289,7 @@ def bench(name: str, routine: str, scratch: Path) -> None:
     print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
     print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
     print(f"{name}: CPU seconds, encode stage (all processes) / encoder alone (least of each): {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
+    print(f"{name}: encode stage CPU spread over {os.cpu_count()} cores / encoder alone CPU: {CPU['stage'] / (os.cpu_count() or 1) / CPU['floor']:.2f} x (the wall ratio with the cores to itself)")
     print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x")
     print(f"{name}: warm export / encode stage alone: {warm['export'] / stage:.2f} x (what loading and mixing add)")

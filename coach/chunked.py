@@ -28,7 +28,7 @@ import os
 import signal
 import sys
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -46,6 +46,7 @@ PREROLL_FRAMES = 4  # the frames of audio before a chunk its encoder starts from
 POSTROLL_FRAMES = 2  # the frames after it: with one, its last frame still differs from a single pass (the psychoacoustic look-ahead)
 TARGET_SECONDS = 20.0  # a chunk's length: small enough for a one-cue edit to re-encode little, big enough that rolls cost <1 %
 SEARCH_SECONDS = 5.0  # a cut moves up to this far either way to land in the quietest frame
+_MAX_PENDING = 16  # chunks encoded but not yet written, per process: their frames, a few hundred KB each
 SEGMENT_SCHEMA = 2  # bump when a segment's bytes for the same key would change
 
 Render = Callable[[int, int], np.ndarray]  # (first sample, count) -> float samples in [-1, 1]
@@ -150,9 +151,17 @@ def encode_track(
                     done: Future[tuple[bytes, int]] = Future()
                     done.set_result(encode_chunk(settings, chunk, pcm, delay))
                     pending.append((chunk, key, done))
-                # Enough in flight to keep every worker busy; the oldest is written as soon as it is done.
-                while pending and (len(pending) > 2 * processes or _ready(pending[0][2])):
-                    finish_oldest()
+                # Enough queued to keep every worker busy, the oldest written as soon as it is done. The bound is
+                # on chunks not yet encoded (their PCM waits in memory), not on chunks not yet written: a worker
+                # held up on one chunk (a busy machine) must not leave the others without work.
+                while pending:
+                    unfinished = [job for _chunk, _key, job in pending if isinstance(job, Future) and not job.done()]
+                    if _ready(pending[0][2]):
+                        finish_oldest()
+                    elif len(unfinished) > 2 * processes or len(pending) > _MAX_PENDING * processes:
+                        wait(unfinished, return_when=FIRST_COMPLETED)
+                    else:
+                        break
             while pending:
                 finish_oldest()
             if writer.frames == 0:
