@@ -82,15 +82,17 @@ def play(
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     full_screen = not no_ui and sys.stdout.isatty()
     from_start = start_from is None and at_ms is None
-    if from_start and bed is None and streaming.synthesis_seconds(routine, settings, cache_dir(cache)) > streaming.STREAM_AFTER_SECONDS:
+    prepared = session.prepare_cached(routine, settings, cache_dir(cache))
+    if prepared is None and from_start and bed is None and streaming.worth_streaming(routine, settings, cache_dir(cache)):
         # Speak at once and synthesize the rest ahead of the playhead (coach/streaming.py).
         with streaming.StreamingSession(routine, settings, cache_dir(cache)) as live:
             live.start()
             ended = play_live(live, output, LiveOptions(full_screen=full_screen))
         start_ms = 0
     else:
-        with SynthesisBar() as bar:
-            prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
+        if prepared is None:
+            with SynthesisBar() as bar:
+                prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
         start_ms = _start_ms(prepared.timeline, chapter, at_ms, at)
         ended = play_live(prepared, output, LiveOptions(start_ms=start_ms, full_screen=full_screen, music=bed))
     timeline = ended.timeline
