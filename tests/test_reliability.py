@@ -298,3 +298,22 @@ def test_the_command_line_refuses_hostile_input_in_one_line_with_exit_2(tmp_path
         assert result.exit_code == 2, (args, result.output)
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["long.yaml"]
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130():
+    import subprocess
+    import sys
+
+    # A Ctrl-C lands wherever Python is: here, inside the import of the command line (its first 0.3 s).
+    code = (
+        "import sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'coach.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "from coach.launch import main\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (130, "coach: interrupted\n")
