@@ -317,3 +317,18 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (130, "coach: interrupted\n")
+
+
+def test_a_ctrl_c_in_a_held_section_is_raised_as_the_section_ends():
+    import os
+    import signal
+
+    from coach import interrupts
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts.held():
+            os.kill(os.getpid(), signal.SIGINT)  # as an import of a compiled module would be cut by it
+            steps.append("the held step finished")
+    assert steps == ["the held step finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
