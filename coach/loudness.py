@@ -1,15 +1,20 @@
-"""Loudness: an ITU-R BS.1770-4 meter (K-weighting with scipy.signal, gated), true peak, the peak limiter,
-and the program gain that brings speech to the target through that limiter.
+"""Loudness: an ITU-R BS.1770-4 meter (K-weighting with scipy's second-order-section filter, gated), true peak,
+the peak limiter, and the program gain that brings speech to the target through that limiter.
 
-scipy.signal takes ~0.75 s to import, so it is imported only where it filters (the meter, the true-peak
-reading): the limiter, which every block of a live session goes through, needs numpy alone, and a
-session whose program gain is cached starts playing without loading scipy at all.
+scipy.signal takes ~1 s to import, so nothing here imports it where it can be helped: the limiter, which
+every block of a live session goes through, needs numpy alone, a session whose program gain is cached
+never loads scipy, and the meter loads only scipy's compiled filter (see _load_sosfilt), in 0.07 s, because
+a session that starts before its speech is synthesized measures a gain before its first sound.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import math
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
@@ -78,15 +83,64 @@ def k_weighting(rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
+SosFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], "tuple[np.ndarray, np.ndarray]"]
+_SOSFILT: list[SosFilter] = []
+
+
+def sosfilt() -> SosFilter:
+    """scipy.signal.sosfilt(sos, values, zi=state) for 1-D float64 values: (filtered, new state)."""
+    if not _SOSFILT:
+        _SOSFILT.append(_load_sosfilt())
+    return _SOSFILT[0]
+
+
+def _load_sosfilt() -> SosFilter:
+    """scipy's compiled filter loop, loaded on its own (0.07 s) rather than through scipy.signal (~1 s).
+
+    It is the loop scipy.signal.sosfilt runs after checking its arguments; the module is registered under
+    its own name, so importing scipy.signal later reuses it. Should a scipy release move it, scipy.signal's
+    public sosfilt is used instead (tests/test_loudness.py checks both agree).
+    """
+    name = "scipy.signal._sosfilt"
+    try:
+        kernel = sys.modules[name]._sosfilt if name in sys.modules else _load_extension(name)._sosfilt
+    except (ImportError, AttributeError, OSError, StopIteration):
+        from scipy import signal
+
+        return lambda sos, values, zi: signal.sosfilt(sos, values, zi=zi)
+
+    def filtered(sos: np.ndarray, values: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        signal_rows = np.array(values, dtype=np.float64, order="C").reshape(1, -1)  # filtered in place
+        state = np.array(zi, dtype=np.float64, order="C").reshape(1, sos.shape[0], 2)
+        kernel(np.asarray(sos, dtype=np.float64), signal_rows, state)
+        return signal_rows[0], state[0]
+
+    return filtered
+
+
+def _load_extension(name: str) -> object:
+    scipy_spec = importlib.util.find_spec("scipy")
+    if scipy_spec is None or not scipy_spec.submodule_search_locations:
+        raise ImportError("scipy is not installed")
+    folder = Path(next(iter(scipy_spec.submodule_search_locations)), *name.split(".")[1:-1])
+    stem = name.rsplit(".", 1)[1]
+    path = next(folder / (stem + suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES if (folder / (stem + suffix)).is_file())
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
+
+
 class LoudnessMeter:
     """An integrated-loudness meter fed block by block, so a long track is measured in bounded memory."""
 
     def __init__(self, rate: int):
         if rate <= 0:
             raise ValueError(f"sample rate must be positive, not {rate}")
-        from scipy import signal  # see the module docstring
-
-        self._sosfilt = signal.sosfilt
+        self._sosfilt = sosfilt()
         self.rate = int(rate)
         self._sos = k_weighting(self.rate)
         self._state = np.zeros((self._sos.shape[0], 2))
@@ -105,7 +159,7 @@ class LoudnessMeter:
         # a +-1e-12 signal at Nyquist keeps it normal and adds -240 dB, far under the -70 LUFS gate.
         values[0::2] += _ANTI_DENORMAL
         values[1::2] -= _ANTI_DENORMAL
-        filtered, self._state = self._sosfilt(self._sos, values, zi=self._state)
+        filtered, self._state = self._sosfilt(self._sos, values, self._state)
         squares = filtered * filtered
         start = self._seen
         end = start + squares.size
@@ -197,6 +251,7 @@ def program_gain(
     timeline: Timeline | None = None,
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = CEILING_DBTP,
+    stepped: bool = True,
 ) -> float:
     """The linear gain that brings the speech, once limited, to `target_lufs` (each clip weighted by its uses in `timeline`).
 
@@ -206,7 +261,8 @@ def program_gain(
     loudness (the neural voice loses about 5 LU at its gain, espeak about 3). The gain is found by
     secant steps on the most used 20 s of speech, then all the speech goes through the limiter once
     at that gain, and the steps are taken again on the sample, shifted by how far the sample was from
-    the whole; the result is put on the GAIN_STEP_DB grid. 1.0 when there is nothing to measure.
+    the whole; the result is put on the GAIN_STEP_DB grid unless `stepped` is false (an estimate built
+    from several gains steps only its result). 1.0 when there is nothing to measure.
     """
     uses: Mapping[str, int] = cue_uses(timeline) if timeline is not None else Counter(clips.keys())
     used = [(as_float(clips[text]), count) for text, count in uses.items() if count > 0 and text in clips]
@@ -223,7 +279,7 @@ def program_gain(
         whole = _speech_loudness(used, clip_rate, 10 ** (gain_db / 20), limiter)
         offset = whole - sample_loudness_at(gain_db)
         gain_db = _solve_gain(lambda db: sample_loudness_at(db) + offset, target_lufs, start_db=gain_db)
-    return 10 ** (stepped_db(gain_db) / 20)
+    return 10 ** ((stepped_db(gain_db) if stepped else gain_db) / 20)
 
 
 def stepped_db(gain_db: float) -> float:
@@ -386,6 +442,7 @@ def _interpolator() -> np.ndarray:
 _INTERPOLATOR = _interpolator()
 _INTERPOLATOR_DELAY = 40  # (81 - 1) / 2 taps at the 4x rate: 10 samples
 _INTERPOLATOR_REACH = 10  # samples on each side an envelope value depends on
+_PEAK_BATCH = 1 << 15  # frames interpolated at a time
 # No interpolated value can exceed the largest sample around it times this (the largest phase's sum of |taps|).
 _INTERPOLATOR_GAIN = float(max(np.abs(_INTERPOLATOR[phase::4]).sum() for phase in range(4)))
 
@@ -415,9 +472,8 @@ def envelope_over(samples: np.ndarray, ceiling: float) -> np.ndarray:
     loud = np.flatnonzero(envelope * (_INTERPOLATOR_GAIN * (1 + 1e-5)) > ceiling)
     if loud.size:
         reach = _INTERPOLATOR_REACH
-        edges = np.zeros(values.size + 1, np.int64)
-        np.add.at(edges, np.maximum(loud - reach, 0), 1)
-        np.add.at(edges, np.minimum(loud + reach + 1, values.size), -1)
+        edges = np.bincount(np.maximum(loud - reach, 0), minlength=values.size + 1)
+        edges -= np.bincount(np.minimum(loud + reach + 1, values.size), minlength=values.size + 1)
         _interpolate_peaks(values, np.flatnonzero(np.cumsum(edges[:-1])), envelope)
     return envelope
 
@@ -426,6 +482,14 @@ def _interpolate_peaks(values: np.ndarray, frames: np.ndarray, envelope: np.ndar
     """Raise envelope[frames] to the 4x-interpolated magnitudes between each of those frames and the next."""
     reach = _INTERPOLATOR_REACH
     padded = np.concatenate([np.zeros(reach, np.float32), values, np.zeros(reach, np.float32)])
+    # In batches: the gather below holds 21 values a frame, and small batches reuse memory already mapped
+    # (a whole program's worth at once took twice as long, most of it the kernel handing out fresh pages).
+    for start in range(0, frames.size, _PEAK_BATCH):
+        _interpolate_batch(padded, frames[start : start + _PEAK_BATCH], envelope)
+
+
+def _interpolate_batch(padded: np.ndarray, frames: np.ndarray, envelope: np.ndarray) -> None:
+    reach = _INTERPOLATOR_REACH
     peaks = envelope[frames]
     # Row reach - d holds x[n - d] for every frame n: one gather, then contiguous rows.
     around = padded[np.arange(2 * reach, -1, -1)[:, None] + frames[None, :]]

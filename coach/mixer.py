@@ -48,6 +48,18 @@ class _Placed:
     is_tone: bool
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Where every sound of one timeline goes: swapped whole when the timeline grows."""
+
+    timeline: Timeline
+    placed: list[_Placed]
+    starts: np.ndarray
+    longest: int
+    total_frames: int
+    ready_frames: int
+
+
 class Mixer:
     """Renders the session's PCM block by block; cheap to build, so playback can start at once.
 
@@ -72,10 +84,6 @@ class Mixer:
             raise ValueError("sample rates must be positive")
         if not (math.isfinite(gain) and gain >= 0):
             raise ValueError(f"gain must be a finite number >= 0, not {gain}")
-        missing = sorted({cue.text for cue in timeline.cues} - clips.keys())
-        if missing:
-            raise SpeechError(f"no rendered clip for cue {missing[0]!r} ({len(missing)} missing)")
-        self.timeline = timeline
         self.clip_rate = int(clip_rate)
         self._rate = int(sample_rate or clip_rate)
         self.gain = float(gain)
@@ -85,19 +93,48 @@ class Mixer:
         if bed is not None and bed.rate != self._rate:
             raise ValueError(f"the music bed is at {bed.rate} Hz, the mix at {self._rate} Hz")
         self.bed = bed
+        self._plan = self._placement(timeline)
+
+    def update(self, timeline: Timeline) -> None:
+        """Mix from a grown timeline: more of it settled, its clips added to the mapping given at construction.
+
+        What was settled before stays where it was (scheduler.schedule), so blocks already mixed stay right.
+        Safe to call while another thread renders: each block reads one placement.
+        """
+        self._plan = self._placement(timeline)
+
+    def _placement(self, timeline: Timeline) -> _Plan:
+        clips = self._sources
+        settled = timeline.settled_ms
+
+        def placeable(start_ms: int) -> bool:
+            return settled is None or start_ms < settled
+
+        missing = sorted({cue.text for cue in timeline.cues if placeable(cue.start_ms)} - clips.keys())
+        if missing:
+            raise SpeechError(f"no rendered clip for cue {missing[0]!r} ({len(missing)} missing)")
         # Only lengths here (no resampling yet): placement needs them to find what overlaps a block.
         placed = [
             _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(clips[cue.text]), cue.text, False)
             for cue in timeline.cues
+            if placeable(cue.start_ms)
         ]
         placed += [
             _Placed(frame_at(tone.start_ms, self._rate), beep(tone.kind, self._rate).size, tone.kind, True)
             for tone in timeline.tones
+            if placeable(tone.start_ms)
         ]
         placed.sort(key=lambda p: p.start)  # stable: cues before tones at the same frame, in timeline order
-        self._placed = placed
-        self._starts = np.array([p.start for p in placed], dtype=np.int64)
-        self._longest = max((p.length for p in placed), default=0)
+        total = frames_for(timeline.duration_ms, self._rate)
+        # A block may be mixed once nothing to come can change it, its limiter's look-ahead included.
+        ready = total if settled is None else max(0, frame_at(settled, self._rate) - self.limiter.margins[1])
+        starts = np.array([p.start for p in placed], dtype=np.int64)
+        return _Plan(timeline, placed, starts, max((p.length for p in placed), default=0), total, ready)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The timeline being mixed (it grows while clips are still being synthesized)."""
+        return self._plan.timeline
 
     @property
     def sample_rate(self) -> int:
@@ -111,8 +148,13 @@ class Mixer:
 
     @property
     def total_frames(self) -> int:
-        """Length of the session in frames (its duration rounded up to a whole frame)."""
-        return frames_for(self.timeline.duration_ms, self._rate)
+        """Length of the session in frames (its duration rounded up to a whole frame; estimated while it grows)."""
+        return self._plan.total_frames
+
+    @property
+    def ready_frames(self) -> int:
+        """How far the session can be mixed now: all of it, unless clips are still being synthesized."""
+        return self._plan.ready_frames
 
     def render(self, start: int, count: int) -> np.ndarray:
         """Frames [start, start+count) as float32 in [-1, 1], limited, (count,) or with a bed (count, channels); silent outside the session."""
@@ -129,13 +171,14 @@ class Mixer:
             buffer = self.bed.render(start, count)
             if self.bed.channels == 1:
                 buffer = np.ascontiguousarray(buffer[:, 0])  # a mono bed gives a mono mix
+        plan = self._plan
         lo = max(start, 0)
-        hi = min(start + count, self.total_frames)
+        hi = min(start + count, plan.total_frames)
         if hi <= lo:
             return buffer
-        first = int(np.searchsorted(self._starts, lo - self._longest, side="right"))
-        last = int(np.searchsorted(self._starts, hi, side="left"))
-        for placed in self._placed[first:last]:
+        first = int(np.searchsorted(plan.starts, lo - plan.longest, side="right"))
+        last = int(np.searchsorted(plan.starts, hi, side="left"))
+        for placed in plan.placed[first:last]:
             end = min(placed.start + placed.length, hi)
             begin = max(placed.start, lo)
             if end <= begin:

@@ -25,11 +25,14 @@ BACK_GRACE_MS = 3000
 
 
 class BlockSource(Protocol):
-    """What the player needs from the mixer: its rate, its length and any block of the mix on demand."""
+    """What the player needs from the mixer: its rate, its length, how much of it can be mixed yet, any block of the
+    mix on demand, and the timeline it mixes (which grows while clips are still being synthesized)."""
 
     sample_rate: int
     total_frames: int
+    ready_frames: int
     channels: int
+    timeline: Timeline
 
     def render(self, start_frame: int, count: int) -> np.ndarray:
         """`count` float32 frames of the mix from `start_frame`: (count,) mono, or (count, channels)."""
@@ -42,6 +45,7 @@ class CueStarted:
     index: int  # into Timeline.cues
     cue: CueEvent
     clock_frame: int
+    late_frames: int = 0  # how much later than planned it starts: silence played while its speech was synthesized
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,14 @@ def frames_to_ms(frames: int, sample_rate: int) -> int:
 
 
 class Player:
-    """Plays a timeline through a block source, driven by the device pulling blocks."""
+    """Plays a timeline through a block source, driven by the device pulling blocks.
+
+    While the source's timeline grows (a session that started before all its speech was synthesized), the
+    player mixes only what is settled; should it catch up, it plays silence and counts it as lateness.
+    """
 
     def __init__(self, timeline: Timeline, mixer: BlockSource, start_ms: int = 0, tail_frames: int = 0):
-        self.timeline = timeline
         self.sample_rate = int(mixer.sample_rate)
-        self.total_frames = int(mixer.total_frames)
         # Silence handed to the device after the end, so its buffer plays out before the session is done.
         self.tail_frames = tail_frames
         self.channels = int(getattr(mixer, "channels", 1))
@@ -91,15 +97,16 @@ class Player:
         # Re-entrant: a signal handler on the main thread (Ctrl-Z pauses) may run while that thread holds it.
         self._lock = threading.RLock()
         self._events: queue.SimpleQueue[PlayerEvent] = queue.SimpleQueue()
-        self._cue_order = sorted(range(len(timeline.cues)), key=lambda i: timeline.cues[i].start_ms)
-        self._cue_frames = [frame_at(timeline.cues[i].start_ms, self.sample_rate) for i in self._cue_order]
         self._frame = 0
         self._clock = 0
         self._next_cue = 0
         self._paused = False
         self._ended = False
         self._silence_after_end = 0
+        self._late = 0  # frames of silence played because the speech was not synthesized yet
+        self._pending_chapter: int | None = None  # skipped to a chapter whose start is not settled yet
         self.failure: BaseException | None = None
+        self._follow(timeline)
         self._seek_locked(start_ms)
 
     # The audio side -----------------------------------------------------------------------------
@@ -108,21 +115,25 @@ class Player:
         """The next `frames` float32 frames for the device ((frames, channels) with stereo music); silence while paused or after the end."""
         block = self._silence(frames)
         with self._lock:
-            if self._paused or self._ended:
+            self._follow_source_locked()
+            if self._paused or self._ended or self._pending_chapter is not None:
                 if self._ended:
                     self._silence_after_end += frames
                 self._clock += frames
                 return block
-            count = min(frames, self.total_frames - self._frame)
+            ready = min(int(getattr(self._mixer, "ready_frames", self.total_frames)), self.total_frames)
+            count = max(0, min(frames, ready - self._frame))
             if count > 0:
                 block[:count] = self._mixer.render(self._frame, count)
             self._announce_cues_before(self._frame + count)
             self._frame += count
             self._clock += frames
-            if self._frame >= self.total_frames:
+            if self._frame >= self.total_frames and self.timeline.complete:
                 self._ended = True
                 self._silence_after_end = frames - count
                 self._events.put(SessionEnded(self._clock - (frames - count)))
+            elif count < frames:
+                self._late += frames - count  # waiting for speech still being synthesized
         return block
 
     def feed(self) -> Generator[np.ndarray, int, None]:
@@ -166,12 +177,24 @@ class Player:
             self._paused = not self._paused
 
     def skip(self) -> None:
-        """Go to the start of the next chapter (from the last chapter: to the end)."""
+        """Go to the start of the next chapter (from the last chapter: to the end).
+
+        A chapter whose start is not settled yet (its speech, or speech before it, still being synthesized) is
+        gone to once it is: silence until then.
+        """
         with self._lock:
             if self._ended:
                 return
+            self._follow_source_locked()
             chapters = self.timeline.chapters
-            index = self.timeline.chapter_at(self._position_ms_locked())
+            current = self._pending_chapter
+            index = self.timeline.chapter_at(self._position_ms_locked()) if current is None else current
+            if index + 1 < len(chapters) and not self._settled_locked(chapters[index + 1].start_ms):
+                self._pending_chapter = index + 1
+                return
+            if index + 1 >= len(chapters) and not self.timeline.complete:
+                self._pending_chapter = len(chapters)  # the end, once it is known
+                return
             target = chapters[index + 1].start_ms if index + 1 < len(chapters) else self.timeline.duration_ms
             self._seek_locked(target)
 
@@ -180,6 +203,7 @@ class Player:
         with self._lock:
             if self._ended:
                 return
+            self._pending_chapter = None
             chapters = self.timeline.chapters
             position = self._position_ms_locked()
             index = self.timeline.chapter_at(position)
@@ -195,6 +219,16 @@ class Player:
             self._seek_locked(ms)
 
     # What screens and loops read ------------------------------------------------------------------
+
+    @property
+    def timeline(self) -> Timeline:
+        """The timeline playing: the source's latest (it grows while speech is still being synthesized)."""
+        return self._timeline
+
+    @property
+    def late_ms(self) -> int:
+        """How much later than planned the session runs: silence played while waiting for speech."""
+        return self._late * 1000 // self.sample_rate
 
     @property
     def position_ms(self) -> int:
@@ -251,15 +285,45 @@ class Player:
 
     # Inside the lock ------------------------------------------------------------------------------
 
+    def _follow(self, timeline: Timeline) -> None:
+        """Take `timeline` as the one playing: its cue order and length."""
+        self._timeline = timeline
+        self.total_frames = int(self._mixer.total_frames)
+        self._cue_order = sorted(range(len(timeline.cues)), key=lambda i: timeline.cues[i].start_ms)
+        self._cue_frames = [frame_at(timeline.cues[i].start_ms, self.sample_rate) for i in self._cue_order]
+        # What starts here or later is still to come; a settled prefix never moves, so nothing is announced twice.
+        self._next_cue = bisect.bisect_left(self._cue_frames, self._frame)
+
+    def _follow_source_locked(self) -> None:
+        """Follow the source's timeline if it grew, and go to a skipped-to chapter once its start is settled."""
+        timeline = getattr(self._mixer, "timeline", self._timeline)
+        if timeline is not self._timeline:
+            self._follow(timeline)
+        pending = self._pending_chapter
+        if pending is None:
+            return
+        chapters = self._timeline.chapters
+        target = chapters[pending].start_ms if pending < len(chapters) else self._timeline.duration_ms
+        if self._settled_locked(target) if pending < len(chapters) else self._timeline.complete:
+            self._pending_chapter = None
+            self._seek_locked(target)
+
+    def _settled_locked(self, ms: int) -> bool:
+        """Whether the session can be mixed from `ms` on now."""
+        ready = int(getattr(self._mixer, "ready_frames", self.total_frames))
+        return self._timeline.complete or frame_at(ms, self.sample_rate) < ready
+
     def _position_ms_locked(self) -> int:
         return min(frames_to_ms(self._frame, self.sample_rate), self.timeline.duration_ms)
 
     def _seek_locked(self, ms: int) -> None:
         ms = max(0, min(int(ms), self.timeline.duration_ms))
+        if not self._timeline.complete:  # no further than what is settled: the rest may still move
+            ms = min(ms, self._timeline.settled_ms or 0)
         self._frame = min(frame_at(ms, self.sample_rate), self.total_frames)
         # A cue that starts exactly here is still to come; one already under way is not announced.
         self._next_cue = bisect.bisect_left(self._cue_frames, self._frame)
-        if self._frame >= self.total_frames:
+        if self._frame >= self.total_frames and self._timeline.complete:
             self._ended = True
             self._silence_after_end = 0
             self._events.put(SessionEnded(self._clock))
@@ -269,6 +333,6 @@ class Player:
         while self._next_cue < len(self._cue_frames) and self._cue_frames[self._next_cue] < end_frame:
             index = self._cue_order[self._next_cue]
             clock = self._clock + (self._cue_frames[self._next_cue] - self._frame)
-            self._events.put(CueStarted(index, self.timeline.cues[index], clock))
+            self._events.put(CueStarted(index, self._timeline.cues[index], clock, self._late))
             self._next_cue += 1
 

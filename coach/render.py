@@ -33,6 +33,7 @@ CHUNK_SECONDS = 0.1  # work per chunk: Ctrl-C waits for running chunks, so it st
 CHUNKS_PER_PROCESS = 4  # small enough chunks to balance the load and move the progress bar
 MAX_CHUNK = 16  # cues
 RenderProgress = Callable[[int, int], None]  # (cues synthesized so far, cues to synthesize); the front end draws it
+ClipLanded = Callable[[str, ClipRef], None]  # a clip synthesized and stored; an exception raised here stops the render
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 PARENT_POLL_SECONDS = 0.5  # the watchdog's fallback where prctl is missing (not Linux)
 
@@ -58,10 +59,12 @@ def render(
     engine: str | SpeechEngine | None = None,
     jobs: int | None = None,
     on_progress: RenderProgress | None = None,
+    on_clip: ClipLanded | None = None,
 ) -> RenderReport:
     """Give every text a clip in `cache`, synthesizing only what is missing or damaged; `jobs=None` uses all cores.
 
-    `engine` (a name or an engine; default: `settings.engine`) speaks; `on_progress` hears of every clip synthesized.
+    `engine` (a name or an engine; default: `settings.engine`) speaks; `on_progress` hears of every clip
+    synthesized, `on_clip` gets each one as it lands. Work goes out in the order of `texts`.
     """
     if engine is None:
         engine = settings.engine
@@ -81,7 +84,7 @@ def render(
             missing.setdefault(clip_key(text, profile), []).append(text)
     to_synthesize = [group[0] for group in missing.values()]
     processes = process_count(len(to_synthesize), jobs, min_cues_per_process(speech))
-    made = _synthesize(to_synthesize, speech, profile, cache, processes, on_progress)
+    made = _synthesize(to_synthesize, speech, profile, cache, processes, _Progress(len(to_synthesize), on_progress, on_clip))
     for group in missing.values():
         clips[group[0]] = made[group[0]]
         for twin in group[1:]:
@@ -127,18 +130,17 @@ def _synthesize(
     profile: VoiceProfile,
     cache: ClipCache,
     processes: int,
-    on_progress: RenderProgress | None,
+    progress: _Progress,
 ) -> dict[str, ClipRef]:
     if not texts:
         return {}
-    progress = _Progress(len(texts), on_progress)
     # Loaded before any fork, so forked workers share the parent's model instead of each loading one.
     speech.load()
     if processes <= 1:
         made: dict[str, ClipRef] = {}
         for text in texts:
             made[text] = _render_one(speech, profile, cache, text)
-            progress.advance(1)
+            progress.landed(made[text])
         return made
     return _synthesize_in_pool(texts, speech, profile, cache, processes, progress)
 
@@ -152,7 +154,7 @@ def _synthesize_in_pool(
     made: dict[str, ClipRef] = {}
     executor = ProcessPoolExecutor(
         max_workers=processes,
-        mp_context=_pool_context(),
+        mp_context=pool_context(),
         initializer=_start_worker,
         initargs=(speech, profile, cache, os.getpid()),
     )
@@ -160,7 +162,7 @@ def _synthesize_in_pool(
         for future in as_completed([executor.submit(_render_chunk, chunk) for chunk in chunks]):
             for clip in future.result():
                 made[clip.text] = clip
-                progress.advance(1)
+                progress.landed(clip)
     except BrokenProcessPool as error:
         raise SpeechError("a speech worker process died (out of memory?); try again with --jobs 1") from error
     finally:
@@ -168,7 +170,8 @@ def _synthesize_in_pool(
     return made
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How helper processes start: fork on Linux, spawn elsewhere."""
     # fork starts a worker in ~7 ms with the engine already loaded; spawn takes ~300 ms and is the
     # only safe choice on macOS, where system frameworks do not survive fork.
     if sys.platform.startswith("linux"):
@@ -180,15 +183,20 @@ _worker: tuple[SpeechEngine, VoiceProfile, ClipCache] | None = None
 
 
 def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, parent: int) -> None:
-    """Worker initializer: keep the engine for every chunk; leave Ctrl-C to the parent, which cancels cleanly;
-    die with the parent (a worker blocked on its task queue would otherwise wait forever after a `kill -9`)."""
+    """Worker initializer: keep the engine for every chunk, and behave as a helper process (become_helper)."""
     global _worker
+    become_helper(parent)
+    _worker = (speech, profile, cache)
+
+
+def become_helper(parent: int) -> None:
+    """Make this (forked) process a helper of `parent`: Ctrl-C is left to the parent, which stops it cleanly;
+    SIGTERM just ends it; it dies with the parent (blocked on a queue, it would otherwise wait forever after a `kill -9`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
-            signal.signal(number, signal.SIG_DFL)  # the parent's handlers came with fork: a worker just stops
+            signal.signal(number, signal.SIG_DFL)  # the parent's handlers came with fork
     _die_with_parent(parent)
-    _worker = (speech, profile, cache)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -226,15 +234,17 @@ def _render_one(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, t
 
 
 class _Progress:
-    """Counts clips synthesized and tells the front end's callback (at the start too, so it can show 0 of N)."""
+    """Counts clips synthesized and tells the callbacks (the count at the start too, so a bar can show 0 of N)."""
 
-    def __init__(self, total: int, callback: RenderProgress | None) -> None:
-        self.total, self.done, self.callback = total, 0, callback
-        if callback is not None:
+    def __init__(self, total: int, callback: RenderProgress | None, on_clip: ClipLanded | None = None) -> None:
+        self.total, self.done, self.callback, self.on_clip = total, 0, callback, on_clip
+        if callback is not None and total:
             callback(0, total)
 
-    def advance(self, count: int) -> None:
-        """Count `count` more clips done."""
-        self.done += count
+    def landed(self, clip: ClipRef) -> None:
+        """Count one more clip done, and pass it on."""
+        self.done += 1
         if self.callback is not None:
             self.callback(self.done, self.total)
+        if self.on_clip is not None:
+            self.on_clip(clip.text, clip)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Callable, Mapping
 
 from coach.cues import Chapter, CueScript, Marker, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent
@@ -77,24 +77,45 @@ def _pad_points(script: CueScript) -> dict[int, int]:
     return points
 
 
-def _advance_ms(item: object, clip_seconds: Mapping[str, float]) -> int:
+def _advance_ms(item: object, seconds_of: Callable[[str], float]) -> int:
     """How far the cursor moves over a script item."""
     if isinstance(item, Speak) and not item.overlay:
-        return max(clip_ms(clip_seconds[item.text]), round(item.slot * 1000))
+        return max(clip_ms(seconds_of(item.text)), round(item.slot * 1000))
     if isinstance(item, Pause):
         return round(item.seconds * 1000)
     return 0
 
 
-def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = "", chapter_grid_ms: int = 0) -> Timeline:
+def schedule(
+    script: CueScript,
+    clip_seconds: Mapping[str, float],
+    title: str = "",
+    chapter_grid_ms: int = 0,
+    estimate: Callable[[str], float] | None = None,
+) -> Timeline:
     """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing).
 
     With `chapter_grid_ms`, every chapter starts on a multiple of it: a silence goes before the rest that
     leads into it (see _pad_points, mp3frames.chapter_grid_ms), so an edit in one chapter moves the
     later ones by whole MP3 frames.
+
+    With `estimate`, a text without a measured length lasts what `estimate` says, and the timeline's
+    `settled_ms` says how far it is final: up to the first place an estimate could move anything (the
+    start of the first cue not measured, or the pad before a chapter whose lead-in holds one). A cue's
+    start depends only on what comes before it, so measuring clips in time order only moves it forward.
     """
     script = tuple(script)
     pad_points = _pad_points(script) if chapter_grid_ms > 0 else {}
+    settled: int | None = None
+
+    def seconds_of(text: str) -> float:
+        if text in clip_seconds or estimate is None:
+            return clip_seconds[text]
+        return estimate(text)
+
+    def unmeasured(items: tuple[object, ...]) -> bool:
+        return any(isinstance(x, Speak) and x.text not in clip_seconds for x in items)
+
     cursor = 0
     chapter_starts: list[tuple[str, int]] = []
     cues: list[CueEvent] = []
@@ -106,14 +127,19 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
 
     for index, item in enumerate(script):
         if index in pad_points:
-            lead = sum(_advance_ms(x, clip_seconds) for x in script[index : pad_points[index]])
+            lead_in = script[index : pad_points[index]]
+            if settled is None and unmeasured(lead_in):
+                settled = cursor  # the pad's length depends on a clip still to come
+            lead = sum(_advance_ms(x, seconds_of) for x in lead_in)
             cursor += -(cursor + lead) % chapter_grid_ms  # silence that puts the next chapter on the grid
         if isinstance(item, Chapter):
             structure.close_all(cursor)
             chapter_starts.append((item.title, cursor))
             chapter = len(chapter_starts) - 1
         elif isinstance(item, Speak):
-            length = clip_ms(clip_seconds[item.text])
+            if settled is None and item.text not in clip_seconds:
+                settled = cursor
+            length = clip_ms(seconds_of(item.text))
             slot = 0 if item.overlay else round(item.slot * 1000)
             slot_end = cursor + max(length, slot) if slot > 0 else 0
             cues.append(CueEvent(cursor, cursor + length, item.text, chapter, item.overlay, slot_end))
@@ -152,4 +178,5 @@ def schedule(script: CueScript, clip_seconds: Mapping[str, float], title: str = 
         reps=tuple(structure.reps),
         rounds=tuple(structure.rounds),
         stages=tuple(structure.stages),
+        settled_ms=settled if estimate is not None else None,
     )

@@ -256,6 +256,14 @@ class _CacheOnlyEngine(SpeechEngine):
         raise TypeError("the cache-only engine stays in this process")
 
 
+def prepare_cached(routine: Routine, settings: SpeechSettings, cache_dir: Path) -> Prepared | None:
+    """The routine prepared from the cache alone, or None when a clip it needs is missing; synthesizes nothing."""
+    try:
+        return prepare(routine, settings, cache_dir, jobs=1, engine=_CacheOnlyEngine(get_engine(settings.engine or "auto")))
+    except _NotCached:
+        return None
+
+
 def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str | None = None) -> set[str]:
     """The cache keys of every clip and gain the routine uses that the cache holds; synthesizes nothing.
 

@@ -88,7 +88,8 @@ class Stretch:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The exact session: everything placed, nothing left to guess."""
+    """The session: everything placed. Exact, unless `settled_ms` is set: then some clips are not measured yet, and
+    only what starts before `settled_ms` is final (later cues sit where estimated lengths put them)."""
 
     title: str
     duration_ms: int
@@ -101,6 +102,12 @@ class Timeline:
     reps: tuple[CountSpan, ...] = ()
     rounds: tuple[CountSpan, ...] = ()
     stages: tuple[StageSpan, ...] = ()
+    settled_ms: int | None = None  # None: every clip is measured, the whole timeline is final
+
+    @property
+    def complete(self) -> bool:
+        """Whether every clip is measured, so nothing in the timeline can move any more."""
+        return self.settled_ms is None
 
     def chapter_at(self, ms: int) -> int:
         """Index of the chapter playing at `ms` (the last one at or after the end)."""

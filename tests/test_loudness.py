@@ -102,3 +102,31 @@ def test_the_program_gain_holds_when_the_most_used_speech_is_gentler_than_the_re
     mix = np.concatenate([part for clip in clips.values() for part in (gap, clip / np.float32(32768) * np.float32(gain))])
     limited = PeakLimiter(rate).limit(np.concatenate([mix, gap]))
     assert pyloudnorm.Meter(rate).integrated_loudness(limited.astype(np.float64)) == pytest.approx(TARGET_LUFS, abs=0.3)
+
+
+def test_the_meter_filter_loaded_on_its_own_matches_scipy_signal():
+    from scipy import signal
+
+    from coach.loudness import k_weighting, sosfilt
+
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal(50_000)
+    given = values.copy()
+    sos = k_weighting(22050)
+    state = rng.standard_normal((2, 2)) * 0.01
+    ours, our_state = sosfilt()(sos, values, state)
+    theirs, their_state = signal.sosfilt(sos, values, zi=state)
+    assert np.array_equal(ours, theirs) and np.array_equal(our_state, their_state)
+    assert np.array_equal(values, given)  # the input was not filtered in place
+
+
+def test_measuring_loudness_does_not_import_scipy_signal():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from coach.loudness import integrated_lufs; "
+        "print(repr(integrated_lufs(np.sin(np.arange(22050) / 7).astype(np.float32), 22050)), 'scipy.signal' in sys.modules)"
+    )
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert printed == [repr(integrated_lufs(np.sin(np.arange(22050) / 7).astype(np.float32), 22050)), "False"]

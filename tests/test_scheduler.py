@@ -137,3 +137,50 @@ def test_a_grid_of_1280_ms_is_a_whole_number_of_576_sample_frames_at_22050_hz():
 
     assert chapter_grid_ms(22050) == 1280 and 1280 * 22050 % (1000 * 576) == 0
     assert chapter_grid_ms(16000) == 36 and chapter_grid_ms(48000) == 24
+
+
+# A timeline that grows as clips are measured (a live session that starts before synthesis is done) -------------
+
+
+def _prefix(timeline, before_ms: int) -> tuple:
+    """Everything in `timeline` that starts before `before_ms`, with chapter starts: what a player has committed to."""
+    return (
+        [c for c in timeline.cues if c.start_ms < before_ms],
+        [t for t in timeline.tones if t.start_ms < before_ms],
+        [(s.start_ms, s.kind, s.chapter, s.text) for s in timeline.spans if s.start_ms < before_ms],
+        [(c.title, c.start_ms) for c in timeline.chapters if c.start_ms < before_ms],
+    )
+
+
+@pytest.mark.parametrize("grid_ms", [0, 1280])
+@pytest.mark.parametrize("name", ["post-run", "pre-run"])
+def test_clips_measured_in_time_order_never_move_what_is_settled(name, grid_ms):
+    from coach import session
+    from coach.compiler import compile_routine
+
+    script = compile_routine(session.load(name))
+    texts = list(dict.fromkeys(item.text for item in script if isinstance(item, Speak)))
+    truth = {text: 0.35 + 0.061 * len(text) for text in texts}  # lengths unlike the estimate
+    final = schedule(script, truth, chapter_grid_ms=grid_ms)
+    assert final.settled_ms is None and final.complete
+
+    measured: dict[str, float] = {}
+    settled_points = []
+    for text in texts:  # first use in script order is time order
+        growing = schedule(script, measured, chapter_grid_ms=grid_ms, estimate=lambda t: 0.4 * len(t.split()))
+        assert growing.settled_ms is not None and not growing.complete
+        settled_points.append(growing.settled_ms)
+        assert _prefix(growing, growing.settled_ms) == _prefix(final, growing.settled_ms)
+        measured[text] = truth[text]
+    done = schedule(script, measured, chapter_grid_ms=grid_ms, estimate=lambda t: 0.0)
+    assert done.settled_ms is None and done == final
+    assert settled_points == sorted(settled_points) and settled_points[0] == 0
+    assert settled_points[-1] > final.duration_ms // 2  # the last clip to come is late in the session
+
+
+def test_the_pad_before_a_chapter_waits_for_the_rest_announcement_it_depends_on():
+    script = (Chapter("A"), Speak("go"), Pause(1.0), Speak("Rest."), Pause(5.0, "rest"), Chapter("B"), Speak("b"))
+    growing = schedule(script, {"go": 1.0}, chapter_grid_ms=1280, estimate=lambda t: 1.0)
+    assert growing.settled_ms == 2000  # where the pad goes: its length depends on "Rest." still to come
+    final = schedule(script, {"go": 1.0, "Rest.": 0.5, "b": 1.0}, chapter_grid_ms=1280)
+    assert final.chapters[1].start_ms % 1280 == 0 and final.cues[1].start_ms > 2000

@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence
 
 import typer
 
-from coach import session
+from coach import session, streaming
 from coach.cli.app import cache_dir, checked_engine_name, command
 from coach.cli.choice import chosen, concrete_level
 from coach.cli.history import record_session
@@ -63,14 +63,23 @@ def play(
     bed = music_options(routine, cache_dir(cache), music, no_music)
 
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
-    with SynthesisBar() as bar:
-        prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
-    timeline = prepared.timeline
     full_screen = not no_ui and sys.stdout.isatty()
-    options = LiveOptions(start_ms=_start_ms(timeline, chapter, at_ms, at), full_screen=full_screen, music=bed)
-    ended = play_live(prepared, output, options)
-    span_ms = (options.start_ms, ended.position_ms)
-    record_session(routine_arg, routine, timeline, span_ms, completed=ended.outcome is Outcome.FINISHED)
+    from_start = start_from is None and at_ms is None
+    prepared = session.prepare_cached(routine, settings, cache_dir(cache))
+    if prepared is None and from_start and bed is None and streaming.worth_streaming(routine, settings, cache_dir(cache)):
+        # Speak at once and synthesize the rest ahead of the playhead (coach/streaming.py).
+        with streaming.StreamingSession(routine, settings, cache_dir(cache)) as live:
+            live.start()
+            ended = play_live(live, output, LiveOptions(full_screen=full_screen))
+        start_ms = 0
+    else:
+        if prepared is None:
+            with SynthesisBar() as bar:
+                prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
+        start_ms = _start_ms(prepared.timeline, chapter, at_ms, at)
+        ended = play_live(prepared, output, LiveOptions(start_ms=start_ms, full_screen=full_screen, music=bed))
+    timeline = ended.timeline
+    record_session(routine_arg, routine, timeline, (start_ms, ended.position_ms), completed=ended.outcome is Outcome.FINISHED)
 
     if ended.outcome is Outcome.FINISHED:
         # On stderr, so `--no-ui` output stays one line per cue; it also marks for logs when the session ended.

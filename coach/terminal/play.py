@@ -11,6 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, TextIO
 
 from coach.errors import AudioDeviceError
+from coach.timeline import Timeline
 from coach.terminal.keys import TerminalSession, Terminated
 from coach.clock import elapsed as format_clock
 from coach.terminal.screen import Screen, cue_log_line
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from coach.music import MusicOptions
     from coach.player import Player
     from coach.session import Prepared
+    from coach.streaming import StreamingSession
 
 TICK_SECONDS = 0.05  # how often the loop looks at keys and redraws: quick enough to feel immediate
 STALL_SECONDS = 5.0  # an output that takes no audio for this long has gone away
@@ -50,10 +52,14 @@ class Ended:
 
     outcome: Outcome
     position_ms: int
+    timeline: Timeline  # as it stood at the end (a streaming session's grows while it plays)
 
 
-def play_live(prepared: Prepared, output: Output, options: LiveOptions) -> Ended:
-    """Play `prepared` on `output` until it ends or the user stops it; the terminal is always given back."""
+def play_live(prepared: Prepared | StreamingSession, output: Output, options: LiveOptions) -> Ended:
+    """Play `prepared` on `output` until it ends or the user stops it; the terminal is always given back.
+
+    A streaming session's speech may still be synthesizing: the screen follows its timeline as it grows.
+    """
     from coach import devices  # audio libraries load only for the command that plays
 
     player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS, music=options.music)
@@ -69,7 +75,7 @@ def play_live(prepared: Prepared, output: Output, options: LiveOptions) -> Ended
         outcome = Outcome.TERMINATED
     finally:
         audio.close()
-    return Ended(outcome, player.position_ms)
+    return Ended(outcome, player.position_ms, player.timeline)
 
 
 def run_session(player: Player, terminal: TerminalSession, screen: Screen | None, out: TextIO | None = None) -> Outcome:
@@ -81,6 +87,7 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
     last_size = shutil.get_terminal_size()
     last_clock, last_move = player.clock_frames, time.monotonic()
     was_paused = player.paused
+    late_frames = 0
     try:
         while not player.done:
             if terminal.reads_keys:
@@ -97,13 +104,17 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
             if screen is None:
                 for event in events:
                     if isinstance(event, CueStarted):
-                        out.write(cue_log_line(event.cue) + "\n")
+                        waited = event.late_frames - late_frames  # silence before this cue while its speech was made
+                        late_frames = event.late_frames
+                        out.write(cue_log_line(event.cue, waited * 1000 // player.sample_rate) + "\n")
                 state = player.state()
                 if state.paused != was_paused:  # a key, or Ctrl-Z and back
                     out.write(f"paused at {format_clock(state.position_ms)}\n" if state.paused else "resumed\n")
                     was_paused = state.paused
                 out.flush()
             else:
+                if screen.timeline is not player.timeline:  # it grew: more of the speech was synthesized
+                    screen = Screen(player.timeline)
                 size = shutil.get_terminal_size()
                 state = player.state()
                 frame = screen.render(state.position_ms, state.paused, size.columns, size.lines)

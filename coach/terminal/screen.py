@@ -269,9 +269,11 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def cue_log_line(cue: CueEvent) -> str:
-    """The `--no-ui` line for a cue: `[MM:SS.s] text`, at the cue's time in the plan."""
-    return f"[{log_stamp(cue.start_ms)}] {cue.text}"
+def cue_log_line(cue: CueEvent, late_ms: int = 0) -> str:
+    """The `--no-ui` line for a cue: `[MM:SS.s] text`, at the cue's time in the plan, and how late it came if it did
+    (a session that started before its speech was synthesized, and caught up with it)."""
+    late = f"  (late by {late_ms / 1000:.1f} s: waited for its speech to be synthesized)" if late_ms > 0 else ""
+    return f"[{log_stamp(cue.start_ms)}] {cue.text}{late}"
 
 
 @dataclass(frozen=True)

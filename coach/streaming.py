@@ -1,0 +1,291 @@
+"""A live session that starts speaking before all its speech is synthesized.
+
+A cue's start depends only on the lengths of the cues before it (coach.scheduler), so the timeline can
+grow as clips arrive: the intro is synthesized first and the session starts; the rest is synthesized in
+time order, ahead of the playhead, in a background thread (and the render's worker processes). The
+player mixes only what is settled (Timeline.settled_ms); should synthesis fall behind, it waits in
+silence and counts the wait as lateness.
+
+The loudness gain cannot wait for every clip either. It is estimated from the first cue, corrected by
+how the whole routine's speech stands against its first cue, measured on espeak: with espeak's
+clips (fast to make) the exact gain of the whole routine and the gain of its first cue alone differ by
+about what they differ by in any voice, because that difference comes from the routine's words (how
+many short counts against long sentences), not from the voice. Without espeak, the first cue's gain
+alone is the estimate. Once every clip is in, the exact gain is measured and stored, as `coach render`
+would, so the next session starts warm.
+
+The intro says the session's length in minutes before the speech is measured: clips already cached
+count as measured, the rest as their characters at the voice's rate.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from multiprocessing.connection import Connection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from coach.cache import ClipCache, ClipRef
+from coach.compiler import compile_routine, intro_text
+from coach.cues import spoken_texts
+from coach.errors import CoachError, RoutineError, UnspeakableText
+from coach.levels import level_title
+from coach.model import Routine
+from coach.pronounce import Pronouncer
+from coach.render import render
+from coach.scheduler import schedule
+from coach.speech import SpeechSettings, get_engine
+from coach.speech.engine import SpeechEngine
+from coach.timeline import Timeline
+
+if TYPE_CHECKING:
+    from coach.mixer import Mixer
+    from coach.music import MusicOptions
+    from coach.player import Player
+
+STREAM_AFTER_SECONDS = 0.5  # synthesis expected to take longer than this: start speaking before it is done
+# A clip not yet synthesized lasts about this many seconds a character at a rate of one word a minute, plus the
+# constant below: a least-squares fit to the built-ins' clips in both voices (espeak 9.1 and 0.43, piper 8.4 and 0.49).
+SECONDS_PER_CHARACTER_AT_ONE_WPM = 8.75
+SECONDS_PER_CLIP = 0.45
+
+
+class _Stopped(Exception):
+    """The session ended: stop synthesizing."""
+
+
+def worth_streaming(routine: Routine, settings: SpeechSettings, cache_dir: Path, jobs: int | None = None) -> bool:
+    """Whether synthesizing what the cache lacks for this routine would take long enough to start speaking first."""
+    from coach.render import available_cores
+
+    speech = get_engine(settings.engine)
+    profile = speech.profile(settings)
+    cache = ClipCache(cache_dir)
+    pronouncer = Pronouncer(routine.pronounce)
+    missing = {pronouncer.spoken(text) for text in spoken_texts(compile_routine(routine))}
+    missing = {text for text in missing if cache.lookup(text, profile) is None}
+    workers = max(1, min(available_cores() if jobs is None else jobs, len(missing)))
+    return len(missing) * speech.cue_seconds / workers > STREAM_AFTER_SECONDS
+
+
+@dataclass
+class StreamingSession:
+    """A routine whose speech is synthesized while it plays: `start()`, then `live_player()`, then `close()`."""
+
+    routine: Routine
+    settings: SpeechSettings
+    cache_dir: Path
+    jobs: int | None = None
+    engine: SpeechEngine | None = None  # default: the settings' own
+    timeline: Timeline = field(init=False)
+    gain: float = field(init=False, default=1.0)
+    failure: BaseException | None = field(init=False, default=None)
+    _clips: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _seconds: dict[str, float] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _stopped: bool = field(init=False, default=False)
+    _thread: threading.Thread | None = field(init=False, default=None)
+    _mixer: Mixer | None = field(init=False, default=None)
+    _player: Player | None = field(init=False, default=None)
+
+    def start(self) -> None:
+        """Synthesize the intro, estimate the gain, and go on synthesizing the rest in the background."""
+        self._speech = self.engine or get_engine(self.settings.engine)
+        self._profile = self._speech.profile(self.settings)
+        self._cache = ClipCache(self.cache_dir)
+        self._cache.remove_stale_temporaries()
+        self._pronouncer = Pronouncer(self.routine.pronounce)
+        self.clip_rate = self._profile.sample_rate
+        from coach.mp3frames import chapter_grid_ms
+
+        self._grid_ms = chapter_grid_ms(self.clip_rate)
+        self._title = level_title(self.routine)
+        first = compile_routine(self.routine)
+        for text in spoken_texts(first):  # what the cache already holds is measured
+            if text != intro_text(first):
+                self._take_cached(text)
+        lengths = {**self._seconds, intro_text(first): 0.0}
+        minutes = max(1, round(schedule(first, lengths, estimate=self._estimate).duration_ms / 60_000))
+        self.script = compile_routine(self.routine, minutes=minutes)
+        intro = intro_text(self.script)
+        proxy = _ProxyGain(self.routine, self.settings, self.cache_dir)  # measured while the intro is synthesized
+        try:
+            if not self._take_cached(intro):
+                self._synthesize([intro], jobs=1)
+            self._reschedule()
+            from coach.loudness import CEILING_DBTP, program_gain, stepped_db
+
+            intro_gain = program_gain({intro: self._clips[intro]}, self.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
+            estimate = intro_gain * proxy.correction()
+        finally:
+            proxy.stop()
+        self.gain = 10 ** (stepped_db(20 * math.log10(estimate)) / 20)
+        self._thread = threading.Thread(target=self._synthesize_rest, name="coach-speech-ahead", daemon=True)
+        self._thread.start()
+
+    def live_player(self, start_ms: int = 0, tail_ms: int = 0, music: MusicOptions | None = None) -> Player:
+        """A player over the growing timeline at the estimated gain, from the start (music is not mixed while streaming)."""
+        from coach.loudness import CEILING_DBTP
+        from coach.mixer import Mixer
+        from coach.player import Player
+
+        if start_ms or music is not None:
+            raise ValueError("a streaming session plays from the start, without music")
+        with self._lock:
+            self._mixer = Mixer(self.timeline, self._clips, self.clip_rate, gain=self.gain, ceiling_dbtp=CEILING_DBTP)
+            self._player = Player(self.timeline, self._mixer, tail_frames=self._mixer.sample_rate * tail_ms // 1000)
+            if self.failure is not None:
+                self._player.failure = self.failure
+        return self._player
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the synthesis to finish (True) or `timeout` seconds to pass (False)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def close(self) -> None:
+        """Stop synthesizing (a clip under way is finished and stored whole) and wait for the worker to stop."""
+        self._stopped = True
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> StreamingSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Synthesis ---------------------------------------------------------------------------------------
+
+    def _estimate(self, text: str) -> float:
+        spoken = self._pronouncer.spoken(text)
+        return len(spoken) * SECONDS_PER_CHARACTER_AT_ONE_WPM / self._profile.rate + SECONDS_PER_CLIP
+
+    def _take_cached(self, text: str) -> bool:
+        clip = self._cache.lookup(self._pronouncer.spoken(text), self._profile)
+        if clip is None:
+            return False
+        self._add(text, clip)
+        return True
+
+    def _add(self, text: str, clip: ClipRef) -> None:
+        self._clips[text] = clip.read()
+        self._seconds[text] = clip.seconds
+
+    def _synthesize(self, texts: list[str], jobs: int | None, on_clip: Callable[[str, ClipRef], None] | None = None) -> None:
+        """Render `texts` (written; spoken after the routine's `pronounce:`) in their order, each added as it lands."""
+        written: dict[str, list[str]] = {}
+        for text in texts:
+            written.setdefault(self._pronouncer.spoken(text), []).append(text)
+
+        def landed(spoken: str, clip: ClipRef) -> None:
+            if self._stopped:
+                raise _Stopped
+            with self._lock:
+                for text in written[spoken]:
+                    self._add(text, clip)
+                if on_clip is not None:
+                    on_clip(spoken, clip)
+
+        try:
+            render(list(written), self.settings, self._cache, engine=self._speech, jobs=jobs, on_clip=landed)
+        except UnspeakableText as error:
+            from coach.session import _unspeakable
+
+            raise RoutineError([_unspeakable(self.script, self.routine, error)]) from None
+
+    def _synthesize_rest(self) -> None:
+        missing = [text for text in spoken_texts(self.script) if text not in self._clips]
+        try:
+            self._synthesize(list(dict.fromkeys(missing)), self.jobs, on_clip=lambda _spoken, _clip: self._reschedule())
+            if not self._stopped:
+                try:
+                    self._store_exact_gain()
+                except (CoachError, OSError):
+                    pass  # this session plays on as it is; the next one measures the gain itself
+        except _Stopped:
+            return
+        except Exception as error:  # noqa: BLE001 - it must reach the player, or the session would wait in silence forever
+            with self._lock:
+                self.failure = error
+                if self._player is not None:
+                    self._player.failure = error
+
+    def _reschedule(self) -> None:
+        """The timeline with what is measured so far; the mixer (if playing) follows it."""
+        self.timeline = schedule(
+            self.script, self._seconds, title=self._title, chapter_grid_ms=self._grid_ms, estimate=self._estimate
+        )
+        if self._mixer is not None:
+            self._mixer.update(self.timeline)
+
+    def _store_exact_gain(self) -> None:
+        """Measure and store the exact gain, and the intro with the true length, so the next session starts warm."""
+        from coach import session
+        from coach.loudness import CEILING_DBTP
+
+        prepared = session.prepare(self.routine, self.settings, self.cache_dir, jobs=1, engine=self._speech)
+        prepared.program_gain(prepared.clip_arrays(), CEILING_DBTP)
+
+
+class _ProxyGain:
+    """How the whole routine's speech stands against its first cue in loudness, measured on espeak's voice (see the
+    module docstring), in a process of its own while this one synthesizes the first cue in the session's voice
+    (in a thread, its Python would take turns with the synthesis and slow the first sound by a second)."""
+
+    def __init__(self, routine: Routine, settings: SpeechSettings, cache_dir: Path):
+        from coach.render import pool_context
+
+        context = pool_context()
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_measure_proxy, args=(writer, routine, settings, cache_dir, os.getpid()), name="coach-proxy-gain"
+        )
+        self._process.start()
+        writer.close()
+
+    def correction(self) -> float:
+        """The whole routine's gain over its first cue's, in espeak's voice (1.0 where espeak cannot say)."""
+        try:
+            ratio = float(self._reader.recv())
+        except (EOFError, OSError, ValueError):
+            ratio = 1.0  # the measuring process failed or was stopped: the first cue's gain stands alone
+        return ratio if ratio > 0 and math.isfinite(ratio) else 1.0
+
+    def stop(self) -> None:
+        """End the measuring process, done or not (its cache writes are atomic: nothing is left half-written)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._reader.close()
+
+
+def _measure_proxy(writer: Connection, routine: Routine, settings: SpeechSettings, cache_dir: Path, parent: int) -> None:
+    """The proxy process: espeak's whole-routine gain over its first cue's gain, sent through `writer` (1.0 on failure)."""
+    from coach import session
+    from coach.loudness import CEILING_DBTP, program_gain
+    from coach.render import available_cores, become_helper
+
+    become_helper(parent)
+    ratio = 1.0
+    try:
+        proxy = SpeechSettings(voice=None, rate=settings.rate, engine="espeak")
+        # One core fewer than there are: one synthesizes the first cue meanwhile.
+        prepared = session.prepare(routine, proxy, cache_dir, jobs=max(1, available_cores() - 1))
+        clips = prepared.clip_arrays()
+        first = prepared.timeline.cues[0].text  # espeak's intro: the same words, its own length in minutes
+        whole = program_gain(clips, prepared.clip_rate, prepared.timeline, ceiling_dbtp=CEILING_DBTP, stepped=False)
+        alone = program_gain({first: clips[first]}, prepared.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
+        ratio = whole / alone
+    except (CoachError, OSError):
+        pass  # no espeak here: the first cue's gain stands alone
+    finally:
+        writer.send(ratio)
+        writer.close()
