@@ -10,18 +10,8 @@ from typing import List, Optional, Sequence
 import typer
 
 from coach import session, streaming
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    MusicOption,
-    NoMusicOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-)
-from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.app import cache_dir, checked_engine_name, command
+from coach.cli.choice import chosen, concrete_level
 from coach.cli.history import record_session
 from coach.cli.progress import SynthesisBar
 from coach.durations import parse_duration
@@ -46,15 +36,8 @@ def play(
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print `[MM:SS.s] cue` lines instead of the full screen (implied when stdout is not a terminal)."
     ),
-    music: Optional[Path] = MusicOption,
-    no_music: bool = NoMusicOption,
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
-    level: Optional[str] = LevelOption,
-    only: Optional[List[str]] = OnlyOption,
-    skip: Optional[List[str]] = SkipOption,
+    *,
+    music, no_music, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
