@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -30,19 +31,16 @@ from coach.player import CueStarted  # noqa: E402
 REPEATS = 3  # time to first sound: best and median of three starts
 
 
-def first_sound_seconds(routine: str, cache: Path, engine: str = "auto") -> float:
-    """From starting `coach play` to its first cue line.
+def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: Sequence[str] = ()) -> float:
+    """From starting `coach play` (with `extra` options) to its first cue line.
 
     The routine opens with the intro cue at 0:00.0, so the first block handed to the device is the first
     sound, and `--no-ui` prints that cue's line the moment that block is handed over.
     """
+    command = [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
-        + ["--engine", engine],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
+        command + ["--engine", engine, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -50,7 +48,7 @@ def first_sound_seconds(routine: str, cache: Path, engine: str = "auto") -> floa
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     if not line:
-        raise RuntimeError(f"coach play {routine} printed no cue (exit {process.returncode})")
+        raise RuntimeError(f"coach play {routine} {' '.join(extra)} printed no cue (exit {process.returncode})")
     return elapsed
 
 
