@@ -28,10 +28,13 @@ def render_command(
     *,
     as_json, voice, rate, cache,  # coach.cli.app.SHARED_OPTIONS
     jobs: Optional[int] = JobsOption,
-    engine,
+    engine, level, only, skip,
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
-    routine = session.load(routine_arg)
+    from coach.cli.choice import chosen, concrete_level
+
+    # The session `play` or `export` with the same options will speak: they start warm after it.
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     directory = cache_dir(cache)
     started = time.perf_counter()
