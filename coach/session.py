@@ -166,7 +166,7 @@ def prepare(
     try:
         body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
     except UnspeakableText as error:
-        raise RoutineError([_unspeakable(script, routine, error)]) from None
+        raise RoutineError([unspeakable_problem(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
     minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
@@ -174,7 +174,7 @@ def prepare(
         try:
             intro_report = _render([intro_text(script)], routine, settings, cache, engine=engine)
         except UnspeakableText as error:
-            raise RoutineError([_unspeakable(script, routine, error)]) from None
+            raise RoutineError([unspeakable_problem(script, routine, error)]) from None
         report = _merge(body_report, intro_report)
         timeline = _schedule(script, report, routine)
         if _minutes(timeline.duration_ms) == minutes:
@@ -184,7 +184,7 @@ def prepare(
     return Prepared(routine, settings, script, timeline, report, cache)
 
 
-def _unspeakable(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
+def unspeakable_problem(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
     """A text the voice said nothing for, as a problem at the step that speaks it."""
     pronouncer = Pronouncer(routine.pronounce)
     where = next(

@@ -197,9 +197,9 @@ class StreamingSession:
         try:
             render(list(written), self.settings, self._cache, engine=self._speech, jobs=jobs, on_clip=landed)
         except UnspeakableText as error:
-            from coach.session import _unspeakable
+            from coach.session import unspeakable_problem
 
-            raise RoutineError([_unspeakable(self.script, self.routine, error)]) from None
+            raise RoutineError([unspeakable_problem(self.script, self.routine, error)]) from None
 
     def _synthesize_rest(self) -> None:
         missing = [text for text in spoken_texts(self.script) if text not in self._clips]
