@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach import session  # noqa: E402
 from export import synthetic_routine  # noqa: E402  (bench/export.py, beside this file)
+from play import first_sound_seconds  # noqa: E402  (bench/play.py)
 
 REPEATS = 3
 MUSIC_MINUTES = 10  # one file, looped six times under the synthetic hour
@@ -117,22 +117,6 @@ def encoder_alone(figures: dict, output: Path) -> tuple[float, float]:
     return time.perf_counter() - started, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
 
 
-def first_sound_seconds(routine: str, cache: Path, music: Path | None) -> float:
-    """From starting `coach play` (with `--music` when given) to its first cue line (the intro at 0:00.0: the first block is the first sound)."""
-    command = [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
-    command += ["--music", str(music)] if music else []
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    elapsed = time.perf_counter() - started
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
-    if not line:
-        raise RuntimeError(f"coach play {routine} --music printed no cue (exit {process.returncode})")
-    return elapsed
-
-
 def main() -> int:
     """Print the music figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -183,7 +167,8 @@ def main() -> int:
         print(f"synthetic-hour: peak memory, first export (speech rendered, music decoded): {cold_hour['peak_mb']:.0f} MB")
         print(f"synthetic-hour: warm export: {warm_hour['export']:.2f} s")
 
-        starts = [(first_sound_seconds("post-run", cache, song), first_sound_seconds("post-run", cache, None)) for _ in range(REPEATS)]
+        with_music = ("--music", str(song))
+        starts = [(first_sound_seconds("post-run", cache, extra=with_music), first_sound_seconds("post-run", cache)) for _ in range(REPEATS)]
         print(f"post-run.time_to_first_sound_with_music_s (warm cache, best of {REPEATS}): {min(s[0] for s in starts):.3f}")
         print(f"post-run.time_to_first_sound_without_music_s (same runs, interleaved): {min(s[1] for s in starts):.3f}")
     return 0

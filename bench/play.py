@@ -17,32 +17,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach import devices, session, sources  # noqa: E402
+from coach import devices, session, sources, streaming  # noqa: E402
 from coach.terminal.play import DEVICE_PERIODS  # noqa: E402
 from coach.player import CueStarted  # noqa: E402
 
 REPEATS = 3  # time to first sound: best and median of three starts
 
 
-def first_sound_seconds(routine: str, cache: Path, engine: str = "auto") -> float:
-    """From starting `coach play` to its first cue line.
+def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: Sequence[str] = ()) -> float:
+    """From starting `coach play` (with `extra` options) to its first cue line.
 
     The routine opens with the intro cue at 0:00.0, so the first block handed to the device is the first
     sound, and `--no-ui` prints that cue's line the moment that block is handed over.
     """
+    command = [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
-        + ["--engine", engine],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
+        command + ["--engine", engine, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -50,7 +48,7 @@ def first_sound_seconds(routine: str, cache: Path, engine: str = "auto") -> floa
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     if not line:
-        raise RuntimeError(f"coach play {routine} printed no cue (exit {process.returncode})")
+        raise RuntimeError(f"coach play {routine} {' '.join(extra)} printed no cue (exit {process.returncode})")
     return elapsed
 
 
@@ -104,7 +102,8 @@ def clock_against_wall(routine_name: str, cache: Path, limit_seconds: float) -> 
 
 
 def first_sound_by_engine(routines: list[str]) -> None:
-    """Cold (empty cache: every cue rendered and the gain measured first) and warm first sound, per engine."""
+    """Cold (empty cache) and warm (everything synthesized and measured) first sound, per engine, and for a session
+    that starts before its speech is synthesized, how late its cues came."""
     from coach.errors import SpeechError
     from coach.speech import get_engine
 
@@ -116,10 +115,60 @@ def first_sound_by_engine(routines: list[str]) -> None:
             continue
         for name in routines:
             with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
-                cold = first_sound_seconds(name, Path(folder), engine)
-                warm = [first_sound_seconds(name, Path(folder), engine) for _ in range(REPEATS)]
-            print(f"{engine}.{name}.cold_first_sound_s (empty cache, model load included): {cold:.3f}")
-            print(f"{engine}.{name}.warm_first_sound_s (best of {REPEATS}): {min(warm):.3f}")
+                cache = Path(folder)
+                cold = first_sound_seconds(name, cache, engine)
+                routine = session.load(name)
+                settings = session.speech_settings(routine, engine=engine)
+                streamed = streaming.worth_streaming(routine, settings, cache)
+                how = "speech synthesized ahead of the playhead" if streamed else "all synthesized first"
+                print(f"{engine}.{name}.cold_first_sound_s (empty cache, model load included; {how}): {cold:.3f}")
+                # Warm: the whole session synthesized and its gain stored (what a finished first session leaves).
+                session.prepare(routine, settings, cache).live_player()
+                warm = [first_sound_seconds(name, cache, engine) for _ in range(REPEATS)]
+                print(f"{engine}.{name}.warm_first_sound_s (best of {REPEATS}): {min(warm):.3f}")
+            if engine == "piper":
+                with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
+                    figures = cold_session_lateness(name, Path(folder), engine)
+                print(f"{engine}.{name}.cold_session_synthesis_s (all speech synthesized while playing): {figures['synthesis_s']:.1f}")
+                print(f"{engine}.{name}.cold_session_cues_started: {figures['cues']:g}")
+                print(f"{engine}.{name}.cold_session_largest_cue_start_delay_ms (target: none late): {figures['largest_delay_ms']:.0f}")
+                print(f"{engine}.{name}.cold_session_gain_error_db (first cue's gain against the exact gain measured after): {figures['gain_error_db']:+.2f}")
+
+
+def cold_session_lateness(name: str, cache: Path, engine: str) -> dict[str, float]:
+    """Play a session on an empty cache on the null device, in real time, until all its speech is synthesized:
+    how long that took, and the largest delay of a cue's start (silence waited for its speech), in ms."""
+    import math
+
+    from coach.loudness import CEILING_DBTP
+
+    routine = session.load(name)
+    settings = session.speech_settings(routine, engine=engine)
+    started = time.perf_counter()
+    with streaming.StreamingSession(routine, settings, cache) as live:
+        live.start()
+        player = live.live_player(tail_ms=devices.PERIOD_MS * DEVICE_PERIODS)
+        device = devices.open_output(devices.NULL_OUTPUT, player.sample_rate)
+        cues = 0
+        try:
+            device.start(player.feed())
+            while not live.wait(0.05):
+                cues += sum(isinstance(event, CueStarted) for event in player.pending_events())
+            synthesis = time.perf_counter() - started
+            time.sleep(1.0)  # the blocks mixed from the last clips
+            cues += sum(isinstance(event, CueStarted) for event in player.pending_events())
+        finally:
+            device.close()
+        late_ms = player.late_ms
+        gain = live.gain
+    exact = session.prepare(routine, settings, cache)
+    exact_gain = exact.program_gain(exact.clip_arrays(), CEILING_DBTP)
+    return {
+        "synthesis_s": synthesis,
+        "cues": cues,
+        "largest_delay_ms": float(late_ms),  # lateness only grows: the total is at least the largest single delay
+        "gain_error_db": 20 * math.log10(gain / exact_gain),
+    }
 
 
 def main() -> int:

@@ -1,5 +1,5 @@
 """`python -m coach`: the command line."""
 
-from coach.cli import main
+from coach.launch import main
 
 main()

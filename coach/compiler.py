@@ -190,7 +190,7 @@ def _repeat_cues(
         yield Rep(rep, step.count)
         if last and (step.count_aloud or long):
             yield Speak(phrases.say("rep_last_hold" if hold_follows else "rep_last", **values), where=step.where)
-        elif step.count_aloud:
+        elif step.count_aloud and step.count > 1:  # a single repetition has nothing to count
             yield Speak(phrases.say("rep_first" if rep == 1 else "rep", **values), where=step.where)
         brief = long and wordy and FULL_REPETITIONS < rep < step.count  # the last one in full: it is often held
         yield from _steps_cues(step.steps, replace(context, rep=rep, reps=step.count), routine, phrases, brief)

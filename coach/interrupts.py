@@ -1,15 +1,20 @@
-"""Stop requests (SIGTERM, SIGHUP) held back over the few steps that must not be cut in half.
+"""Stop requests (Ctrl-C, SIGTERM, SIGHUP) held back over the few steps that must not be cut in half.
 
 A signal handler raises in whatever Python line is running. Inside `subprocess.Popen` that can be after
 the child started but before the caller holds it: ffmpeg then runs on unseen and writes its file after
-the clean-up. Code that starts such a child runs it under `held()`; the front end's handlers call
-`deliver()`, which raises at once, or at the end of the held section.
+the clean-up. Inside the import of a compiled module (the neural voice's runtime, as its model loads) it
+fails the import, which then reads as a broken install. Code doing such a step runs it under `held()`;
+the front end's handlers call `deliver()`, which raises at once, or at the end of the held section, and
+Python's own Ctrl-C handler is swapped for one that does the same while a section is held.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 _depth = 0
 _waiting: list[BaseException] = []
@@ -19,11 +24,18 @@ _waiting: list[BaseException] = []
 def held() -> Iterator[None]:
     """Run a block with stop requests held; one that came meanwhile is raised as the block ends."""
     global _depth
+    # Only the main thread may set handlers, and only Python's default Ctrl-C handler is ours to stand in for.
+    swap = _depth == 0 and threading.current_thread() is threading.main_thread()
+    swap = swap and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if swap:
+        signal.signal(signal.SIGINT, _hold_ctrl_c)
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
+        if swap:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         if _depth == 0 and _waiting:
             error = _waiting[0]
             _waiting.clear()
@@ -36,3 +48,7 @@ def deliver(error: BaseException) -> None:
         _waiting.append(error)
         return
     raise error
+
+
+def _hold_ctrl_c(number: int, frame: FrameType | None) -> None:
+    deliver(KeyboardInterrupt())

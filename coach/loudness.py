@@ -469,12 +469,14 @@ def envelope_over(samples: np.ndarray, ceiling: float) -> np.ndarray:
     envelope = np.abs(values)
     # An interpolated value is at most _INTERPOLATOR_GAIN times the largest sample within reach of it;
     # the margin covers float32 rounding in the sums.
-    loud = np.flatnonzero(envelope * (_INTERPOLATOR_GAIN * (1 + 1e-5)) > ceiling)
-    if loud.size:
-        reach = _INTERPOLATOR_REACH
-        edges = np.bincount(np.maximum(loud - reach, 0), minlength=values.size + 1)
-        edges -= np.bincount(np.minimum(loud + reach + 1, values.size), minlength=values.size + 1)
-        _interpolate_peaks(values, np.flatnonzero(np.cumsum(edges[:-1])), envelope)
+    loud = envelope > np.float32(ceiling / (_INTERPOLATOR_GAIN * (1 + 1e-5)))
+    if loud.any():
+        # The frames with a loud sample within reach: a moving count of loud samples, from one running sum.
+        reach, size = _INTERPOLATOR_REACH, values.size
+        running = np.concatenate([np.zeros(reach + 1, np.int32), np.cumsum(loud, dtype=np.int32)])
+        running = np.concatenate([running, np.full(reach, running[-1], np.int32)])
+        near = running[2 * reach + 1 : 2 * reach + 1 + size] != running[:size]
+        _interpolate_peaks(values, np.flatnonzero(near), envelope)
     return envelope
 
 

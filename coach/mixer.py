@@ -131,6 +131,12 @@ class Mixer:
         starts = np.array([p.start for p in placed], dtype=np.int64)
         return _Plan(timeline, placed, starts, max((p.length for p in placed), default=0), total, ready)
 
+    def close(self) -> None:
+        """Stop the music bed's background work, if it has any."""
+        close = getattr(self.bed, "close", None)
+        if close is not None:
+            close()
+
     @property
     def timeline(self) -> Timeline:
         """The timeline being mixed (it grows while clips are still being synthesized)."""

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -119,8 +119,14 @@ class DecodedTrack:
     complete: bool  # decoded to the end of the file (else it stops where the session no longer needs it)
 
 
-def load_bed(options: MusicOptions, timeline: Timeline, rate: int) -> Bed:
-    """The session's ducked music bed at `rate`, decoding (and caching) only the tracks and the part of them it plays."""
+class DecodeStopped(Exception):
+    """Decoding stopped half-way because its bed was closed; nothing of the track was cached."""
+
+
+def load_bed(options: MusicOptions, timeline: Timeline, rate: int, stopping: Callable[[], bool] = lambda: False) -> Bed:
+    """The session's ducked music bed at `rate`, decoding (and caching) only the tracks and the part of them it plays.
+
+    `stopping` is asked between pieces of decoding: once it answers True, DecodeStopped is raised."""
     files = music_files(options.source, options.shuffle)
     total = -(-timeline.duration_ms * rate // 1000)
     crossfade = round(CROSSFADE_MS * rate / 1000)
@@ -129,7 +135,7 @@ def load_bed(options: MusicOptions, timeline: Timeline, rate: int) -> Bed:
     for path in files:
         # Enough to reach the session's end and crossfade past it; a later track plays only if this one ends first.
         wanted = remaining + crossfade + rate
-        tracks.append(decoded(path, rate, wanted, options.cache_dir))
+        tracks.append(decoded(path, rate, wanted, options.cache_dir, stopping))
         remaining -= tracks[-1].frames - crossfade
         if remaining <= 0:
             break
@@ -148,7 +154,8 @@ class LiveBed:
 
     Always stereo (a mono bed is doubled), since the device is opened before the music's channels are known.
     Until the music is ready its blocks are silent; then it fades in over FADE_IN_MS. A load that fails raises its
-    error from `render`, which the player reports as its failure (a one-line error, exit 1).
+    error from `render`, which the player reports as its failure (a one-line error, exit 1). `close` stops the
+    decoding (within one piece of it) and waits for its thread: a session that ends leaves nothing running.
     """
 
     channels = 2
@@ -160,6 +167,7 @@ class LiveBed:
         self._played: int | None = None  # frames rendered with the music, while it fades in
         self._fade = round(FADE_IN_MS * self.rate / 1000)
         self.ready = threading.Event()
+        self._closing = threading.Event()
         self._thread = threading.Thread(
             target=self._load, args=(options, timeline), name="coach-music-decoder", daemon=True
         )
@@ -167,11 +175,18 @@ class LiveBed:
 
     def _load(self, options: MusicOptions, timeline: Timeline) -> None:
         try:
-            self._bed = load_bed(options, timeline, self.rate)
+            self._bed = load_bed(options, timeline, self.rate, self._closing.is_set)
         except CoachError as error:
             self._failure = error
+        except DecodeStopped:
+            pass  # closed: the session is over, its blocks stay silent
         finally:
             self.ready.set()
+
+    def close(self) -> None:
+        """Stop decoding and wait for the decoder thread to end (a partly decoded track is not cached)."""
+        self._closing.set()
+        self._thread.join()
 
     def render(self, start: int, count: int) -> np.ndarray:
         """Frames [start, start + count) as float32 (count, 2): silence until the music is ready."""
@@ -193,7 +208,9 @@ class LiveBed:
         return out
 
 
-def decoded(path: Path, rate: int, wanted_frames: int, cache_dir: Path) -> DecodedTrack:
+def decoded(
+    path: Path, rate: int, wanted_frames: int, cache_dir: Path, stopping: Callable[[], bool] = lambda: False
+) -> DecodedTrack:
     """`path` decoded at `rate` (at least `wanted_frames` of it, or all of it), from the cache or decoded and stored."""
     key = content_key(path, rate)
     target = Path(cache_dir) / f"music-{key[:16]}.pcm"
@@ -204,7 +221,7 @@ def decoded(path: Path, rate: int, wanted_frames: int, cache_dir: Path) -> Decod
         except OSError:
             pass
         return found
-    return _decode_to_cache(path, rate, wanted_frames, target)
+    return _decode_to_cache(path, rate, wanted_frames, target, stopping)
 
 
 def content_key(path: Path, rate: int) -> str:
@@ -219,7 +236,7 @@ def content_key(path: Path, rate: int) -> str:
     return digest.hexdigest()
 
 
-def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path) -> DecodedTrack:
+def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path, stopping: Callable[[], bool]) -> DecodedTrack:
     directory = target.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -229,7 +246,7 @@ def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path) ->
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(b"\0" * _HEADER.size)  # filled in once the frames are known
-            channels, frames, loudness, complete = _decode(path, rate, wanted_frames, handle)
+            channels, frames, loudness, complete = _decode(path, rate, wanted_frames, handle, stopping)
             handle.seek(0)
             handle.write(_HEADER.pack(_MAGIC, DECODE_VERSION, rate, channels, frames, loudness, complete))
         os.chmod(temporary, 0o644)
@@ -246,13 +263,15 @@ def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path) ->
     return DecodedTrack(target, rate, channels, frames, loudness, complete)
 
 
-def _decode(path: Path, rate: int, wanted_frames: int, out: BinaryIO) -> tuple[int, int, float, bool]:
+def _decode(path: Path, rate: int, wanted_frames: int, out: BinaryIO, stopping: Callable[[], bool]) -> tuple[int, int, float, bool]:
     """Decode up to `wanted_frames` of `path` into `out` as int16 frames; (channels, frames, loudness, complete)."""
     from coach.loudness import LoudnessMeter, gated_loudness
 
     written, channels, meters, ended, cut = 0, 0, [], False, False
     start = 0
     while written < wanted_frames and not ended:
+        if stopping():
+            raise DecodeStopped(path)
         piece, ended = _decode_piece(path, start, rate)
         if start == 0:
             if piece.shape[0] == 0:

@@ -17,8 +17,9 @@ DEFAULT_PHRASES: dict[str, str] = {
     "first_side": "{Side} side.",
     "switch": "Switch sides. {Side} side.",
     "round": "Round {round} of {rounds}.",
-    # A repeat with `count: true`: the number of repetitions first, then each number, then the last one.
-    "rep_first": "{reps} times.",
+    # A repeat with `count: true`: how many, then every number from 1 (so the first is counted like the
+    # others), then the last one announced.
+    "rep_first": "{reps} times. {rep}.",
     "rep": "{rep}.",
     "rep_last": "Last one.",
     "rep_last_hold": "Last one, then hold it.",  # when a hold follows the repeat

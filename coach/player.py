@@ -218,6 +218,15 @@ class Player:
                 return
             self._seek_locked(ms)
 
+    def close(self) -> None:
+        """Release what the source holds (a music decoder still running); the player plays nothing after."""
+        with self._lock:
+            self._ended = True
+            self._silence_after_end = self.tail_frames
+        close = getattr(self._mixer, "close", None)
+        if close is not None:
+            close()
+
     # What screens and loops read ------------------------------------------------------------------
 
     @property

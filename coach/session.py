@@ -166,7 +166,7 @@ def prepare(
     try:
         body_report = _render(body, routine, settings, cache, engine=engine, jobs=jobs, on_progress=on_progress)
     except UnspeakableText as error:
-        raise RoutineError([_unspeakable(script, routine, error)]) from None
+        raise RoutineError([unspeakable_problem(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
     minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
@@ -174,7 +174,7 @@ def prepare(
         try:
             intro_report = _render([intro_text(script)], routine, settings, cache, engine=engine)
         except UnspeakableText as error:
-            raise RoutineError([_unspeakable(script, routine, error)]) from None
+            raise RoutineError([unspeakable_problem(script, routine, error)]) from None
         report = _merge(body_report, intro_report)
         timeline = _schedule(script, report, routine)
         if _minutes(timeline.duration_ms) == minutes:
@@ -184,7 +184,7 @@ def prepare(
     return Prepared(routine, settings, script, timeline, report, cache)
 
 
-def _unspeakable(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
+def unspeakable_problem(script: CueScript, routine: Routine, error: UnspeakableText) -> Diagnostic:
     """A text the voice said nothing for, as a problem at the step that speaks it."""
     pronouncer = Pronouncer(routine.pronounce)
     where = next(
@@ -260,6 +260,14 @@ class _CacheOnlyEngine(SpeechEngine):
     def __reduce__(self) -> tuple[object, ...]:
         # A worker process would rebuild the real engine (SpeechEngine.__reduce__) and synthesize.
         raise TypeError("the cache-only engine stays in this process")
+
+
+def prepare_cached(routine: Routine, settings: SpeechSettings, cache_dir: Path) -> Prepared | None:
+    """The routine prepared from the cache alone, or None when a clip it needs is missing; synthesizes nothing."""
+    try:
+        return prepare(routine, settings, cache_dir, jobs=1, engine=_CacheOnlyEngine(get_engine(settings.engine or "auto")))
+    except _NotCached:
+        return None
 
 
 def cached_keys(routine: Routine, settings: SpeechSettings, cache_dir: Path, engine: str | None = None) -> set[str]:

@@ -59,25 +59,18 @@ class _Stopped(Exception):
     """The session ended: stop synthesizing."""
 
 
-def synthesis_seconds(routine: Routine, settings: SpeechSettings, cache_dir: Path, jobs: int | None = None) -> float:
-    """About how long synthesizing what the cache lacks for this routine would take (0.0 when it holds everything)."""
+def worth_streaming(routine: Routine, settings: SpeechSettings, cache_dir: Path, jobs: int | None = None) -> bool:
+    """Whether synthesizing what the cache lacks for this routine would take long enough to start speaking first."""
     from coach.render import available_cores
 
     speech = get_engine(settings.engine)
     profile = speech.profile(settings)
     cache = ClipCache(cache_dir)
     pronouncer = Pronouncer(routine.pronounce)
-    script = compile_routine(routine)
-    intro = intro_text(script)
-    missing = {
-        pronouncer.spoken(text)
-        for text in spoken_texts(script)
-        if text != intro and cache.lookup(pronouncer.spoken(text), profile) is None
-    }
-    if not missing:
-        return 0.0
+    missing = {pronouncer.spoken(text) for text in spoken_texts(compile_routine(routine))}
+    missing = {text for text in missing if cache.lookup(text, profile) is None}
     workers = max(1, min(available_cores() if jobs is None else jobs, len(missing)))
-    return (len(missing) + 1) * speech.cue_seconds / workers
+    return len(missing) * speech.cue_seconds / workers > STREAM_AFTER_SECONDS
 
 
 @dataclass
@@ -204,9 +197,9 @@ class StreamingSession:
         try:
             render(list(written), self.settings, self._cache, engine=self._speech, jobs=jobs, on_clip=landed)
         except UnspeakableText as error:
-            from coach.session import _unspeakable
+            from coach.session import unspeakable_problem
 
-            raise RoutineError([_unspeakable(self.script, self.routine, error)]) from None
+            raise RoutineError([unspeakable_problem(self.script, self.routine, error)]) from None
 
     def _synthesize_rest(self) -> None:
         missing = [text for text in spoken_texts(self.script) if text not in self._clips]

@@ -76,3 +76,16 @@ def test_an_export_of_some_exercises_does_not_overwrite_the_whole_sessions_track
     result = runner.invoke(app, ["export", "two.yaml", "--skip", "1", "--no-transcript"])
     assert result.exit_code == 0, result.stderr
     assert sorted(path.name for path in tmp_path.glob("*.mp3")) == ["two-standard-exercises-2.mp3"]
+
+
+def test_render_at_a_level_leaves_that_levels_session_warm(ranged, tmp_path):
+    from coach import session
+    from coach.cli.choice import chosen
+
+    result = runner.invoke(app, ["render", ranged, "--level", "deep", "--only", "Stretch", "--json"])
+    assert result.exit_code == 0, result.stderr
+    routine = session.load(ranged)
+    settings = session.speech_settings(routine)
+    deep = chosen(routine, "deep", ["Stretch"], None)
+    assert session.prepare_cached(deep, settings, tmp_path / "cache") is not None  # `play --level deep` starts warm
+    assert session.prepare_cached(chosen(routine, "easy", None, None), settings, tmp_path / "cache") is None

@@ -69,8 +69,13 @@ def test_rounds_repeat_steps_per_side_and_announce_each_round():
 def test_repeat_with_count_says_how_many_then_counts_and_announces_the_last_one():
     step = Repeat(3, (Say("Rep {rep} of {reps}."),), count_aloud=True)
     assert texts(compile_routine(routine(Exercise("E", (step,))), minutes=1))[2:-1] == [
-        "3 times.", "Rep 1 of 3.", "2.", "Rep 2 of 3.", "Last one.", "Rep 3 of 3.",
+        "3 times. 1.", "Rep 1 of 3.", "2.", "Rep 2 of 3.", "Last one.", "Rep 3 of 3.",
     ]
+
+
+def test_a_counted_repeat_of_one_says_no_count():
+    step = Repeat(1, (Say("Press."),), count_aloud=True)
+    assert texts(compile_routine(routine(Exercise("E", (step,))), minutes=1))[2:-1] == ["Press."]
 
 
 def test_a_long_repeat_shortens_its_breath_cues_after_two_and_says_the_last_one_in_full_before_a_hold():
@@ -81,7 +86,7 @@ def test_a_long_repeat_shortens_its_breath_cues_after_two_and_says_the_last_one_
     full = ["Inhale, lift the belly high, tailbone out.", "Exhale, belly and chest over the thigh."]
     short = ["Inhale.", "Exhale."]
     assert said == [
-        "6 times.", *full, "2.", *full, "3.", *short, "4.", *short, "5.", *short,
+        "6 times. 1.", *full, "2.", *full, "3.", *short, "4.", *short, "5.", *short,
         "Last one, then hold it.", *full, "Stay over the thigh. Hold for 8 seconds.",
     ]
 

@@ -150,8 +150,8 @@ def test_post_run_easy_and_deep_differ_at_the_ends_of_the_texts_ranges(tmp_path)
         settings = SpeechSettings(voice="fake/low", rate=routine.voice.rate)
         said[level] = [c.text for c in session.prepare(routine, settings, tmp_path, engine="fake").timeline.cues]
     easy, deep = said["easy"], said["deep"]
-    assert easy.count("5 times.") == 4 and deep.count("10 times.") == 4  # both 90/90 stretches, both sides
-    assert "10 times." not in easy and "5 times." not in deep
+    assert easy.count("5 times. 1.") == 4 and deep.count("10 times. 1.") == 4  # both 90/90 stretches, both sides
+    assert "10 times. 1." not in easy and "5 times. 1." not in deep
     assert easy.count("10 slow breaths. Breathe in.") == 2 and deep.count("15 slow breaths. Breathe in.") == 2
     assert easy.count("Relax into the stretch. Hold for 30 seconds.") == 4  # two rounds a side
     assert deep.count("Relax into the stretch. Hold for 1 minute 30 seconds.") == 6  # three rounds a side

@@ -117,7 +117,7 @@ def test_counted_repeats_and_rounds_are_numbered(timeline, index):
     # Each counted rep starts with the cue that counts it: how many, its number, and the last one announced.
     cue_starts = {cue.start_ms: cue.text for cue in timeline.cues}
     assert [(cue_starts[rep.start_ms], rep.number) for rep in timeline.reps][:3] == [
-        ("3 times.", 1), ("2.", 2), ("Last one, then hold it.", 3)
+        ("3 times. 1.", 1), ("2.", 2), ("Last one, then hold it.", 3)
     ]
     ones = [rep for rep in timeline.reps if rep.number == 1]
     threes = [rep for rep in timeline.reps if rep.number == 3]

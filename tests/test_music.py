@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -341,8 +342,6 @@ def test_the_player_hands_stereo_blocks_to_the_device_and_seeking_moves_the_musi
 
 
 def test_a_live_bed_is_silent_until_its_music_is_decoded_then_fades_in(files, tmp_path, monkeypatch):
-    import threading
-
     release = threading.Event()
     real = music.load_bed
 
@@ -361,6 +360,31 @@ def test_a_live_bed_is_silent_until_its_music_is_decoded_then_fades_in(files, tm
     assert np.array_equal(first[:, 0], first[:, 1])
     assert np.abs(first[:100]).max() < 0.01 * np.abs(first[-4410:]).max()  # faded in, no jump
     assert max_step_of(first) <= 1.01 * max_step_of(live.render(10 * CLIP_RATE, 2 * CLIP_RATE))
+    live.close()
+
+
+def test_closing_a_live_bed_stops_its_decoding_and_its_thread_and_caches_nothing(files, tmp_path, monkeypatch):
+    entered, release = threading.Event(), threading.Event()
+    pieces = []
+
+    def endless_piece(path, start, rate):  # a file that never ends: without close, pieces until the session is covered
+        pieces.append(start)
+        entered.set()
+        release.wait(30)
+        return np.zeros((music.DECODE_CHUNK_SECONDS * rate, 2), dtype=np.float32), False
+
+    monkeypatch.setattr(music, "_decode_piece", endless_piece)
+    cache = tmp_path / "cache"
+    live = music.LiveBed(MusicOptions(files["mp3"], cache), timeline(4 * 3_600_000), CLIP_RATE)
+    assert entered.wait(30)
+    closer = threading.Thread(target=live.close)
+    closer.start()  # close waits for the piece being decoded, then stops before the next one
+    release.set()
+    closer.join()
+    assert not live._thread.is_alive()
+    assert pieces == [0]
+    assert list(cache.iterdir()) == []  # the partly decoded track is not kept
+    assert not live.render(0, 100).any()  # the bed stays silent, with no error
 
 
 def test_a_live_bed_that_cannot_load_raises_its_error_on_the_audio_side(tmp_path):
@@ -370,6 +394,7 @@ def test_a_live_bed_that_cannot_load_raises_its_error_on_the_audio_side(tmp_path
     assert live.ready.wait(30)
     with pytest.raises(MusicError, match="cannot decode"):
         live.render(0, 100)
+    live.close()
 
 
 def max_step_of(samples):

@@ -353,3 +353,25 @@ def test_skip_lands_in_the_next_chapter_whatever_its_start_millisecond(starts, r
         player.skip()
         assert player.position_ms == timeline.chapters[index].start_ms
         assert timeline.chapter_at(player.position_ms) == index
+
+
+def test_closing_the_player_stops_the_sources_background_work_and_the_sound():
+    from coach.mixer import Mixer
+    from coach.player import Player
+    from coach.timeline import ChapterSpan, Timeline
+
+    class Bed:
+        rate, channels = 8000, 2
+        closed = False
+
+        def render(self, start, count):
+            return np.zeros((count, 2), dtype=np.float32)
+
+        def close(self):
+            Bed.closed = True
+
+    timeline = Timeline("t", 2000, (ChapterSpan("A", 0, 2000),), (), (), ())
+    player = Player(timeline, Mixer(timeline, {}, 8000, bed=Bed()))
+    player.close()
+    assert Bed.closed and player.ended and player.done
+    assert not player.pull(100).any()

@@ -298,3 +298,37 @@ def test_the_command_line_refuses_hostile_input_in_one_line_with_exit_2(tmp_path
         assert result.exit_code == 2, (args, result.output)
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["long.yaml"]
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130():
+    import subprocess
+    import sys
+
+    # A Ctrl-C lands wherever Python is: here, inside the import of the command line (its first 0.3 s).
+    code = (
+        "import sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'coach.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "from coach.launch import main\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (130, "coach: interrupted\n")
+
+
+def test_a_ctrl_c_in_a_held_section_is_raised_as_the_section_ends():
+    import os
+    import signal
+
+    from coach import interrupts
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts.held():
+            os.kill(os.getpid(), signal.SIGINT)  # as an import of a compiled module would be cut by it
+            steps.append("the held step finished")
+    assert steps == ["the held step finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

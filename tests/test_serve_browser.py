@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 
 import pytest
 
-from coach import session
+from coach import clock, session
 from coach.moment import segments
 from serving import Served, shared_dirs
 
@@ -92,7 +91,7 @@ def seek(driver, seconds: float) -> dict:
         const read = () => {
           const text = (id) => { const e = document.getElementById(id); return e.hidden ? null : e.textContent; };
           done({t: audio.currentTime, title: text('title'), side: text('side'), line: text('line'),
-                countdown: text('countdown'), next: text('next'), activity: text('activity'),
+                countdown: text('countdown'), next: text('next'), activity: text('activity'), elapsed: text('elapsed'),
                 position: text('position'), lockScreen: navigator.mediaSession.metadata.title});
         };
         const go = () => { audio.addEventListener('seeked', () => setTimeout(read, 0), {once: true}); audio.currentTime = t; };
@@ -100,11 +99,6 @@ def seek(driver, seconds: float) -> dict:
         """,
         seconds,
     )
-
-
-def clock(seconds: float) -> str:
-    whole = math.ceil(seconds - 1e-6)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def positions(timeline) -> list[float]:
@@ -153,10 +147,11 @@ def test_the_player_shows_what_the_plan_has_at_each_seeked_time(browser, served,
         # The header's number and the lock screen name the exercise the big type shows (in a rest, the next one).
         assert shown["position"] == f"{moment.title_chapter + 1}/{len(timeline.chapters)}", seconds
         assert shown["lockScreen"] == moment.title, seconds
-        expected = None if moment.countdown_end_ms is None else clock(moment.countdown_ms / 1000)
+        expected = None if moment.countdown_end_ms is None else clock.countdown(moment.countdown_ms)
         assert shown["countdown"] == expected, seconds
         if moment.next_title:
-            assert shown["next"] == f"Next: {moment.next_title} in {clock(moment.next_in_ms / 1000)}"
+            assert shown["next"] == f"Next: {moment.next_title} in {clock.remaining(moment.next_in_ms)}"
+        assert shown["elapsed"] == clock.elapsed(round(shown["t"] * 1000)), seconds
         seen_sides += moment.side is not None
     assert seen_sides >= 1
     hold = next(s for s in segments(timeline) if s.moment.activity == "hold" and s.moment.side)
@@ -165,6 +160,30 @@ def test_the_player_shows_what_the_plan_has_at_each_seeked_time(browser, served,
     phone(browser, PHONE[1], PHONE[0])
     browser.save_screenshot(str(screenshots / "player-740x360-landscape.png"))
     phone(browser, *PHONE)
+
+
+def test_the_page_writes_every_time_as_the_terminal_does(browser, served, timeline):
+    """static/clock.js against coach/clock.py over a table of times: at, just off and across each rounding edge."""
+    open_player(browser, served)
+    edges = [0, 1, 499, 500, 501, 999, 1000, 1001, 59_000, 59_001, 59_999, 60_000, 60_001, 61_500, 599_999,
+             600_000, 3_599_999, 3_600_000, 3_600_001, 6_000_000, 36_000_999]
+    events = [ms for segment in segments(timeline) for edge in (segment.start_ms, segment.end_ms) for ms in (edge - 1, edge, edge + 1)]
+    # (end, t) pairs in ms: the page computes a time left as end - t in seconds, as floats
+    pairs = [(ms, 0) for ms in edges + events] + [(0, ms) for ms in edges[1:5]]
+    pairs += [(end, end - left) for end in (5300, 12_345, 600_123) for left in edges if left <= end]
+    pairs += [(end, t) for end, t in zip(events[3:], events) if end >= t]
+    shown = browser.execute_script(
+        "return arguments[0].map(([end, t]) => { const s = end / 1000 - t / 1000;"
+        " return [coachClock.elapsed(s), coachClock.remaining(s), coachClock.countdown(s)]; });",
+        pairs,
+    )
+    expected = [[clock.elapsed(end - t), clock.remaining(end - t), clock.countdown(end - t)] for end, t in pairs]
+    wrong = [(pair, got, want) for pair, got, want in zip(pairs, shown, expected) if got != want]
+    assert not wrong, wrong[:5]
+    assert len(pairs) > 100
+    chapters = browser.execute_script("return [...document.querySelectorAll('#chapters button span:last-child')].map(e => e.textContent)")
+    assert chapters == [clock.elapsed(chapter.start_ms) for chapter in timeline.chapters]
+    assert browser.execute_script("return document.getElementById('total').textContent") == clock.elapsed(timeline.duration_ms)
 
 
 def test_media_session_metadata_and_handlers_are_set(browser, served, timeline):
@@ -207,7 +226,7 @@ def test_playing_moves_the_page_on_with_the_audio(browser, served):
         "const done = arguments[0]; const audio = document.getElementById('audio');"
         "(function wait() { audio.currentTime > 41.2 ? done(document.getElementById('elapsed').textContent) : setTimeout(wait, 50); })();"
     )
-    assert moved.startswith("0:4")
+    assert moved.startswith("00:4")
     assert browser.execute_script("return document.body.classList.contains('playing')")
     browser.find_element(By.ID, "play").click()
     assert browser.execute_script("return document.getElementById('audio').paused")

@@ -203,3 +203,22 @@ def _event(cue: dict):
     from coach.timeline import CueEvent
 
     return CueEvent(round(cue["start"] * 1000), round(cue["end"] * 1000), cue["text"], 0)
+
+
+def test_without_espeak_to_measure_the_routine_the_first_cue_sets_the_gain_alone(tmp_path, pre_run, monkeypatch):
+    from coach.errors import SpeechError
+    from coach.loudness import program_gain, stepped_db
+
+    real_prepare = session.prepare
+
+    def no_espeak(routine, settings, *args, **kwargs):
+        if settings.engine == "espeak":
+            raise SpeechError("espeak-ng is not installed")
+        return real_prepare(routine, settings, *args, **kwargs)
+
+    monkeypatch.setattr(session, "prepare", no_espeak)  # the measuring process is forked: it inherits this
+    with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=FakeEngine()) as live:
+        live.start()
+        intro = live.timeline.cues[0].text
+        alone = program_gain({intro: live._clips[intro]}, live.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
+    assert live.gain == pytest.approx(10 ** (stepped_db(20 * math.log10(alone)) / 20))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
 from coach import interrupts
 from coach import __version__
+from coach.cli.choice import LevelOption, OnlyOption, SkipOption
 from coach.cli.usage import CoachCommand, CoachGroup, error_line
 from coach.errors import CoachError, RoutineError, UsageError
 from coach.model import SPEECH_ENGINES
@@ -54,6 +56,39 @@ MusicOption = typer.Option(
     None, "--music", metavar="PATH", help="Music under the voice: a file, or a folder played in name order; overrides the routine."
 )
 NoMusicOption = typer.Option(False, "--no-music", help="No music, even if the routine names some.")
+
+# The options several commands take, each with its one type and typer option. A command lists the ones
+# it takes as bare keyword-only parameters (`*, voice, rate, cache`), which `command` fills in from here,
+# so a flag, its help and its default are written once for every command that has it.
+SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "as_json": (bool, JsonOption),
+    "music": (Optional[Path], MusicOption),
+    "no_music": (bool, NoMusicOption),
+    "voice": (Optional[str], VoiceOption),
+    "rate": (Optional[int], RateOption),
+    "cache": (Optional[Path], CacheDirOption),
+    "engine": (Optional[str], EngineOption),
+    "level": (Optional[str], LevelOption),
+    "only": (Optional[List[str]], OnlyOption),
+    "skip": (Optional[List[str]], SkipOption),
+}
+
+
+def shared_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Give each bare keyword-only parameter of a command its type and option from SHARED_OPTIONS (TypeError if none)."""
+    signature = inspect.signature(function)
+    parameters, hints = [], {}
+    for parameter in signature.parameters.values():
+        bare = parameter.annotation is parameter.empty and parameter.default is parameter.empty
+        if parameter.kind is parameter.KEYWORD_ONLY and bare:
+            if parameter.name not in SHARED_OPTIONS:
+                raise TypeError(f"{function.__qualname__}: no shared option is named {parameter.name!r}")
+            hints[parameter.name], option = SHARED_OPTIONS[parameter.name]
+            parameter = parameter.replace(annotation=hints[parameter.name], default=option)
+        parameters.append(parameter)
+    function.__signature__ = signature.replace(parameters=parameters)  # what typer reads the options from
+    function.__annotations__ = {**function.__annotations__, **hints}
+    return function
 
 
 def cache_dir(option: Optional[Path]) -> Path:
@@ -131,9 +166,12 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
 
 
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a command whose library errors become `coach: error: ...` lines and exit codes."""
+    """Register a command (its bare keyword-only parameters: shared options) whose library errors become
+    `coach: error: ...` lines and exit codes."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        shared_options(function)
+
         @functools.wraps(function)
         def guarded(*call_args: Any, **call_kwargs: Any) -> Any:
             previous = _stop_on_termination()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import sys
-from typing import Optional
 
 import typer
 
 from coach import history, sources
-from coach.cli.app import JsonOption, command, print_json
+from coach.cli.app import command, print_json
 from coach.clock import plan_time as clock
 from coach.errors import HistoryError, UsageError
 from coach.history import SessionRecord
@@ -75,7 +74,8 @@ def auto_level_text(argument: str) -> tuple[str, str]:
 @command("history")
 def show_history(
     limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many recent sessions to show."),
-    as_json: bool = JsonOption,
+    *,
+    as_json,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Show recent sessions, and how this week compares with each routine's advised frequency."""
     records = history.read()

@@ -10,18 +10,8 @@ from typing import List, Optional, Sequence
 import typer
 
 from coach import session, streaming
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    MusicOption,
-    NoMusicOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-)
-from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.app import cache_dir, checked_engine_name, command
+from coach.cli.choice import chosen, concrete_level
 from coach.cli.history import record_session
 from coach.cli.progress import SynthesisBar
 from coach.durations import parse_duration
@@ -46,15 +36,8 @@ def play(
     no_ui: bool = typer.Option(
         False, "--no-ui", help="Print `[MM:SS.s] cue` lines instead of the full screen (implied when stdout is not a terminal)."
     ),
-    music: Optional[Path] = MusicOption,
-    no_music: bool = NoMusicOption,
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
-    level: Optional[str] = LevelOption,
-    only: Optional[List[str]] = OnlyOption,
-    skip: Optional[List[str]] = SkipOption,
+    *,
+    music, no_music, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
     from coach import devices  # audio libraries load only for the command that plays
@@ -82,15 +65,17 @@ def play(
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     full_screen = not no_ui and sys.stdout.isatty()
     from_start = start_from is None and at_ms is None
-    if from_start and bed is None and streaming.synthesis_seconds(routine, settings, cache_dir(cache)) > streaming.STREAM_AFTER_SECONDS:
+    prepared = session.prepare_cached(routine, settings, cache_dir(cache))
+    if prepared is None and from_start and bed is None and streaming.worth_streaming(routine, settings, cache_dir(cache)):
         # Speak at once and synthesize the rest ahead of the playhead (coach/streaming.py).
         with streaming.StreamingSession(routine, settings, cache_dir(cache)) as live:
             live.start()
             ended = play_live(live, output, LiveOptions(full_screen=full_screen))
         start_ms = 0
     else:
-        with SynthesisBar() as bar:
-            prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
+        if prepared is None:
+            with SynthesisBar() as bar:
+                prepared = session.prepare(routine, settings, cache_dir(cache), on_progress=bar)
         start_ms = _start_ms(prepared.timeline, chapter, at_ms, at)
         ended = play_live(prepared, output, LiveOptions(start_ms=start_ms, full_screen=full_screen, music=bed))
     timeline = ended.timeline

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 
 from coach import session, sources
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    JsonOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-    counted,
-    print_json,
-)
+from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json
 from coach.cli.usage import error_line
-from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.choice import chosen, concrete_level
 from coach.clock import plan_time as clock
 from coach.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
@@ -38,7 +26,8 @@ from coach.timeline import Timeline
 def check(
     routines: List[str] = typer.Argument(..., metavar="ROUTINE", help="Routine files or built-in names."),
     quick: bool = typer.Option(False, "--quick", help="Skip speech: no check of cues against their breath slots."),
-    cache: Optional[Path] = CacheDirOption,
+    *,
+    cache,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Validate routines: every problem as path:line:col: error: message (exit 2 when invalid)."""
     invalid = False
@@ -87,14 +76,8 @@ def _checked_voice(routine: Routine, quick: bool) -> SpeechSettings | None:
 @command("plan")
 def plan(
     routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
-    as_json: bool = JsonOption,
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
-    level: Optional[str] = LevelOption,
-    only: Optional[List[str]] = OnlyOption,
-    skip: Optional[List[str]] = SkipOption,
+    *,
+    as_json, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Show the exact timeline: every cue at its time (speech rendered through the cache for true lengths)."""
     routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
@@ -131,10 +114,7 @@ def plan_table(timeline: Timeline) -> str:
 
 
 @command("list")
-def list_routines(
-    as_json: bool = JsonOption,
-    cache: Optional[Path] = CacheDirOption,
-) -> None:
+def list_routines(*, as_json, cache) -> None:  # coach.cli.app.SHARED_OPTIONS
     """List the built-in routines with their length and number of exercises."""
     found = []
     for name in sources.builtin_routines():

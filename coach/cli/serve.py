@@ -9,17 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    MusicOption,
-    NoMusicOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-)
+from coach.cli.app import cache_dir, checked_engine_name, command
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
 from coach.levels import parse_level
@@ -38,12 +28,8 @@ def serve(
     library: Optional[Path] = typer.Option(
         None, "--library", metavar="DIR", help="Where published episodes are kept (default: $XDG_DATA_HOME/coach/serve)."
     ),
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
-    music: Optional[Path] = MusicOption,
-    no_music: bool = NoMusicOption,
+    *,
+    voice, rate, cache, engine, music, no_music,  # coach.cli.app.SHARED_OPTIONS
     level: Optional[str] = typer.Option(
         None, "--level", metavar="LEVEL",
         help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",

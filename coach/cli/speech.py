@@ -12,19 +12,7 @@ import typer
 
 from coach import session
 from coach.cache import ClipCache
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    JsonOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-    counted,
-    print_json,
-    warn,
-)
+from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json, warn
 from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
 from coach.speech import SpeechEngine, default_engine_name, get_engine
@@ -37,15 +25,16 @@ JobsOption = typer.Option(
 @command("render")
 def render_command(
     routine_arg: str = typer.Argument(..., metavar="ROUTINE", help="A routine file or built-in name."),
-    as_json: bool = JsonOption,
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
+    *,
+    as_json, voice, rate, cache,  # coach.cli.app.SHARED_OPTIONS
     jobs: Optional[int] = JobsOption,
-    engine: Optional[str] = EngineOption,
+    engine, level, only, skip,
 ) -> None:
     """Synthesize the cues the cache lacks; report how many were synthesized and reused."""
-    routine = session.load(routine_arg)
+    from coach.cli.choice import chosen, concrete_level
+
+    # The session `play` or `export` with the same options will speak: they start warm after it.
+    routine = chosen(session.load(routine_arg), concrete_level(routine_arg, level), only, skip)
     settings = session.checked_settings(routine, voice, rate, checked_engine_name(engine))
     directory = cache_dir(cache)
     started = time.perf_counter()
@@ -91,7 +80,8 @@ def voices_command(
     engine: Optional[str] = typer.Option(
         None, "--engine", metavar="NAME", help="Only this engine's voices (espeak, piper, pyttsx3)."
     ),
-    as_json: bool = JsonOption,
+    *,
+    as_json,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """List the speech voices of every engine here: the ids to use as `voice.name` in a routine or with --voice."""
     engines: list[SpeechEngine] = []
@@ -163,11 +153,8 @@ def cache_command(
     older_than: Optional[float] = typer.Option(
         None, "--older-than", metavar="DAYS", min=0, help="prune: remove clips unused for DAYS days."
     ),
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    engine: Optional[str] = EngineOption,
-    cache: Optional[Path] = CacheDirOption,
-    as_json: bool = JsonOption,
+    *,
+    voice, rate, engine, cache, as_json,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Look after the speech cache: `stats`, `prune ROUTINE...` / `prune --older-than DAYS`, `clear`."""
     directory = cache_dir(cache)

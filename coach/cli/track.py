@@ -5,26 +5,13 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from coach import session
-from coach.cli.app import (
-    CacheDirOption,
-    EngineOption,
-    JsonOption,
-    MusicOption,
-    NoMusicOption,
-    RateOption,
-    VoiceOption,
-    cache_dir,
-    checked_engine_name,
-    command,
-    counted,
-    print_json,
-)
-from coach.cli.choice import LevelOption, OnlyOption, SkipOption, chosen, concrete_level
+from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json
+from coach.cli.choice import chosen, concrete_level
 from coach.cli.progress import SynthesisBar
 from coach.clock import plan_time as clock
 from coach.encode import FORMATS
@@ -65,16 +52,8 @@ def export(
     ),
     transcript: bool = typer.Option(True, "--transcript/--no-transcript", help="Write a timed .lrc transcript beside it."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to encode MP3 with (default: all cores)."),
-    as_json: bool = JsonOption,
-    music: Optional[Path] = MusicOption,
-    no_music: bool = NoMusicOption,
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
-    level: Optional[str] = LevelOption,
-    only: Optional[List[str]] = OnlyOption,
-    skip: Optional[List[str]] = SkipOption,
+    *,
+    as_json, music, no_music, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
     from coach.encode import find_ffmpeg, output_format

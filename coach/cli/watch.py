@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from coach import session, sources
-from coach.cli.app import CacheDirOption, EngineOption, RateOption, VoiceOption, cache_dir, checked_engine_name, command, counted
+from coach.cli.app import cache_dir, checked_engine_name, command, counted
 from coach.clock import plan_time as clock
 from coach.cli.usage import error_line
 from coach.cues import spoken_texts
@@ -26,10 +26,8 @@ def watch(
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Re-export on every save: a file, or a folder for ROUTINE.mp3 in it."
     ),
-    voice: Optional[str] = VoiceOption,
-    rate: Optional[int] = RateOption,
-    cache: Optional[Path] = CacheDirOption,
-    engine: Optional[str] = EngineOption,
+    *,
+    voice, rate, cache, engine,  # coach.cli.app.SHARED_OPTIONS
     interval: float = typer.Option(
         0.3, "--interval", metavar="SECONDS", min=0.05, max=10.0, help="Seconds between looks at the file."
     ),

@@ -25,6 +25,7 @@ from coach.serve.library import EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {
+    "clock.js": "text/javascript; charset=utf-8",
     "player.js": "text/javascript; charset=utf-8",
     "library.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",

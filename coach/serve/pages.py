@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from coach.clock import length
+from coach.clock import elapsed, length
 from coach.serve.feed import episode_path
 from coach.serve.library import Episode
 
@@ -110,7 +110,7 @@ def player_page(episode: Episode, prefix: str) -> str:
 <div id="progress" class="progress" role="slider" aria-label="Position" tabindex="0" aria-valuemin="0" aria-valuemax="{round(episode.duration)}" aria-valuenow="0">
 <div id="progress-fill" class="fill"></div><div id="marks" class="marks"></div>
 </div>
-<p class="times"><span id="elapsed">0:00</span><span id="total">{length(episode.duration)}</span></p>
+<p class="times"><span id="elapsed">{elapsed(0)}</span><span id="total">{elapsed(round(episode.duration * 1000))}</span></p>
 <div class="controls">
 <button type="button" id="back10" aria-label="Back 10 seconds">{icon("back10")}</button>
 <button type="button" id="prev" aria-label="Previous exercise">{icon("prev")}</button>
@@ -125,6 +125,7 @@ def player_page(episode: Episode, prefix: str) -> str:
 </section>
 <audio id="audio" preload="auto" src="{audio}"></audio>
 </main>
+<script src="{escape(prefix)}static/clock.js"></script>
 <script src="{escape(prefix)}static/player.js"></script>
 </body>
 </html>

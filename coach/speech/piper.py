@@ -99,9 +99,12 @@ class PiperEngine(SpeechEngine):
         return np.round(np.clip(audio, -1.0, 1.0) * INT16_FULL_SCALE).astype(np.int16)
 
     def _loaded(self) -> Any:
+        from coach import interrupts
+
         with self._lock:
             if self._voice is None:
-                self._voice = self._load_model()
+                with interrupts.held():  # a stop mid-import would fail the import: it reads as a broken install
+                    self._voice = self._load_model()
             return self._voice
 
     def _load_model(self) -> Any:

@@ -64,17 +64,20 @@ def play_live(prepared: Prepared | StreamingSession, output: Output, options: Li
 
     player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS, music=options.music)
     screen = Screen(prepared.timeline) if options.full_screen else None
-    audio = devices.open_output(output, player.sample_rate, channels=player.channels)
     try:
-        with TerminalSession(full_screen=options.full_screen, on_suspend=player.pause) as terminal:
-            audio.start(player.feed())
-            outcome = run_session(player, terminal, screen)
-    except KeyboardInterrupt:  # between the terminal being taken and the loop starting
-        outcome = Outcome.INTERRUPTED
-    except Terminated:
-        outcome = Outcome.TERMINATED
+        audio = devices.open_output(output, player.sample_rate, channels=player.channels)
+        try:
+            with TerminalSession(full_screen=options.full_screen, on_suspend=player.pause) as terminal:
+                audio.start(player.feed())
+                outcome = run_session(player, terminal, screen)
+        except KeyboardInterrupt:  # between the terminal being taken and the loop starting
+            outcome = Outcome.INTERRUPTED
+        except Terminated:
+            outcome = Outcome.TERMINATED
+        finally:
+            audio.close()
     finally:
-        audio.close()
+        player.close()  # the music decoder, if any, stops with the session
     return Ended(outcome, player.position_ms, player.timeline)
 
 

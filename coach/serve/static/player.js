@@ -11,12 +11,7 @@
 
   const ACTIVITY = { intro: "Get ready", breath: "Breathe", hold: "Hold", rest: "Rest", switch: "Switch sides", outro: "Well done", end: "Done" };
 
-  function clock(seconds) {
-    const total = Math.max(0, Math.ceil(seconds - 1e-6));
-    const hours = Math.floor(total / 3600), minutes = Math.floor((total % 3600) / 60), secs = total % 60;
-    const mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
-    return (hours ? hours + ":" : "") + mm + ":" + String(secs).padStart(2, "0");
-  }
+  const { elapsed, remaining, countdown } = window.coachClock; // static/clock.js: coach/clock.py's rules
 
   function segmentAt(t) {
     const segments = state.plan.segments;
@@ -46,15 +41,15 @@
     if (s.rep !== null && s.reps !== null) counts.push(`Rep ${s.rep} of ${s.reps}`);
     if (s.round !== null && s.rounds !== null && s.rounds > 1) counts.push(`Round ${s.round} of ${s.rounds}`);
     show("count", counts.join(" · "));
-    show("countdown", s.countdown_end === null ? null : clock(s.countdown_end - t));
+    show("countdown", s.countdown_end === null ? null : countdown(s.countdown_end - t));
     show("line", s.line);
     let next = "";
-    if (s.next_start !== null) next = s.next_title ? `Next: ${s.next_title} in ${clock(s.next_start - t)}` : `Next: the end, in ${clock(s.next_start - t)}`;
+    if (s.next_start !== null) next = s.next_title ? `Next: ${s.next_title} in ${remaining(s.next_start - t)}` : `Next: the end, in ${remaining(s.next_start - t)}`;
     show("next", next);
     const duration = state.plan.duration;
     $("progress-fill").style.width = `${Math.min(100, (100 * t) / duration)}%`;
     $("progress").setAttribute("aria-valuenow", String(Math.round(t)));
-    show("elapsed", clock(t));
+    show("elapsed", elapsed(t));
     // The exercise the big type names (in the rest before an exercise, that one) numbers the header,
     // marks the chapter list and titles the lock screen, so they all agree with the page.
     const named = s.title_chapter === undefined ? s.chapter : s.title_chapter;
@@ -176,7 +171,7 @@
       const name = document.createElement("span");
       name.textContent = chapter.title;
       const at = document.createElement("span");
-      at.textContent = clock(chapter.start);
+      at.textContent = elapsed(chapter.start);
       button.append(name, at);
       button.addEventListener("click", () => { seek(chapter.start); audio.play(); });
       item.append(button);
