@@ -4,7 +4,7 @@ peak memory of a 60-minute session with a stereo bed; first sound of a warm `coa
 Run: .venv/bin/python bench/music.py    (prints `name: value` lines)
 
 The music is made here by ffmpeg (stereo pink noise under two tones, 48 kHz MP3, so it is resampled once to
-44.1 kHz when decoded). Each export runs in a fresh child process, so its peak memory (ru_maxrss) is its own.
+44.1 kHz when decoded). Each export runs in a fresh child process, so its peak memory (VmHWM, see export.peak_mb) is its own.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coach import session  # noqa: E402
-from export import synthetic_routine  # noqa: E402  (bench/export.py, beside this file)
+from export import peak_mb, synthetic_routine  # noqa: E402  (bench/export.py, beside this file)
 from play import first_sound_seconds  # noqa: E402  (bench/play.py)
 
 REPEATS = 3
@@ -70,7 +70,7 @@ def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
         "channels": result.channels,
         "rate": result.sample_rate,
         "bitrate": result.bitrate,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_mb(),
         "edges": [round(c.start_ms * result.sample_rate / 1000) for c in prepared.timeline.chapters],  # for bench/export.py
     }
     pcm = output.with_suffix(".s16le")
