@@ -225,6 +225,11 @@ def bench_music(scratch: Path) -> None:
     floor, stage = encoder_and_stage(pcm, rate, warm["edges"], scratch, "bed", channels, int(bitrate.rstrip("k")), repeats=REPEATS)
     name = "post-run with music"
     print(f"{name}: {channels} channels, {rate} Hz, {bitrate}; warm export {warm['export']:.2f} s (segments cached)")
+    print_encode_stage(name, floor, stage)
+
+
+def print_encode_stage(name: str, floor: float, stage: float) -> None:
+    """The encode stage against ffmpeg alone: wall, CPU, CPU spread over the cores, and the load meanwhile."""
     print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
     print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
     print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
@@ -285,12 +290,7 @@ def bench(name: str, routine: str, scratch: Path) -> None:
         f"mix+encode {warm['mix_encode']:.2f} s)"
     )
     print(f"{name}: warm `coach export` command: {command:.2f} s (with interpreter start and imports)")
-    print(f"{name}: encoder alone (ffmpeg, same PCM, same settings): {floor:.2f} s")
-    print(f"{name}: encode stage alone (coach's parallel chunks from the raw mix, header and tag written): {stage:.2f} s")
-    print(f"{name}: encode stage / encoder alone: {stage / floor:.2f} x (target <= 0.6 x)")
-    print(f"{name}: CPU seconds, encode stage (all processes) / encoder alone (least of each): {CPU['stage']:.2f} / {CPU['floor']:.2f} s")
-    print(f"{name}: encode stage CPU spread over {os.cpu_count()} cores / encoder alone CPU: {CPU['stage'] / (os.cpu_count() or 1) / CPU['floor']:.2f} x (the wall ratio with the cores to itself)")
-    print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_encode_stage(name, floor, stage)
     print(f"{name}: warm export / encoder alone: {warm['export'] / floor:.2f} x")
     print(f"{name}: warm export / encode stage alone: {warm['export'] / stage:.2f} x (what loading and mixing add)")
     print(f"{name}: warm command / encoder alone: {command / floor:.2f} x")

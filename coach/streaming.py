@@ -106,10 +106,11 @@ class StreamingSession:
         self._grid_ms = chapter_grid_ms(self.clip_rate)
         self._title = level_title(self.routine)
         first = compile_routine(self.routine)
+        first_intro = intro_text(first)
         for text in spoken_texts(first):  # what the cache already holds is measured
-            if text != intro_text(first):
+            if text != first_intro:
                 self._take_cached(text)
-        lengths = {**self._seconds, intro_text(first): 0.0}
+        lengths = {**self._seconds, first_intro: 0.0}
         minutes = max(1, round(schedule(first, lengths, estimate=self._estimate).duration_ms / 60_000))
         self.script = compile_routine(self.routine, minutes=minutes)
         intro = intro_text(self.script)
