@@ -212,10 +212,11 @@ class Player:
             self._seek_locked(chapters[index].start_ms)
 
     def seek(self, ms: int) -> None:
-        """Jump to `ms` into the plan (clamped to the plan; at its end the session ends)."""
+        """Jump to `ms` into the plan (clamped to the plan, and to what is settled of it; at its end the session ends)."""
         with self._lock:
             if self._ended:
                 return
+            self._pending_chapter = None  # the latest move wins over a skip still waiting for its chapter
             self._seek_locked(ms)
 
     def close(self) -> None:
