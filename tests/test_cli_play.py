@@ -330,7 +330,7 @@ def test_the_full_screen_session_answers_its_keys_and_quits_on_q_giving_the_term
     assert b"--from 'Calf raise'" in tail and b"--at 00:" in tail
 
 
-@pytest.mark.parametrize("signal_number,exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signal_number,exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_the_terminal_is_given_back_when_the_session_is_interrupted(terminal_play, signal_number, exit_code):
     terminal = terminal_play()
     terminal.wait_for("space pause")

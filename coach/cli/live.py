@@ -90,7 +90,7 @@ def play(
     if ended.outcome is Outcome.INTERRUPTED:
         raise typer.Exit(130)
     if ended.outcome is Outcome.TERMINATED:
-        raise typer.Exit(143)
+        raise typer.Exit(128 + ended.signal_number)  # 143 for SIGTERM, 129 for SIGHUP (a closed terminal)
 
 
 def exercise_index(names: Sequence[str], wanted: str) -> int:

@@ -53,6 +53,7 @@ class Ended:
     outcome: Outcome
     position_ms: int
     timeline: Timeline  # as it stood at the end (a streaming session's grows while it plays)
+    signal_number: int = 0  # TERMINATED: the signal that asked it to stop (SIGTERM, SIGHUP)
 
 
 def play_live(prepared: Prepared | StreamingSession, output: Output, options: LiveOptions) -> Ended:
@@ -64,6 +65,7 @@ def play_live(prepared: Prepared | StreamingSession, output: Output, options: Li
 
     player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS, music=options.music)
     screen = Screen(prepared.timeline) if options.full_screen else None
+    stopped_by = 0
     try:
         audio = devices.open_output(output, player.sample_rate, channels=player.channels)
         try:
@@ -72,17 +74,20 @@ def play_live(prepared: Prepared | StreamingSession, output: Output, options: Li
                 outcome = run_session(player, terminal, screen)
         except KeyboardInterrupt:  # between the terminal being taken and the loop starting
             outcome = Outcome.INTERRUPTED
-        except Terminated:
-            outcome = Outcome.TERMINATED
+        except Terminated as stop:
+            outcome, stopped_by = Outcome.TERMINATED, stop.signal_number
         finally:
             audio.close()
     finally:
         player.close()  # the music decoder, if any, stops with the session
-    return Ended(outcome, player.position_ms, player.timeline)
+    return Ended(outcome, player.position_ms, player.timeline, stopped_by)
 
 
 def run_session(player: Player, terminal: TerminalSession, screen: Screen | None, out: TextIO | None = None) -> Outcome:
-    """Follow the player until the plan ends or the user stops it: keys, and the screen or cue lines on `out`."""
+    """Follow the player until the plan ends or the user stops it: keys, and the screen or cue lines on `out`.
+
+    A stop signal (SIGTERM, SIGHUP) raises Terminated, which says which one it was.
+    """
     from coach import devices
     from coach.player import CueStarted
 
@@ -132,8 +137,6 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
                 raise AudioDeviceError(f"the audio output stopped taking audio; {devices.NO_DEVICE_HINT}")
     except KeyboardInterrupt:
         return Outcome.INTERRUPTED
-    except Terminated:
-        return Outcome.TERMINATED
     except BrokenPipeError:  # whoever read the cue lines has gone (`| head`): stop, and say nothing more there
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
         return Outcome.QUIT
