@@ -23,10 +23,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
-import sys
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +35,7 @@ import numpy as np
 
 from coach import lame, mp3frames
 from coach.errors import EncoderError, OutputError
+from coach.processes import become_helper, pool_context
 
 if TYPE_CHECKING:
     from coach.encode import EncodeJob
@@ -369,13 +367,14 @@ def _processes(jobs: int | None, samples: int, rate: int) -> int:
 
 
 def _pool(processes: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker)
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=pool_context(), initializer=_start_worker, initargs=(os.getpid(),)
+    )
 
 
-def _start_worker() -> None:
-    """Leave Ctrl-C to the parent, which cancels what is queued and stops the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _start_worker(parent: int) -> None:
+    """A chunk encoder: a helper of the exporting process (coach.processes.become_helper)."""
+    become_helper(parent)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 

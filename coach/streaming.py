@@ -242,7 +242,7 @@ class _ProxyGain:
     (in a thread, its Python would take turns with the synthesis and slow the first sound by a second)."""
 
     def __init__(self, routine: Routine, settings: SpeechSettings, cache_dir: Path):
-        from coach.render import pool_context
+        from coach.processes import pool_context
 
         context = pool_context()
         self._reader, writer = context.Pipe(duplex=False)
@@ -272,7 +272,8 @@ def _measure_proxy(writer: Connection, routine: Routine, settings: SpeechSetting
     """The proxy process: espeak's whole-routine gain over its first cue's gain, sent through `writer` (1.0 on failure)."""
     from coach import session
     from coach.loudness import CEILING_DBTP, program_gain
-    from coach.render import available_cores, become_helper
+    from coach.processes import become_helper
+    from coach.render import available_cores
 
     become_helper(parent)
     ratio = 1.0
