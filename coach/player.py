@@ -121,8 +121,7 @@ class Player:
                     self._silence_after_end += frames
                 self._clock += frames
                 return block
-            ready = min(int(getattr(self._mixer, "ready_frames", self.total_frames)), self.total_frames)
-            count = max(0, min(frames, ready - self._frame))
+            count = max(0, min(frames, self._ready_frames() - self._frame))
             if count > 0:
                 block[:count] = self._mixer.render(self._frame, count)
             self._announce_cues_before(self._frame + count)
@@ -320,8 +319,11 @@ class Player:
 
     def _settled_locked(self, ms: int) -> bool:
         """Whether the session can be mixed from `ms` on now."""
-        ready = int(getattr(self._mixer, "ready_frames", self.total_frames))
-        return self._timeline.complete or frame_at(ms, self.sample_rate) < ready
+        return self._timeline.complete or frame_at(ms, self.sample_rate) < self._ready_frames()
+
+    def _ready_frames(self) -> int:
+        """How far the source can mix now (a source that does not grow: all of it)."""
+        return min(int(getattr(self._mixer, "ready_frames", self.total_frames)), self.total_frames)
 
     def _position_ms_locked(self) -> int:
         return min(frames_to_ms(self._frame, self.sample_rate), self.timeline.duration_ms)
