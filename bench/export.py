@@ -4,10 +4,10 @@ re-export after a one-cue edit of post-run.
 
 Run: .venv/bin/python bench/export.py    (prints `name: value` lines)
 
-Each export runs in a fresh child process, so its peak memory is its own (see peak_mb). The floor is
+Each export runs in a fresh child process, so its peak memory is its own (see memory.peak_mb). The floor is
 ffmpeg encoding the very same PCM (the mix written to a raw file first) with the same settings: what an
 export costs beyond it is loading, rendering, mixing, limiting and tagging. The encode stage alone is
-coach/chunked.py on that raw file (no mixing): parallel chunks on all cores, header and tags written.
+coach/output/chunked.py on that raw file (no mixing): parallel chunks on all cores, header and tags written.
 """
 
 from __future__ import annotations
@@ -27,39 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from coach import session, sources  # noqa: E402
+from coach import session  # noqa: E402
+from coach.routine import sources
+from memory import peak_mb  # noqa: E402  (bench/memory.py, beside this file)
+from routines import synthetic_routine  # noqa: E402  (bench/routines.py)
 
 REPEATS = 3  # best of three for the warm export and the floor: the machine is shared
 STAGE_REPEATS = 5  # turns of ffmpeg alone and the encode stage (a few seconds each): best of each
-SYNTHETIC_EXERCISES = 12  # about an hour with the steps below
-
-
-def synthetic_routine(exercises: int = SYNTHETIC_EXERCISES) -> str:
-    """A routine of about an hour: every exercise two sides of counted breaths, a 45 s hold and slow breathing."""
-    lines = [
-        "title: Synthetic hour",
-        "about: A long routine for the export benchmark.",
-        "credit: coach bench",
-        "pace: {breath: 4s, rest: 20s, switch: 8s, countdown: 3, halfway: 30s}",
-        "exercises:",
-    ]
-    for n in range(1, exercises + 1):
-        lines += [
-            f"  - name: Exercise {n}",
-            f"    setup: Set up for exercise number {n}, with the {{side}} foot forward.",
-            "    sides: [left, right]",
-            "    steps:",
-            f"      - say: Settle into position {n} on the {{side}} side.",
-            "      - repeat: 6",
-            "        count: true",
-            "        steps:",
-            f"          - inhale: Lift and lengthen, movement {n}.",
-            "          - exhale: Fold over the {side} thigh.",
-            "      - hold: 45s",
-            "        say: Hold here, breathing slowly.",
-            "      - breathe: 4",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def export_in_child(routine: str, output: Path, cache: Path) -> dict:
@@ -84,7 +58,7 @@ def command_seconds(routine: str, output: Path, cache: Path) -> float:
 
 def child(routine_arg: str, output: Path, cache: Path) -> None:
     """The child's side: export in-process as `coach export` does, print timings, peak memory and the mix's PCM path."""
-    from coach.export import ExportOptions
+    from coach.output.export import ExportOptions
 
     started = time.perf_counter()
     routine = session.load(routine_arg)
@@ -113,29 +87,11 @@ def child(routine_arg: str, output: Path, cache: Path) -> None:
     print(json.dumps(figures))
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    Linux's ru_maxrss of a child started by subprocess also counts its parent's peak (exec keeps the
-    high-water mark of the memory it replaces, and the child was the parent until exec): after this bench
-    had mapped a 400 MB stereo mix, every child reported 480 MB. VmHWM is the child's own memory only.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return usage / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KB elsewhere
-
-
 def write_mix(prepared, clips, gain_db: float, path: Path) -> None:
     """The same mix the export encoded, as raw s16le mono, for timing the encoder alone."""
-    from coach.encode import FORMATS, pcm_s16le
-    from coach.export import BLOCK_SECONDS
-    from coach.mixer import Mixer
+    from coach.output.encode import FORMATS, pcm_s16le
+    from coach.output.export import BLOCK_SECONDS
+    from coach.audio.mixer import Mixer
 
     ceiling = FORMATS["mp3"].ceiling_dbtp
     mixer = Mixer(prepared.timeline, clips, prepared.clip_rate, gain=10 ** (gain_db / 20), ceiling_dbtp=ceiling)
@@ -156,7 +112,7 @@ CPU: dict[str, float] = {}  # the last measurement's CPU seconds, by what was me
 
 def encoder_alone(pcm: Path, rate: int, output: Path, channels: int = 1, bitrate: str = "64k", repeats: int = REPEATS) -> float:
     """Best-of-N seconds for ffmpeg to encode the raw mix with the export's MP3 settings."""
-    from coach.encode import FORMATS, find_ffmpeg
+    from coach.output.encode import FORMATS, find_ffmpeg
 
     fmt = FORMATS["mp3"]
     command = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(rate), "-ac", str(channels)]
@@ -188,7 +144,7 @@ def pcm_renderer(pcm: Path, channels: int = 1):
 
 def encode_stage(pcm: Path, rate: int, edges: list[int], output: Path, segments=None, channels: int = 1, kbps: int = 64) -> tuple[float, object]:
     """Seconds for coach's MP3 encode stage (chunks on all cores, header and tag written) on the raw mix, and its report."""
-    from coach import chunked, lame
+    from coach.output import chunked, lame
 
     render, total = pcm_renderer(pcm, channels)
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -249,7 +205,7 @@ def edit_one_cue(text: str) -> str:
 
 def bench_edit(scratch: Path) -> None:
     """Post-run exported, one cue in its middle edited, exported again: what is encoded again, and what it costs."""
-    from coach.cache import ClipCache
+    from coach.speech.cache import ClipCache
 
     routine = scratch / "post-run-edit.yaml"
     routine.write_bytes(sources.read(sources.resolve("post-run")))

@@ -1,8 +1,10 @@
-"""Peak memory of a process tree (a command and the workers it starts), sampled from /proc while it runs."""
+"""Peak memory: of this process (VmHWM), and of a process tree (a command and its workers) sampled from /proc."""
 
 from __future__ import annotations
 
+import resource
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,3 +66,21 @@ def _kilobytes(pid: int, field: str) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's ru_maxrss of a child started by subprocess also counts its parent's peak (exec keeps the
+    high-water mark of the memory it replaces, and the child was the parent until exec): after this bench
+    had mapped a 400 MB stereo mix, every child reported 480 MB. VmHWM is the child's own memory only.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KB elsewhere

@@ -4,7 +4,7 @@ peak memory of a 60-minute session with a stereo bed; first sound of a warm `coa
 Run: .venv/bin/python bench/music.py    (prints `name: value` lines)
 
 The music is made here by ffmpeg (stereo pink noise under two tones, 48 kHz MP3, so it is resampled once to
-44.1 kHz when decoded). Each export runs in a fresh child process, so its peak memory (VmHWM, see export.peak_mb) is its own.
+44.1 kHz when decoded). Each export runs in a fresh child process, so its peak memory (VmHWM, see memory.peak_mb) is its own.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coach import session  # noqa: E402
-from export import peak_mb, synthetic_routine  # noqa: E402  (bench/export.py, beside this file)
+from memory import peak_mb  # noqa: E402  (bench/memory.py, beside this file)
+from routines import synthetic_routine  # noqa: E402  (bench/routines.py)
 from play import first_sound_seconds  # noqa: E402  (bench/play.py)
 
 REPEATS = 3
@@ -53,9 +54,9 @@ def export_in_child(routine: str, output: Path, cache: Path, music: Path | None)
 
 def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
     """The child's side: export in-process as `coach export` does, print its figures, and write the mix as raw PCM for ffmpeg alone."""
-    from coach.encode import FORMATS
-    from coach.export import ExportOptions
-    from coach.music import MusicOptions
+    from coach.output.encode import FORMATS
+    from coach.output.export import ExportOptions
+    from coach.audio.music import MusicOptions
 
     started = time.perf_counter()
     routine = session.load(routine_arg)
@@ -82,10 +83,10 @@ def child(routine_arg: str, output: Path, cache: Path, music_path: str) -> None:
 
 def write_mix(prepared, clips, gain: float, music, path: Path) -> None:
     """The same mix the export encoded, as raw s16le (interleaved when stereo), for timing the encoder alone."""
-    from coach.encode import FORMATS, pcm_s16le
-    from coach.export import BLOCK_SECONDS, MUSIC_RATE
-    from coach.mixer import Mixer
-    from coach.music import load_bed
+    from coach.output.encode import FORMATS, pcm_s16le
+    from coach.output.export import BLOCK_SECONDS, MUSIC_RATE
+    from coach.audio.mixer import Mixer
+    from coach.audio.music import load_bed
 
     ceiling = FORMATS["mp3"].ceiling_dbtp
     if music is None:
@@ -107,7 +108,7 @@ def cpu_seconds(who: int) -> float:
 
 def encoder_alone(figures: dict, output: Path) -> tuple[float, float]:
     """Seconds, and CPU seconds, for ffmpeg to encode the raw mix with the export's MP3 settings (same rate, channels, bitrate)."""
-    from coach.encode import FORMATS, find_ffmpeg
+    from coach.output.encode import FORMATS, find_ffmpeg
 
     fmt, channels = FORMATS["mp3"], str(figures["channels"])
     command = [find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(figures["rate"])]

@@ -11,11 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coach import session, sources  # noqa: E402
-from coach.compiler import compile_routine  # noqa: E402
-from coach.loader import parse_routine  # noqa: E402
-from coach.moment import MomentIndex, segments, segments_json  # noqa: E402
-from coach.scheduler import schedule  # noqa: E402
+from coach import session  # noqa: E402
+from coach.routine import sources
+from coach.timeline.compiler import compile_routine  # noqa: E402
+from coach.routine.loader import parse_routine  # noqa: E402
+from coach.timeline.moment import MomentIndex, segments, segments_json  # noqa: E402
+from coach.timeline.scheduler import schedule  # noqa: E402
 
 
 def best_ms(action, repeats: int = 20) -> float:

@@ -24,9 +24,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach import devices, session, sources, streaming  # noqa: E402
+from coach.audio import devices  # noqa: E402
+from coach import session, streaming
+from coach.routine import sources
 from coach.terminal.play import DEVICE_PERIODS  # noqa: E402
-from coach.player import CueStarted  # noqa: E402
+from coach.audio.player import CueStarted  # noqa: E402
 
 REPEATS = 3  # time to first sound: best and median of three starts
 
@@ -140,7 +142,7 @@ def cold_session_lateness(name: str, cache: Path, engine: str) -> dict[str, floa
     how long that took, and the largest delay of a cue's start (silence waited for its speech), in ms."""
     import math
 
-    from coach.loudness import CEILING_DBTP
+    from coach.audio.loudness import CEILING_DBTP
 
     routine = session.load(name)
     settings = session.speech_settings(routine, engine=engine)

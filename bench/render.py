@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import run_tree  # noqa: E402
-from coach.cache import ClipCache  # noqa: E402
+from coach.speech.cache import ClipCache  # noqa: E402
 from coach.errors import SpeechError  # noqa: E402
-from coach.render import available_cores, render  # noqa: E402
+from coach.speech.render import available_cores, render  # noqa: E402
 from coach.speech import SpeechSettings, get_engine  # noqa: E402
 
 REPEATS = 3  # best of three: the machine is shared, the minimum is the least disturbed figure
@@ -28,7 +28,8 @@ REPEATS = 3  # best of three: the machine is shared, the minimum is the least di
 def routine_texts() -> tuple[str, list[str]]:
     """The distinct cue texts of every built-in routine (or a stand-in list when the pipeline is not there)."""
     try:
-        from coach import session, sources
+        from coach import session
+        from coach.routine import sources
 
         texts: dict[str, None] = {}
         names = list(sources.builtin_routines())
@@ -81,8 +82,8 @@ COLD_RENDER = """
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from coach.cache import ClipCache
-from coach.render import render
+from coach.speech.cache import ClipCache
+from coach.speech.render import render
 from coach.speech import SpeechSettings, get_engine
 
 engine, jobs, texts = sys.argv[2], (None if sys.argv[3] == "all" else int(sys.argv[3])), json.loads(sys.stdin.read())

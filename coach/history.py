@@ -9,6 +9,7 @@ append overwrites); a line that is not a record (edited by hand) is skipped when
 from __future__ import annotations
 
 import datetime
+import hashlib
 import fcntl
 import json
 import math
@@ -18,6 +19,10 @@ from pathlib import Path
 from typing import Iterable
 
 from coach.errors import HistoryError
+from coach.routine import sources
+from coach.routine.levels import level_name
+from coach.routine.model import Routine
+from coach.timeline.timeline import Timeline
 
 HISTORY_NAME = "history.jsonl"
 AUTO_START = 0.0  # `--level auto` starts at the low end of every range
@@ -154,3 +159,56 @@ def now_text(now: datetime.datetime | None = None) -> str:
     """A time as records store it: ISO 8601 in UTC, to the second."""
     moment = now or datetime.datetime.now(datetime.timezone.utc)
     return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def routine_key(argument: str) -> str:
+    """How the history names a routine: a built-in's name, else its file's absolute path."""
+    path = sources.resolve(argument).resolve()
+    for name, builtin in sources.builtin_routines().items():
+        if builtin.resolve() == path:
+            return name
+    return str(path)
+
+
+def routine_version(argument: str) -> str:
+    """The first 12 hex digits of the routine file's SHA-256: which version of it was played."""
+    return hashlib.sha256(sources.read(sources.resolve(argument))).hexdigest()[:12]
+
+
+def session_record(
+    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
+) -> SessionRecord:
+    """The record of a session of `routine` played from `span_ms[0]` to `span_ms[1]`."""
+    start_ms = span_ms[0]
+    done_ms = timeline.duration_ms if completed else max(start_ms, min(span_ms[1], timeline.duration_ms))
+    done = sum(start_ms <= c.start_ms and c.end_ms <= done_ms for c in timeline.chapters)
+    frequency = None if routine.frequency is None else (int(routine.frequency.low), int(routine.frequency.high))
+    return SessionRecord(
+        time=now_text(),
+        routine=routine_key(argument),
+        title=routine.title,
+        version=routine_version(argument),
+        level=routine.level,
+        completed=completed,
+        done_ms=done_ms,
+        duration_ms=timeline.duration_ms,
+        exercises_done=done,
+        exercises=len(timeline.chapters),
+        frequency=frequency,
+        start_ms=start_ms,
+    )
+
+
+def auto_level_text(argument: str) -> tuple[str, str]:
+    """The level `--level auto` means for this routine now, and the line that says why."""
+    key = routine_key(argument)
+    found = auto_level(read(), key)
+    name = level_name(found.level)
+    if found.stepped_up:
+        why = f"stepped up to {name} after {AUTO_SESSIONS} full sessions at the level below"
+    elif found.level >= 1.0:
+        why = f"{name}, the top of every range"
+    else:
+        left = AUTO_SESSIONS - found.completed_at_level
+        why = f"{name}: {left} more full {'session' if left == 1 else 'sessions'} here steps it up"
+    return f"{found.level:g}", f"level auto: {why}"

@@ -16,6 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+
+class Terminated(Exception):
+    """The process was asked to stop by SIGTERM or SIGHUP (raised by the CLI's handler and the terminal session's)."""
+
+    def __init__(self, signal_number: int):
+        self.signal_number = signal_number
+        super().__init__(signal.Signals(signal_number).name)
+
+
 _depth = 0
 _waiting: list[BaseException] = []
 

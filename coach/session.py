@@ -10,26 +10,26 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from coach import sources
-from coach.cache import ClipCache
-from coach.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
-from coach.cues import CueScript, Speak, spoken_texts
+from coach.routine import sources
+from coach.speech.cache import ClipCache
+from coach.timeline.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
+from coach.timeline.cues import CueScript, Speak, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
-from coach.levels import level_title
-from coach.loader import parse_routine
-from coach.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
-from coach.model import Routine
-from coach.pronounce import Pronouncer
-from coach.render import RenderProgress, RenderReport, render
-from coach.scheduler import schedule
+from coach.routine.levels import level_title
+from coach.routine.loader import parse_routine
+from coach.audio.loudness import GAIN_ALGORITHM, TARGET_LUFS, cue_uses
+from coach.routine.model import Routine
+from coach.speech.pronounce import Pronouncer
+from coach.speech.render import RenderProgress, RenderReport, render
+from coach.timeline.scheduler import schedule
 from coach.speech import SpeechSettings, default_engine_name, get_engine
 from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 if TYPE_CHECKING:  # the encoder and player stacks load only for the command that uses them
-    from coach.export import ExportOptions, ExportResult, Progress
-    from coach.music import MusicOptions
-    from coach.player import Player
+    from coach.output.export import ExportOptions, ExportResult, Progress
+    from coach.audio.music import MusicOptions
+    from coach.audio.player import Player
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Prepared:
         key = self.gain_key(ceiling_dbtp)
         found = self.cache.gain(key)
         if found is None:
-            from coach.loudness import program_gain
+            from coach.audio.loudness import program_gain
 
             found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp)
             self.cache.store_gain(key, found)
@@ -70,14 +70,14 @@ class Prepared:
         `music`, a ducked bed at the clips' rate (resampling the speech would load scipy before the first sound),
         decoded in the background: new music never delays the first sound, it fades in when ready.
         """
-        from coach.loudness import CEILING_DBTP
-        from coach.mixer import Mixer
-        from coach.player import Player
+        from coach.audio.loudness import CEILING_DBTP
+        from coach.audio.mixer import Mixer
+        from coach.audio.player import Player
 
         clips = self.clip_arrays()
         bed = None
         if music is not None:
-            from coach.music import LiveBed
+            from coach.audio.music import LiveBed
 
             bed = LiveBed(music, self.timeline, self.clip_rate)
         mixer = Mixer(self.timeline, clips, self.clip_rate, gain=self.program_gain(clips, CEILING_DBTP), bed=bed)
@@ -85,8 +85,8 @@ class Prepared:
 
     def export(self, target: Path, options: ExportOptions, on_progress: Progress | None = None) -> ExportResult:
         """Mix and encode this session to `target` with the routine's tags, at the format's loudness and ceiling."""
-        from coach.encode import output_format
-        from coach.export import export_track, track_tags
+        from coach.output.encode import output_format
+        from coach.output.export import export_track, track_tags
 
         clips = self.clip_arrays()
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
@@ -224,9 +224,9 @@ def cue_texts(routine: Routine) -> list[str]:
 def cache_keys(prepared: Prepared) -> set[str]:
     """Every cache key a prepared session uses: its clips, its stored gain for playing and for each export format,
     and the encoded segments of its plain MP3 export (when that export's gain is stored, so it has run)."""
-    from coach.encode import FORMATS
-    from coach.export import mp3_segment_keys
-    from coach.loudness import CEILING_DBTP
+    from coach.output.encode import FORMATS
+    from coach.output.export import mp3_segment_keys
+    from coach.audio.loudness import CEILING_DBTP
 
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
     keys = {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
@@ -308,10 +308,10 @@ def _render(
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
-    from coach.mp3frames import chapter_grid_ms
+    from coach.output.mp3frames import chapter_grid_ms
 
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/chunked.py).
+    # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/output/chunked.py).
     return schedule(script, seconds, title=level_title(routine), chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
 
 

@@ -1,6 +1,6 @@
 """A live session that starts speaking before all its speech is synthesized.
 
-A cue's start depends only on the lengths of the cues before it (coach.scheduler), so the timeline can
+A cue's start depends only on the lengths of the cues before it (coach.timeline.scheduler), so the timeline can
 grow as clips arrive: the intro is synthesized first and the session starts; the rest is synthesized in
 time order, ahead of the playhead, in a background thread (and the render's worker processes). The
 player mixes only what is settled (Timeline.settled_ms); should synthesis fall behind, it waits in
@@ -30,23 +30,23 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from coach.cache import ClipCache, ClipRef
-from coach.compiler import compile_routine, intro_text
-from coach.cues import spoken_texts
+from coach.speech.cache import ClipCache, ClipRef
+from coach.timeline.compiler import compile_routine, intro_text
+from coach.timeline.cues import spoken_texts
 from coach.errors import CoachError, RoutineError, UnspeakableText
-from coach.levels import level_title
-from coach.model import Routine
-from coach.pronounce import Pronouncer
-from coach.render import render
-from coach.scheduler import schedule
+from coach.routine.levels import level_title
+from coach.routine.model import Routine
+from coach.speech.pronounce import Pronouncer
+from coach.speech.render import render
+from coach.timeline.scheduler import schedule
 from coach.speech import SpeechSettings, get_engine
 from coach.speech.engine import SpeechEngine
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 if TYPE_CHECKING:
-    from coach.mixer import Mixer
-    from coach.music import MusicOptions
-    from coach.player import Player
+    from coach.audio.mixer import Mixer
+    from coach.audio.music import MusicOptions
+    from coach.audio.player import Player
 
 STREAM_AFTER_SECONDS = 0.5  # synthesis expected to take longer than this: start speaking before it is done
 # A clip not yet synthesized lasts about this many seconds a character at a rate of one word a minute, plus the
@@ -61,7 +61,7 @@ class _Stopped(Exception):
 
 def worth_streaming(routine: Routine, settings: SpeechSettings, cache_dir: Path, jobs: int | None = None) -> bool:
     """Whether synthesizing what the cache lacks for this routine would take long enough to start speaking first."""
-    from coach.render import available_cores
+    from coach.speech.render import available_cores
 
     speech = get_engine(settings.engine)
     profile = speech.profile(settings)
@@ -101,7 +101,7 @@ class StreamingSession:
         self._cache.remove_stale_temporaries()
         self._pronouncer = Pronouncer(self.routine.pronounce)
         self.clip_rate = self._profile.sample_rate
-        from coach.mp3frames import chapter_grid_ms
+        from coach.output.mp3frames import chapter_grid_ms
 
         self._grid_ms = chapter_grid_ms(self.clip_rate)
         self._title = level_title(self.routine)
@@ -119,7 +119,7 @@ class StreamingSession:
             if not self._take_cached(intro):
                 self._synthesize([intro], jobs=1)
             self._reschedule()
-            from coach.loudness import CEILING_DBTP, program_gain, stepped_db
+            from coach.audio.loudness import CEILING_DBTP, program_gain, stepped_db
 
             intro_gain = program_gain({intro: self._clips[intro]}, self.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
             estimate = intro_gain * proxy.correction()
@@ -131,9 +131,9 @@ class StreamingSession:
 
     def live_player(self, start_ms: int = 0, tail_ms: int = 0, music: MusicOptions | None = None) -> Player:
         """A player over the growing timeline at the estimated gain, from the start (music is not mixed while streaming)."""
-        from coach.loudness import CEILING_DBTP
-        from coach.mixer import Mixer
-        from coach.player import Player
+        from coach.audio.loudness import CEILING_DBTP
+        from coach.audio.mixer import Mixer
+        from coach.audio.player import Player
 
         if start_ms or music is not None:
             raise ValueError("a streaming session plays from the start, without music")
@@ -230,7 +230,7 @@ class StreamingSession:
     def _store_exact_gain(self) -> None:
         """Measure and store the exact gain, and the intro with the true length, so the next session starts warm."""
         from coach import session
-        from coach.loudness import CEILING_DBTP
+        from coach.audio.loudness import CEILING_DBTP
 
         prepared = session.prepare(self.routine, self.settings, self.cache_dir, jobs=1, engine=self._speech)
         prepared.program_gain(prepared.clip_arrays(), CEILING_DBTP)
@@ -271,9 +271,9 @@ class _ProxyGain:
 def _measure_proxy(writer: Connection, routine: Routine, settings: SpeechSettings, cache_dir: Path, parent: int) -> None:
     """The proxy process: espeak's whole-routine gain over its first cue's gain, sent through `writer` (1.0 on failure)."""
     from coach import session
-    from coach.loudness import CEILING_DBTP, program_gain
+    from coach.audio.loudness import CEILING_DBTP, program_gain
     from coach.processes import become_helper
-    from coach.render import available_cores
+    from coach.speech.render import available_cores
 
     become_helper(parent)
     ratio = 1.0

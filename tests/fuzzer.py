@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.compiler import compile_routine  # noqa: E402
+from coach.timeline.compiler import compile_routine  # noqa: E402
 from coach.errors import CoachError  # noqa: E402
-from coach.loader import MAX_FILE_BYTES, parse_routine  # noqa: E402
+from coach.routine.loader import MAX_FILE_BYTES, parse_routine  # noqa: E402
 
 SEEDS = sorted((ROOT / "tests" / "data" / "good").glob("*.yaml")) + sorted((ROOT / "scripts").glob("*.yaml"))
 # YAML punctuation, the format's words, and the shapes that broke coach before (issue 9).

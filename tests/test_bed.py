@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.bed import (
+from coach.audio.bed import (
     ATTACK_MS,
     BRIDGE_MS,
     CROSSFADE_MS,
@@ -17,7 +17,7 @@ from coach.bed import (
     arrange,
     duck_spans,
 )
-from coach.timeline import ChapterSpan, CueEvent, Timeline
+from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline
 
 RATE = 8000
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from coach.beeps import BEEP_NOTES, BEEP_PEAK, FADE_SECONDS, beep, beep_seconds
-from coach.cues import TONE_KINDS
+from coach.audio.beeps import BEEP_NOTES, BEEP_PEAK, FADE_SECONDS, beep, beep_seconds
+from coach.timeline.cues import TONE_KINDS
 
 RATES = (22050, 44100, 48000)
 

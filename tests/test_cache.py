@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach import cache as cache_module
-from coach.cache import CLIP_NAME, ClipCache, clip_key, slug
+from coach.speech import cache as cache_module
+from coach.speech.cache import CLIP_NAME, ClipCache, clip_key, slug
 from coach.errors import CacheError
 from coach.speech import VoiceProfile
 

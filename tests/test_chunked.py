@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from coach import chunked, lame, mp3frames
+from coach.output import chunked, lame, mp3frames
 
 RATE = 22050
 FRAME = 576
@@ -226,7 +226,7 @@ def two_chapters(first_seconds: float, seed: int = 5) -> tuple[np.ndarray, int]:
 
 
 def test_an_edit_in_one_chapter_re_encodes_only_its_chunks_and_gives_the_bytes_of_a_cold_encode(tmp_path):
-    from coach.cache import ClipCache
+    from coach.speech.cache import ClipCache
 
     cache = ClipCache(tmp_path / "cache")
     before, edge = two_chapters(45)
@@ -243,7 +243,7 @@ def test_an_edit_in_one_chapter_re_encodes_only_its_chunks_and_gives_the_bytes_o
 
 
 def test_a_damaged_segment_is_encoded_again(tmp_path):
-    from coach.cache import ClipCache
+    from coach.speech.cache import ClipCache
 
     cache = ClipCache(tmp_path / "cache")
     samples, edge = two_chapters(45)

@@ -20,14 +20,16 @@ import miniaudio
 import pytest
 from typer.testing import CliRunner
 
-from coach import devices, session
+from coach.audio import devices
+from coach import session
 from coach.cli import app
-from coach.cli.live import exercise_index, resume_hint
-from coach.compiler import compile_routine
-from coach.cues import Speak
+from coach.cli.live import resume_hint
+from coach.routine.selection import exercise_index
+from coach.timeline.compiler import compile_routine
+from coach.timeline.cues import Speak
 from coach.errors import AudioDeviceError, UsageError
-from coach.loader import parse_routine
-from coach.scheduler import schedule
+from coach.routine.loader import parse_routine
+from coach.timeline.scheduler import schedule
 from coach.terminal.keys import ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, SHOW_CURSOR, parse_keys
 from coach.clock import elapsed as format_clock
 from coach.terminal.screen import cue_log_line

@@ -172,7 +172,7 @@ def test_cache_usage_mistakes_exit_2(cache, args, message):
 
 
 def test_render_stores_the_play_gain_so_the_first_play_does_not_measure_it(rendered_once, monkeypatch):
-    import coach.loudness as loudness
+    import coach.audio.loudness as loudness
     from coach import session
 
     directory = rendered_once[0]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from coach.compiler import MAX_SESSION_SECONDS, compile_routine, estimated_minutes, routine_warnings
-from coach.cues import Chapter, Pause, Speak, Tone, spoken_texts
+from coach.timeline.compiler import MAX_SESSION_SECONDS, compile_routine, estimated_minutes, routine_warnings
+from coach.timeline.cues import Chapter, Pause, Speak, Tone, spoken_texts
 from coach.errors import RoutineError
-from coach.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Where
+from coach.routine.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Where
 
 QUIET = Pace(breath=4.0, rest=0.0, switch=0.0, countdown=0, halfway=None)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from coach import loader
+from coach.routine import loader
 from coach.cli import app
-from coach.compiler import KNOWN_SIDES
-from coach.encode import FORMATS
-from coach.phrases import DEFAULT_PHRASES, TEXT_FIELDS
+from coach.timeline.compiler import KNOWN_SIDES
+from coach.output.encode import FORMATS
+from coach.routine.phrases import DEFAULT_PHRASES, TEXT_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -70,8 +70,8 @@ def test_the_readme_states_each_formats_true_peak_ceiling():
 
 @pytest.mark.parametrize("name", ["README.md", "docs/routine-format.md"])
 def test_the_first_routine_example_of_each_page_loads_and_compiles_without_warnings(name):
-    from coach.compiler import compile_routine, routine_warnings
-    from coach.loader import parse_routine
+    from coach.timeline.compiler import compile_routine, routine_warnings
+    from coach.routine.loader import parse_routine
 
     text = (ROOT / name).read_text()
     example = next(block for block in re.findall(r"```yaml\n(.*?)```", text, re.S) if "exercises:" in block)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.durations import DURATION_PATTERN, parse_duration
+from coach.routine.durations import DURATION_PATTERN, parse_duration
 
 
 @pytest.mark.parametrize(

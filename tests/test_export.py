@@ -23,14 +23,14 @@ from scipy import signal
 from typer.testing import CliRunner
 
 from coach.cli import app
-from coach.chunked import encode_mp3
-from coach.cover import COVER_SIZE, cover_image, cover_png
-from coach.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
-from coach.encode import pcm_s16le
+from coach.output.chunked import encode_mp3
+from coach.output.cover import COVER_SIZE, cover_image, cover_png
+from coach.output.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format
+from coach.output.encode import pcm_s16le
 from coach.errors import EncoderError, OutputError, UsageError
-from coach.export import ExportOptions, TrackTags, export_target, export_track, lrc, lrc_time, m3u8
-from coach.mixer import Mixer, frame_at
-from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
+from coach.output.export import ExportOptions, TrackTags, export_target, export_track, lrc, lrc_time, m3u8
+from coach.audio.mixer import Mixer, frame_at
+from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
 RATE = 22050
 TITLE = "Test session"
@@ -219,7 +219,7 @@ def test_ffmetadata_escapes_specials_and_writes_a_chapter_block_each():
 
 def test_mp3_is_not_encoded_by_ffmpeg(tmp_path):
     job = EncodeJob(tmp_path / "x.mp3", output_format("mp3"), RATE, "64k")
-    with pytest.raises(ValueError, match="coach.chunked"):
+    with pytest.raises(ValueError, match="coach.output.chunked"):
         encode([np.zeros(RATE, dtype=np.float32)], job)
     assert not job.output.exists()
 
@@ -760,7 +760,7 @@ def test_without_ffmpeg_export_raises_encoder_error_and_writes_nothing(tmp_path,
     ],
 )
 def test_an_ffmpeg_failure_becomes_a_typed_error_and_leaves_nothing(tmp_path, monkeypatch, message, error, text):
-    # Ogg: MP3 is encoded in-process (coach/chunked.py), ffmpeg encodes the other formats.
+    # Ogg: MP3 is encoded in-process (coach/output/chunked.py), ffmpeg encodes the other formats.
     timeline, clips = session(duration_ms=20_000)
     fake = fake_ffmpeg(tmp_path / "bin", message)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from coach import session
 from coach.cli import app
-from coach.levels import level_title
+from coach.routine.levels import level_title
 
 runner = CliRunner()
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from coach import session
-from coach.cues import Chapter, Pause, Speak
-from coach.levels import at_level, parse_level
-from coach.model import Repeat
-from coach.mp3frames import chapter_grid_ms
-from coach.phrases import Phrases
-from coach.scheduler import clip_ms
-from coach.sources import builtin_routines
+from coach.timeline.cues import Chapter, Pause, Speak
+from coach.routine.levels import at_level, parse_level
+from coach.routine.model import Repeat
+from coach.output.mp3frames import chapter_grid_ms
+from coach.routine.phrases import Phrases
+from coach.timeline.scheduler import clip_ms
+from coach.routine.sources import builtin_routines
 from coach.speech import SpeechSettings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -177,7 +177,7 @@ def test_post_run_says_each_hold_once_and_its_duration_once(real_plans):
 
 
 def test_the_built_ins_speak_90_90_as_a_person_says_it(real_plans):
-    from coach.pronounce import Pronouncer
+    from coach.speech.pronounce import Pronouncer
 
     routine = real_plans["post-run"].routine
     shown = [cue.text for cue in real_plans["post-run"].timeline.cues]

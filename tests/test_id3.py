@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mutagen.id3 import ID3
 
-from coach import id3
+from coach.output import id3
 
 CHAPTERS = [("Warm-up", 0, 3000), ("Pigeon — slow", 3000, 7500), ("Couch stretch", 7500, 11037)]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from coach import loader
+from coach.routine import loader
 from coach.errors import Diagnostic, RoutineError
-from coach.loader import parse_routine
-from coach.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Voice, Where
+from coach.routine.loader import parse_routine
+from coach.routine.model import Breath, Breathe, Exercise, Hold, Pace, Repeat, Rest, Routine, Say, Voice, Where
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

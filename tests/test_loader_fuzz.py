@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach.errors import RoutineError
-from coach.loader import parse_routine
-from coach.model import Routine
+from coach.routine.loader import parse_routine
+from coach.routine.model import Routine
 
 DATA = Path(__file__).resolve().parent / "data"
 # What YAML counts as a line break; a diagnostic's line can be no further down than the last of them.

@@ -9,7 +9,8 @@ import pyloudnorm
 import pytest
 from scipy import signal
 
-from coach.loudness import CEILING_DBTP, TARGET_LUFS, LoudnessMeter, PeakLimiter, integrated_lufs, program_gain, true_peak_dbtp
+from coach.audio.limiter import PeakLimiter
+from coach.audio.loudness import CEILING_DBTP, TARGET_LUFS, LoudnessMeter, integrated_lufs, program_gain, true_peak_dbtp
 
 
 def voice_like(seconds, rate, level, seed):
@@ -73,7 +74,7 @@ def test_nothing_to_measure_is_a_gain_of_one():
 
 
 def test_the_program_gain_is_on_its_step_grid_and_a_small_change_in_the_clips_leaves_it_alone():
-    from coach.loudness import GAIN_STEP_DB
+    from coach.audio.loudness import GAIN_STEP_DB
 
     rng = np.random.default_rng(7)
     clips = {f"cue {n}": (rng.standard_normal(22050) * 2000 * (1 + n % 3)).astype(np.int16) for n in range(40)}
@@ -107,7 +108,7 @@ def test_the_program_gain_holds_when_the_most_used_speech_is_gentler_than_the_re
 def test_the_meter_filter_loaded_on_its_own_matches_scipy_signal():
     from scipy import signal
 
-    from coach.loudness import k_weighting, sosfilt
+    from coach.audio.loudness import k_weighting, sosfilt
 
     rng = np.random.default_rng(7)
     values = rng.standard_normal(50_000)
@@ -125,7 +126,7 @@ def test_measuring_loudness_does_not_import_scipy_signal():
     import sys
 
     code = (
-        "import sys, numpy as np; from coach.loudness import integrated_lufs; "
+        "import sys, numpy as np; from coach.audio.loudness import integrated_lufs; "
         "print(repr(integrated_lufs(np.sin(np.arange(22050) / 7).astype(np.float32), 22050)), 'scipy.signal' in sys.modules)"
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from coach.beeps import beep
+from coach.audio.beeps import beep
 from coach.errors import SpeechError
-from coach.loudness import PeakLimiter, envelope_over, peak_envelope, sliding_max, true_peak_dbtp
-from coach.mixer import Mixer, frame_at
-from coach.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
+from coach.audio.limiter import PeakLimiter, envelope_over, peak_envelope, sliding_max
+from coach.audio.loudness import true_peak_dbtp
+from coach.audio.mixer import Mixer, frame_at
+from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline, ToneEvent
 
 RATE = 22050
 

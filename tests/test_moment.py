@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from coach.compiler import compile_routine
-from coach.cues import Speak
-from coach.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
-from coach.moment import MomentIndex, segments, segments_json
-from coach.scheduler import schedule
+from coach.timeline.compiler import compile_routine
+from coach.timeline.cues import Speak
+from coach.routine.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
+from coach.timeline.moment import MomentIndex, segments, segments_json
+from coach.timeline.scheduler import schedule
 
 
 def routine(phrases: dict[str, str] | None = None) -> Routine:
@@ -193,7 +193,7 @@ def test_segments_json_is_plain_json_in_seconds(timeline):
 
 
 def test_the_moment_module_is_pure():
-    tree = ast.parse(Path(__import__("coach.moment").moment.__file__).read_text())
+    tree = ast.parse(Path(__import__("coach.timeline.moment").timeline.moment.__file__).read_text())
     imported = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
         for node in ast.walk(tree)
@@ -202,5 +202,5 @@ def test_the_moment_module_is_pure():
     }
     assert imported <= {"__future__", "bisect", "dataclasses", "typing", "coach"}
     coach_modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("coach")}
-    assert coach_modules == {"coach.timeline"}
+    assert coach_modules == {"coach.timeline.timeline"}
 

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import coach.music as music
-from coach.bed import DUCK_DB, LEVEL_LUFS
+import coach.audio.music as music
+from coach.audio.bed import DUCK_DB, LEVEL_LUFS
 from coach.errors import MusicError, UsageError
-from coach.loudness import CEILING_DBTP, LoudnessMeter, gated_loudness, true_peak_dbtp
-from coach.mixer import Mixer, frame_at
-from coach.model import Music, Routine
-from coach.music import MusicOptions, decoded, load_bed, music_files, music_options
-from coach.timeline import ChapterSpan, CueEvent, Timeline
+from coach.audio.loudness import CEILING_DBTP, LoudnessMeter, gated_loudness, true_peak_dbtp
+from coach.audio.mixer import Mixer, frame_at
+from coach.routine.model import Music, Routine
+from coach.audio.music import MusicOptions, decoded, load_bed, music_files, music_options
+from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline
 
 RATE = 44100
 CLIP_RATE = 22050
@@ -314,7 +314,7 @@ def test_a_long_playlist_decodes_only_the_files_the_session_reaches(files, tmp_p
 def test_without_music_the_mix_is_byte_for_byte_what_it_was_before_beds():
     import hashlib
 
-    from coach.timeline import ToneEvent
+    from coach.timeline.timeline import ToneEvent
 
     rng = np.random.default_rng(7)
     clips = {f"c{i}": (rng.standard_normal(8000 + 900 * i) * 12000).clip(-32768, 32767).astype(np.int16) for i in range(4)}
@@ -328,7 +328,7 @@ def test_without_music_the_mix_is_byte_for_byte_what_it_was_before_beds():
 
 
 def test_the_player_hands_stereo_blocks_to_the_device_and_seeking_moves_the_music(mixes):
-    from coach.player import Player
+    from coach.audio.player import Player
 
     _plain, _mixed, _bed_alone, bed = mixes
     session = timeline(40_000, CUES)
@@ -402,8 +402,8 @@ def max_step_of(samples):
 
 
 def test_beeps_stay_clearly_above_the_music(files, tmp_path):
-    from coach.beeps import beep
-    from coach.timeline import ToneEvent
+    from coach.audio.beeps import beep
+    from coach.timeline.timeline import ToneEvent
 
     session = Timeline("T", 20_000, (ChapterSpan("All", 0, 20_000),), (), (ToneEvent(8000, "count"), ToneEvent(12_000, "end")), ())
     bed = load_bed(MusicOptions(files["mp3"], tmp_path), session, RATE)

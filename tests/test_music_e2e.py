@@ -11,7 +11,7 @@ import pyloudnorm
 import pytest
 from typer.testing import CliRunner
 
-from coach.bed import LEVEL_LUFS
+from coach.audio.bed import LEVEL_LUFS
 from coach.cli import app
 from test_export_e2e import true_peak_dbtp
 

@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.mixer import Mixer, frame_at
-from coach.player import BACK_GRACE_MS, CueStarted, Player, SessionEnded, frames_to_ms
-from coach.scheduler import schedule
-from coach.cues import Chapter, Pause, Speak, Tone
+from coach.audio.mixer import Mixer, frame_at
+from coach.audio.player import BACK_GRACE_MS, CueStarted, Player, SessionEnded, frames_to_ms
+from coach.timeline.scheduler import schedule
+from coach.timeline.cues import Chapter, Pause, Speak, Tone
 
 RATE = 8000
 
@@ -356,9 +356,9 @@ def test_skip_lands_in_the_next_chapter_whatever_its_start_millisecond(starts, r
 
 
 def test_closing_the_player_stops_the_sources_background_work_and_the_sound():
-    from coach.mixer import Mixer
-    from coach.player import Player
-    from coach.timeline import ChapterSpan, Timeline
+    from coach.audio.mixer import Mixer
+    from coach.audio.player import Player
+    from coach.timeline.timeline import ChapterSpan, Timeline
 
     class Bed:
         rate, channels = 8000, 2

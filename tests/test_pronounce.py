@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from coach import session
-from coach.cache import clip_key
-from coach.loader import parse_routine
-from coach.pronounce import Pronouncer
+from coach.speech.cache import clip_key
+from coach.routine.loader import parse_routine
+from coach.speech.pronounce import Pronouncer
 from coach.speech import SpeechSettings, get_engine
 
 ROUTINE = """\

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from coach.errors import RoutineError
-from coach.levels import at_level, has_ranges, level_name, level_title, parse_level, pick
-from coach.loader import parse_routine
-from coach.model import Range
-from coach.ranges import parse_count_range, parse_duration_range
+from coach.routine.levels import at_level, has_ranges, level_name, level_title, parse_level, pick
+from coach.routine.loader import parse_routine
+from coach.routine.model import Range
+from coach.routine.ranges import parse_count_range, parse_duration_range
 
 
 @pytest.mark.parametrize(

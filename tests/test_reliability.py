@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from coach import cache as cache_module
-from coach import session, sources
-from coach.cache import ClipCache, default_directory
-from coach.compiler import compile_routine
-from coach.durations import parse_duration
+from coach.speech import cache as cache_module
+from coach import session
+from coach.routine import sources
+from coach.speech.cache import ClipCache, default_directory
+from coach.timeline.compiler import compile_routine
+from coach.routine.durations import parse_duration
 from coach.errors import RoutineError, UsageError
-from coach.loader import MAX_FILE_BYTES, parse_routine
+from coach.routine.loader import MAX_FILE_BYTES, parse_routine
 from coach.speech import SpeechSettings, get_engine
 
 FAKE = SpeechSettings(voice="fake/low")
@@ -251,7 +252,7 @@ def test_the_default_cache_does_not_follow_the_working_directory(tmp_path, monke
 
 
 def test_only_a_targets_own_staging_files_left_by_a_dead_export_are_removed(tmp_path):
-    from coach.export import remove_stale_staging
+    from coach.output.export import remove_stale_staging
 
     target = tmp_path / "run.mp3"
     dead = tmp_path / ".run.mp3.0badc0de.part"

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.cache import ClipCache
+from coach.speech.cache import ClipCache
 from coach.errors import SpeechError, UsageError
-from coach.render import available_cores, min_cues_per_process, process_count, render
+from coach.speech.render import available_cores, min_cues_per_process, process_count, render
 from coach.speech import SpeechSettings
 from coach.speech.fake import FakeEngine
 
@@ -176,8 +176,8 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from coach.cache import ClipCache
-    from coach.render import render
+    from coach.speech.cache import ClipCache
+    from coach.speech.render import render
     from coach.speech import SpeechSettings
 
     directory, go, count, ready = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
@@ -223,8 +223,8 @@ INTERRUPTED = textwrap.dedent(
     """
     import signal, sys
     from pathlib import Path
-    from coach.cache import ClipCache
-    from coach.render import render
+    from coach.speech.cache import ClipCache
+    from coach.speech.render import render
     from coach.speech import SpeechSettings
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the test runner may start us with SIGINT ignored

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from coach.cues import Chapter, Pause, Rep, Round, Side, Speak, Stage, Tone
-from coach.model import Where
-from coach.scheduler import clip_ms, schedule
-from coach.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, ToneEvent
+from coach.timeline.cues import Chapter, Pause, Rep, Round, Side, Speak, Stage, Tone
+from coach.routine.model import Where
+from coach.timeline.scheduler import clip_ms, schedule
+from coach.timeline.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, ToneEvent
 
 
 def test_cues_follow_each_other_by_their_clip_lengths():
@@ -133,7 +133,7 @@ def test_with_a_chapter_grid_every_chapter_starts_on_it_and_a_silence_goes_befor
 
 
 def test_a_grid_of_1280_ms_is_a_whole_number_of_576_sample_frames_at_22050_hz():
-    from coach.mp3frames import chapter_grid_ms
+    from coach.output.mp3frames import chapter_grid_ms
 
     assert chapter_grid_ms(22050) == 1280 and 1280 * 22050 % (1000 * 576) == 0
     assert chapter_grid_ms(16000) == 36 and chapter_grid_ms(48000) == 24
@@ -156,7 +156,7 @@ def _prefix(timeline, before_ms: int) -> tuple:
 @pytest.mark.parametrize("name", ["post-run", "pre-run"])
 def test_clips_measured_in_time_order_never_move_what_is_settled(name, grid_ms):
     from coach import session
-    from coach.compiler import compile_routine
+    from coach.timeline.compiler import compile_routine
 
     script = compile_routine(session.load(name))
     texts = list(dict.fromkeys(item.text for item in script if isinstance(item, Speak)))

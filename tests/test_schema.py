@@ -12,11 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach import loader
+from coach.routine import loader
 from coach.errors import RoutineError
-from coach.loader import parse_routine
-from coach.phrases import DEFAULT_PHRASES, TEXT_FIELDS
-from coach.schema import routine_schema
+from coach.routine.loader import parse_routine
+from coach.routine.phrases import DEFAULT_PHRASES, TEXT_FIELDS
+from coach.routine.schema import routine_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

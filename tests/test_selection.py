@@ -8,11 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.cli import app
-from coach.compiler import compile_routine
-from coach.cues import Speak
+from coach.timeline.compiler import compile_routine
+from coach.timeline.cues import Speak
 from coach.errors import UsageError
-from coach.loader import parse_routine
-from coach.selection import selected
+from coach.routine.loader import parse_routine
+from coach.routine.selection import selected
 
 runner = CliRunner()
 

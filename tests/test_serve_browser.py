@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from coach import clock, session
-from coach.moment import segments
+from coach.timeline.moment import segments
 from serving import Served, shared_dirs
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -133,7 +133,7 @@ def test_the_library_lists_every_routine_with_play_download_and_subscribe(browse
 
 
 def test_the_player_shows_what_the_plan_has_at_each_seeked_time(browser, served, timeline, screenshots):
-    from coach.moment import MomentIndex
+    from coach.timeline.moment import MomentIndex
 
     open_player(browser, served)
     index = MomentIndex(timeline)

@@ -21,8 +21,8 @@ from coach.serve.network import _preference, url_host
 from coach.serve.options import ServeOptions
 from coach.serve.responses import parse_range
 from coach.serve.routines import RoutineSet
-from coach.timeline import ChapterSpan, CueEvent, Timeline
-from coach.transcripts import chapters_json, srt, webvtt
+from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline
+from coach.timeline.transcripts import chapters_json, srt, webvtt
 
 MINIMAL = Path(__file__).parent / "data" / "good" / "minimal.yaml"
 
@@ -148,9 +148,9 @@ def test_a_failed_export_publishes_nothing_and_leaves_no_files(tmp_path, fake_sp
     def broken(*_args, **_kwargs):
         raise EncoderError("ffmpeg failed")
 
-    import coach.export
+    import coach.output.export
 
-    monkeypatch.setattr(coach.export, "export_track", broken)
+    monkeypatch.setattr(coach.output.export, "export_track", broken)
     with pytest.raises(EncoderError):
         library.publish(routine, "minimal")
     assert library.episode("minimal") == published.episode

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-import coach.loudness as loudness
+import coach.audio.loudness as loudness
 from coach import session
 from coach.speech import SpeechSettings
 
@@ -50,7 +50,7 @@ def test_cache_keys_cover_every_clip_and_stored_gain(tmp_path):
 def test_the_engine_in_force_comes_from_the_option_then_the_routine_and_keeps_only_its_own_voice_name():
     from dataclasses import replace
 
-    from coach.model import Voice
+    from coach.routine.model import Voice
 
     routine = session.load("post-run")  # voice: gmw/en-us at 160 wpm, no engine: the platform's default
     assert session.speech_settings(routine) == SpeechSettings(voice="gmw/en-us", rate=160, engine="auto")
@@ -65,8 +65,8 @@ def test_the_engine_in_force_comes_from_the_option_then_the_routine_and_keeps_on
 
 
 def test_export_is_one_call_with_the_routines_tags_and_the_formats_gain(tmp_path):
-    from coach.encode import output_format
-    from coach.export import ExportOptions
+    from coach.output.encode import output_format
+    from coach.output.export import ExportOptions
 
     base = prepared(tmp_path / "cache")
     result = base.export(tmp_path / "pre.wav", ExportOptions(format="wav", transcript=False))

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from coach.cache import ClipCache, clip_key
+from coach.speech.cache import ClipCache, clip_key
 from coach.cli import app
 from coach.errors import SpeechError
-from coach.render import render
+from coach.speech.render import render
 from coach.speech import SpeechSettings, get_engine
 from coach.speech.engine import SILENCE_LEVEL
 
@@ -141,8 +141,8 @@ LOAD_COUNTER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from coach.cache import ClipCache
-    from coach.render import render
+    from coach.speech.cache import ClipCache
+    from coach.speech.render import render
     from coach.speech import SpeechSettings, get_engine
     from coach.speech.piper import PiperEngine
 
@@ -193,8 +193,8 @@ INTERRUPTED = textwrap.dedent(
     """
     import signal, sys
     from pathlib import Path
-    from coach.cache import ClipCache
-    from coach.render import render
+    from coach.speech.cache import ClipCache
+    from coach.speech.render import render
     from coach.speech import SpeechSettings
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the test runner may start us with SIGINT ignored
@@ -228,8 +228,8 @@ BOTH_ENGINES = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from coach.cache import ClipCache
-    from coach.render import render
+    from coach.speech.cache import ClipCache
+    from coach.speech.render import render
     from coach.speech import SpeechSettings
 
     folder = Path(sys.argv[1])

@@ -12,9 +12,9 @@ import pytest
 
 from coach import session
 from coach.cli.choice import chosen
-from coach.loudness import CEILING_DBTP
-from coach.mixer import Mixer, frame_at
-from coach.player import CueStarted
+from coach.audio.loudness import CEILING_DBTP
+from coach.audio.mixer import Mixer, frame_at
+from coach.audio.player import CueStarted
 from coach.speech.engine import SpeechSettings
 from coach.speech.fake import FakeEngine
 from coach.streaming import StreamingSession
@@ -200,14 +200,14 @@ def _cmdline(pid: str) -> bytes:
 
 
 def _event(cue: dict):
-    from coach.timeline import CueEvent
+    from coach.timeline.timeline import CueEvent
 
     return CueEvent(round(cue["start"] * 1000), round(cue["end"] * 1000), cue["text"], 0)
 
 
 def test_without_espeak_to_measure_the_routine_the_first_cue_sets_the_gain_alone(tmp_path, pre_run, monkeypatch):
     from coach.errors import SpeechError
-    from coach.loudness import program_gain, stepped_db
+    from coach.audio.loudness import program_gain, stepped_db
 
     real_prepare = session.prepare
 

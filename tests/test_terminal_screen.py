@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.compiler import compile_routine
-from coach.cues import Speak
-from coach.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
-from coach.scheduler import schedule
+from coach.timeline.compiler import compile_routine
+from coach.timeline.cues import Speak
+from coach.routine.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
+from coach.timeline.scheduler import schedule
 from coach.terminal.screen import (
     FULL_BLOCK,
     HUGE,
@@ -30,7 +30,7 @@ from coach.terminal.screen import (
     wrap,
 )
 from coach.clock import countdown as format_countdown
-from coach.timeline import CueEvent
+from coach.timeline.timeline import CueEvent
 
 SIZES = [(80, 24), (40, 12), (200, 60)]
 

@@ -1,7 +1,7 @@
 """The music bed, pure: where each music track plays (chained with crossfades, looped, faded in and out) and how far
 the music ducks under each cue, rendered block by block from samples a `read` callback supplies.
 
-No I/O here (coach/music.py decodes and caches the tracks). Every output frame is a fixed function of that frame's
+No I/O here (coach/audio/music.py decodes and caches the tracks). Every output frame is a fixed function of that frame's
 position and the tracks' samples, so any block rendered alone equals the same frames of a whole render.
 """
 
@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 LEVEL_LUFS = -24.0  # the music between cues: 8 LU under the -16 LUFS speech, present but never in the way
 DUCK_DB = 12.0  # under every cue the music drops this much more: about 20 LU under the voice

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Mapping, Protocol
 
 import numpy as np
-from coach.beeps import beep
+from coach.audio.beeps import beep
 from coach.errors import SpeechError
-from coach.loudness import CEILING_DBTP, PeakLimiter, as_float
-from coach.timeline import Timeline
+from coach.audio.limiter import CEILING_DBTP, PeakLimiter
+from coach.audio.loudness import as_float
+from coach.timeline.timeline import Timeline
 
 
 def frame_at(ms: int, sample_rate: int) -> int:
@@ -29,7 +30,7 @@ def frames_for(ms: int, sample_rate: int) -> int:
 
 
 class BedSource(Protocol):
-    """A music bed (coach.bed.Bed): its rate and channels, and any block of it, already ducked under the cues."""
+    """A music bed (coach.audio.bed.Bed): its rate and channels, and any block of it, already ducked under the cues."""
 
     rate: int
     channels: int

@@ -22,10 +22,10 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 
-from coach.bed import CROSSFADE_MS, DUCK_DB, FADE_IN_MS, LEVEL_LUFS, MIN_TRACK_MS, Bed
+from coach.audio.bed import CROSSFADE_MS, DUCK_DB, FADE_IN_MS, LEVEL_LUFS, MIN_TRACK_MS, Bed
 from coach.errors import CacheError, CoachError, Diagnostic, MusicError, UsageError
-from coach.model import Routine
-from coach.timeline import Timeline
+from coach.routine.model import Routine
+from coach.timeline.timeline import Timeline
 
 AUDIO_EXTENSIONS = frozenset({".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".wav", ".wma", ".aiff", ".aif"})
 DECODE_VERSION = 1  # bump when the same file would decode to other samples: old entries are ignored
@@ -265,7 +265,7 @@ def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path, st
 
 def _decode(path: Path, rate: int, wanted_frames: int, out: BinaryIO, stopping: Callable[[], bool]) -> tuple[int, int, float, bool]:
     """Decode up to `wanted_frames` of `path` into `out` as int16 frames; (channels, frames, loudness, complete)."""
-    from coach.loudness import LoudnessMeter, gated_loudness
+    from coach.audio.loudness import LoudnessMeter, gated_loudness
 
     written, channels, meters, ended, cut = 0, 0, [], False, False
     start = 0

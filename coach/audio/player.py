@@ -17,8 +17,8 @@ from typing import Generator, Protocol, Union
 
 import numpy as np
 
-from coach.mixer import frame_at
-from coach.timeline import CueEvent, Timeline
+from coach.audio.mixer import frame_at
+from coach.timeline.timeline import CueEvent, Timeline
 
 # `b` pressed within this long after a chapter starts goes to the previous chapter instead.
 BACK_GRACE_MS = 3000

@@ -17,8 +17,8 @@ from coach import __version__
 from coach.cli.choice import LevelOption, OnlyOption, SkipOption
 from coach.cli.usage import CoachCommand, CoachGroup, error_line
 from coach.errors import CoachError, RoutineError, UsageError
-from coach.model import SPEECH_ENGINES
-from coach.terminal.keys import Terminated
+from coach.routine.model import SPEECH_ENGINES
+from coach.interrupts import Terminated
 
 app = typer.Typer(
     name="coach",
@@ -92,8 +92,8 @@ def shared_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def cache_dir(option: Optional[Path]) -> Path:
-    """The cache directory: the option, else the user's one cache (see coach.cache.default_directory)."""
-    from coach.cache import default_directory
+    """The cache directory: the option, else the user's one cache (see coach.speech.cache.default_directory)."""
+    from coach.speech.cache import default_directory
 
     return option if option is not None else default_directory()
 

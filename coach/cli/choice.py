@@ -8,9 +8,9 @@ from typing import List, Optional, Sequence
 import typer
 
 from coach.errors import UsageError
-from coach.levels import at_level, default_level, parse_level
-from coach.model import Routine
-from coach.selection import selected
+from coach.routine.levels import at_level, default_level, parse_level
+from coach.routine.model import Routine
+from coach.routine.selection import exercise_index, selected
 
 LevelOption = typer.Option(
     None,
@@ -31,7 +31,7 @@ def concrete_level(argument: str, level: Optional[str]) -> Optional[str]:
     """`--level` as given, except `auto`: the level the history calls for, said on stderr with the reason."""
     if level is None or level.strip().casefold() != "auto":
         return level
-    from coach.cli.history import auto_level_text  # the history module imports the CLI's shared parts
+    from coach.history import auto_level_text  # reads the routine file: loaded only for --level auto
 
     value, why = auto_level_text(argument)
     sys.stderr.write(why + "\n")
@@ -59,8 +59,7 @@ def chosen(
 
 
 def _indexes(names: Sequence[str], wanted: Sequence[str], option: str) -> set[int]:
-    """The exercises named as `--from` names one (coach.cli.live.exercise_index), its messages saying `option`."""
-    from coach.cli.live import exercise_index  # play's module imports this one
+    """The exercises named as `--from` names one (coach.routine.selection.exercise_index), its messages saying `option`."""
 
     found = set()
     for text in wanted:

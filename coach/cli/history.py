@@ -3,72 +3,18 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import sys
 
 import typer
 
-from coach import history, sources
+from coach import history
 from coach.cli.app import command, print_json
 from coach.clock import plan_time as clock
 from coach.errors import HistoryError, UsageError
 from coach.history import SessionRecord
-from coach.levels import level_name
-from coach.model import Routine
-from coach.timeline import Timeline
-
-
-def routine_key(argument: str) -> str:
-    """How the history names a routine: a built-in's name, else its file's absolute path."""
-    path = sources.resolve(argument).resolve()
-    for name, builtin in sources.builtin_routines().items():
-        if builtin.resolve() == path:
-            return name
-    return str(path)
-
-
-def routine_version(argument: str) -> str:
-    """The first 12 hex digits of the routine file's SHA-256: which version of it was played."""
-    return hashlib.sha256(sources.read(sources.resolve(argument))).hexdigest()[:12]
-
-
-def session_record(
-    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
-) -> SessionRecord:
-    """The record of a session of `routine` played from `span_ms[0]` to `span_ms[1]`."""
-    start_ms = span_ms[0]
-    done_ms = timeline.duration_ms if completed else max(start_ms, min(span_ms[1], timeline.duration_ms))
-    done = sum(start_ms <= c.start_ms and c.end_ms <= done_ms for c in timeline.chapters)
-    frequency = None if routine.frequency is None else (int(routine.frequency.low), int(routine.frequency.high))
-    return SessionRecord(
-        time=history.now_text(),
-        routine=routine_key(argument),
-        title=routine.title,
-        version=routine_version(argument),
-        level=routine.level,
-        completed=completed,
-        done_ms=done_ms,
-        duration_ms=timeline.duration_ms,
-        exercises_done=done,
-        exercises=len(timeline.chapters),
-        frequency=frequency,
-        start_ms=start_ms,
-    )
-
-
-def auto_level_text(argument: str) -> tuple[str, str]:
-    """The level `--level auto` means for this routine now, and the line that says why."""
-    key = routine_key(argument)
-    found = history.auto_level(history.read(), key)
-    name = level_name(found.level)
-    if found.stepped_up:
-        why = f"stepped up to {name} after {history.AUTO_SESSIONS} full sessions at the level below"
-    elif found.level >= 1.0:
-        why = f"{name}, the top of every range"
-    else:
-        left = history.AUTO_SESSIONS - found.completed_at_level
-        why = f"{name}: {left} more full {'session' if left == 1 else 'sessions'} here steps it up"
-    return f"{found.level:g}", f"level auto: {why}"
+from coach.routine.levels import level_name
+from coach.routine.model import Routine
+from coach.timeline.timeline import Timeline
 
 
 @command("history")
@@ -128,6 +74,6 @@ def record_session(
 ) -> None:
     """Add the session to the history; a history that cannot be written costs a warning, not the session."""
     try:
-        history.append(session_record(argument, routine, timeline, span_ms, completed))
+        history.append(history.session_record(argument, routine, timeline, span_ms, completed))
     except (HistoryError, UsageError) as error:
         sys.stderr.write(f"coach: warning: session not recorded: {error}\n")

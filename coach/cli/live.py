@@ -5,21 +5,22 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import typer
 
 from coach import session, streaming
 from coach.cli.app import cache_dir, checked_engine_name, command
 from coach.cli.choice import chosen, concrete_level
+from coach.routine.selection import exercise_index
 from coach.cli.history import record_session
 from coach.cli.progress import SynthesisBar
-from coach.durations import parse_duration
+from coach.routine.durations import parse_duration
 from coach.errors import UsageError
-from coach.moment import MomentIndex
+from coach.timeline.moment import MomentIndex
 from coach.terminal.play import LiveOptions, Outcome, play_live
 from coach.clock import elapsed as format_clock
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 
 @command("play")
@@ -40,7 +41,7 @@ def play(
     music, no_music, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Play a session live, hands-free: space pauses, n skips ahead, b goes back, q quits."""
-    from coach import devices  # audio libraries load only for the command that plays
+    from coach.audio import devices  # audio libraries load only for the command that plays
 
     if list_devices:
         for output in devices.list_outputs():
@@ -58,7 +59,7 @@ def play(
     chapter = exercise_index([exercise.name for exercise in routine.exercises], start_from) if start_from else None
     output = devices.find_output(device)
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
-    from coach.music import music_options
+    from coach.audio.music import music_options
 
     bed = music_options(routine, cache_dir(cache), music, no_music)
 
@@ -91,30 +92,6 @@ def play(
         raise typer.Exit(130)
     if ended.outcome is Outcome.TERMINATED:
         raise typer.Exit(128 + ended.signal_number)  # 143 for SIGTERM, 129 for SIGHUP (a closed terminal)
-
-
-def exercise_index(names: Sequence[str], wanted: str) -> int:
-    """The 0-based exercise `--from` means: a 1-based number, a name, or the one name that starts with or contains it (any case)."""
-    text = wanted.strip()
-    folded = text.casefold()
-    exact = [index for index, name in enumerate(names) if name.casefold() == folded]
-    if exact:
-        return exact[0]
-    if text.isdigit():
-        number = int(text)
-        if 1 <= number <= len(names):
-            return number - 1
-    # The one name starting with it wins over names that only contain it: "calf" is "Calf raise", not "Seated calf".
-    starting = [index for index, name in enumerate(names) if name.casefold().startswith(folded)]
-    containing = [index for index, name in enumerate(names) if folded and folded in name.casefold()]
-    for found in (starting, containing):
-        if len(found) == 1:
-            return found[0]
-    if containing:
-        listed = ", ".join(repr(names[index]) for index in (starting or containing))
-        raise UsageError(f"--from {wanted!r} matches several exercises: {listed}; give more of the name or its number")
-    listing = "; ".join(f"{index + 1}. {name}" for index, name in enumerate(names))
-    raise UsageError(f"--from {wanted!r} matches no exercise (give a number 1-{len(names)} or a name: {listing})")
 
 
 def _parse_at(text: str) -> int:

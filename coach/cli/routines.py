@@ -8,18 +8,19 @@ from typing import List
 
 import typer
 
-from coach import session, sources
+from coach import session
+from coach.routine import sources
 from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json
 from coach.cli.usage import error_line
 from coach.cli.choice import chosen, concrete_level
 from coach.clock import plan_time as clock
-from coach.compiler import compile_routine, routine_warnings, stretch_warnings
+from coach.timeline.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError
-from coach.model import Routine
-from coach.music import music_problems
-from coach.schema import routine_schema
+from coach.routine.model import Routine
+from coach.audio.music import music_problems
+from coach.routine.schema import routine_schema
 from coach.speech import SpeechSettings
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 
 @command("check")

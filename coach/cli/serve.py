@@ -12,7 +12,7 @@ import typer
 from coach.cli.app import cache_dir, checked_engine_name, command
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
-from coach.levels import parse_level
+from coach.routine.levels import parse_level
 
 
 @command("serve")
@@ -123,7 +123,7 @@ class _TerminalReporter:
 
 
 def _shown(path: Path) -> str:
-    from coach import sources
+    from coach.routine import sources
 
     return sources.display_name(path)
 

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from coach import session
-from coach.cache import ClipCache
+from coach.speech.cache import ClipCache
 from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json, warn
 from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
@@ -41,7 +41,7 @@ def render_command(
     with SynthesisBar() as bar:
         prepared = session.prepare(routine, settings, directory, jobs=jobs, on_progress=bar)
     # Measured now and stored, so the first `coach play` after a render starts at once instead of measuring it.
-    from coach.loudness import CEILING_DBTP
+    from coach.audio.loudness import CEILING_DBTP
 
     prepared.program_gain(prepared.clip_arrays(), CEILING_DBTP)
     elapsed = time.perf_counter() - started

@@ -14,10 +14,10 @@ from coach.cli.app import cache_dir, checked_engine_name, command, counted, prin
 from coach.cli.choice import chosen, concrete_level
 from coach.cli.progress import SynthesisBar
 from coach.clock import plan_time as clock
-from coach.encode import FORMATS
+from coach.output.encode import FORMATS
 from coach.errors import UsageError
-from coach.levels import level_slug
-from coach.model import Routine
+from coach.routine.levels import level_slug
+from coach.routine.model import Routine
 
 
 # The formats `coach export` writes, as typer wants them: an Enum of their names.
@@ -56,9 +56,9 @@ def export(
     as_json, music, no_music, voice, rate, cache, engine, level, only, skip,  # coach.cli.app.SHARED_OPTIONS
 ) -> None:
     """Write the session as an audio file for a phone: a chapter per exercise, tags, cover art, a transcript."""
-    from coach.encode import find_ffmpeg, output_format
-    from coach.export import ExportOptions, checked_output, export_target
-    from coach.music import music_options
+    from coach.output.encode import find_ffmpeg, output_format
+    from coach.output.export import ExportOptions, checked_output, export_target
+    from coach.audio.music import music_options
 
     whole = session.load(routine_arg)
     routine = chosen(whole, concrete_level(routine_arg, level), only, skip)

@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from coach import session, sources
+from coach import session
+from coach.routine import sources
 from coach.cli.app import cache_dir, checked_engine_name, command, counted
 from coach.clock import plan_time as clock
 from coach.cli.usage import error_line
-from coach.cues import spoken_texts
+from coach.timeline.cues import spoken_texts
 from coach.errors import CoachError, RoutineError, UsageError
 from coach.watch import changed_texts, saves
 
 if TYPE_CHECKING:
-    from coach.export import ExportTarget
+    from coach.output.export import ExportTarget
 
 
 @command("watch")
@@ -47,7 +48,7 @@ def watch(
 
 def _export_target(output: str, path: Path) -> ExportTarget:
     """Where `-o` re-exports to, checked once before watching: the same rules as `coach export -o`."""
-    from coach.export import ExportOptions, checked_output, export_target
+    from coach.output.export import ExportOptions, checked_output, export_target
 
     target = export_target(output, path.stem)
     if target.path is None:
@@ -90,7 +91,7 @@ def _update(
     for text in removed:
         say(f"  - {text}")
     if target is not None and target.path is not None:  # _export_target refused standard output
-        from coach.export import ExportOptions  # the encoder stack loads only when exporting
+        from coach.output.export import ExportOptions  # the encoder stack loads only when exporting
 
         try:
             result = prepared.export(target.path, ExportOptions(format=target.format))

@@ -1,6 +1,6 @@
 """MP3 export in chunks encoded in parallel worker processes and joined sample-exactly, each chunk cached.
 
-Each chunk is encoded on its own by libmp3lame (coach/lame.py) with the bit reservoir off, from a
+Each chunk is encoded on its own by libmp3lame (coach/output/lame.py) with the bit reservoir off, from a
 pre-roll of at least PREROLL_FRAMES frames of the audio before it to a post-roll of POSTROLL_FRAMES
 after it; of its frames, exactly those that carry its own samples are kept. Frame g of a stream carries
 samples [g * F - D, (g + 1) * F - D) (F samples a frame: 576 at 22,050 Hz, 1152 at 44,100 Hz; D, the
@@ -8,7 +8,7 @@ encoder delay, is 576 at both), so the kept frames, laid end to end, are the fra
 no gap and no overlap; after the pre-roll the encoder's state has caught up with a single pass, and
 because every chunk's encoder starts a whole padding period (mp3frames.padding_period) from the track's
 start, even the padded frames fall where a single pass puts them: the joined frames are a single pass's
-frames byte for byte. A Xing/LAME header for the whole track (coach/mp3frames.py) lets decoders cut
+frames byte for byte. A Xing/LAME header for the whole track (coach/output/mp3frames.py) lets decoders cut
 exactly the encoded samples.
 
 Chunks end on the frame grid, never cross a chapter edge that is on the grid, and end in the quietest
@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from coach import lame, mp3frames
+from coach.output import lame, mp3frames
 from coach.errors import EncoderError, OutputError
 from coach.processes import become_helper, pool_context
 
 if TYPE_CHECKING:
-    from coach.encode import EncodeJob
+    from coach.output.encode import EncodeJob
 
 PREROLL_FRAMES = 4  # the frames of audio before a chunk its encoder starts from, dropped: enough to match a single pass
 POSTROLL_FRAMES = 2  # the frames after it: with one, its last frame still differs from a single pass (the psychoacoustic look-ahead)
@@ -337,7 +337,7 @@ class _Window:
 
 def as_pcm16(block: np.ndarray) -> np.ndarray:
     """Float samples as the int16 values the encoder gets (the same rounding as every other export)."""
-    from coach.encode import pcm16
+    from coach.output.encode import pcm16
 
     return pcm16(block)
 
@@ -355,7 +355,7 @@ def _ready(job: Future[tuple[bytes, int]] | tuple[bytes, int]) -> bool:
 
 
 def _processes(jobs: int | None, samples: int, rate: int) -> int:
-    from coach.render import available_cores
+    from coach.speech.render import available_cores
 
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         from coach.errors import UsageError
@@ -390,8 +390,8 @@ def encode_mp3(
     on_samples: Callable[[int], None] | None = None,
 ) -> ChunkedReport:
     """Encode an MP3 export job from samples [start, end) of `render`: its ID3 tag (text, comment, cover, chapters), then the chunked audio."""
-    from coach import id3
-    from coach.encode import id3_frames
+    from coach.output import id3
+    from coach.output.encode import id3_frames
 
     tag = id3.tag(id3.text_frames(job.tags) + id3_frames(job))
     return encode_track(render, start, end, edges, job.output, _settings(job), tag, jobs=jobs, segments=segments, on_samples=on_samples)

@@ -1,6 +1,6 @@
 """Each output format's settings, and encoding M4A, Ogg and WAV with one ffmpeg process fed s16le PCM on its stdin.
 
-MP3 is not encoded here but by coach/chunked.py (libmp3lame in worker processes, see coach/lame.py).
+MP3 is not encoded here but by coach/output/chunked.py (libmp3lame in worker processes, see coach/output/lame.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from coach import clock, id3, interrupts
+from coach import clock, interrupts
+from coach.output import id3
 from coach.errors import EncoderError, OutputError, UsageError
 
 FFMPEG_MISSING = "ffmpeg not found: install it (Debian: apt-get install ffmpeg)"
@@ -47,8 +48,8 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {
-    # Spoken word, mono. Encoded by coach/chunked.py, which writes an ID3v2.3 tag (more players read it than v2.4);
-    # `codec` is what one ffmpeg pass with the same settings is given (LAME quality 5, coach/lame.py): the benchmarks'
+    # Spoken word, mono. Encoded by coach/output/chunked.py, which writes an ID3v2.3 tag (more players read it than v2.4);
+    # `codec` is what one ffmpeg pass with the same settings is given (LAME quality 5, coach/output/lame.py): the benchmarks'
     # reference. Quality 5 encodes about twice as fast as ffmpeg's default (3), with no audible loss for a voice.
     # Measured overshoot at 64k: +0.2..0.5 dB over the mix's true peak.
     "mp3": OutputFormat(
@@ -127,9 +128,9 @@ def pcm_s16le(block: np.ndarray) -> bytes:
 
 
 def encode(blocks: Iterable[np.ndarray], job: EncodeJob, ffmpeg: str | None = None) -> None:
-    """Encode float PCM blocks into job.output with ffmpeg (not MP3: see coach/chunked.py); on any failure or interrupt ffmpeg is stopped first."""
+    """Encode float PCM blocks into job.output with ffmpeg (not MP3: see coach/output/chunked.py); on any failure or interrupt ffmpeg is stopped first."""
     if job.fmt.chapters == "id3":
-        raise ValueError("MP3 is encoded by coach.chunked.encode_mp3, not by ffmpeg")
+        raise ValueError("MP3 is encoded by coach.output.chunked.encode_mp3, not by ffmpeg")
     executable = ffmpeg or find_ffmpeg()
     with tempfile.TemporaryDirectory(prefix="coach-encode-") as scratch:
         command = _command(executable, job, Path(scratch))

@@ -1,4 +1,9 @@
-"""Export a session to audio files: mix in blocks, encode with chapters and tags, and put files in place only when complete."""
+"""Export a session to audio files: mix in blocks, encode with chapters and tags, and put files in place only when complete.
+
+Long because the three ways out (one file, a split into pieces, a stream to stdout) share the options, the
+destination checks and the staged replace kept here; they part into modules of their own with the per-chapter
+mix cache, which changes all three.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,14 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping
 import numpy as np
 
 from coach.clock import lrc as lrc_time
-from coach.cover import cover_png
-from coach.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
+from coach.output.cover import cover_png
+from coach.output.encode import FORMATS, EncodeJob, OutputFormat, checked_bitrate, encode, find_ffmpeg, output_format
 from coach.errors import OutputError, UsageError
-from coach.levels import level_title
-from coach.loudness import TARGET_LUFS, program_gain
-from coach.mixer import Mixer, frame_at
-from coach.model import Routine
-from coach.timeline import ChapterSpan, Timeline
+from coach.routine.levels import level_title
+from coach.audio.loudness import TARGET_LUFS, program_gain
+from coach.audio.mixer import Mixer, frame_at
+from coach.routine.model import Routine
+from coach.timeline.timeline import ChapterSpan, Timeline
 
 try:
     import fcntl
@@ -33,8 +38,8 @@ except ImportError:  # Windows: no locks; stale staging files are then left for 
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from coach.music import MusicOptions
-    from coach.chunked import SegmentStore
+    from coach.audio.music import MusicOptions
+    from coach.output.chunked import SegmentStore
 
 BLOCK_SECONDS = 4.0  # a few seconds per block: memory stays flat however long the session is
 Progress = Callable[[int, int], None]  # (frames done, frames in all)
@@ -171,9 +176,9 @@ def export_track(
     temporary name beside its target and moved into place only when all are complete; on any failure or
     interrupt the temporary files (and folders made for them) are removed and targets left as they were.
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
-    With `options.music`, a ducked bed plays under the session (see coach/bed.py) and the track is at MUSIC_RATE,
+    With `options.music`, a ducked bed plays under the session (see coach/audio/bed.py) and the track is at MUSIC_RATE,
     stereo when the music is, at the format's music bitrate.
-    MP3 chunks found in `segments` are not encoded again (see coach/chunked.py).
+    MP3 chunks found in `segments` are not encoded again (see coach/output/chunked.py).
     """
     form = output_format(options.format)
     music = options.music
@@ -263,7 +268,7 @@ def _mixer(
     """The mixer an export of `form` encodes from (with `music`, a bed at MUSIC_RATE)."""
     if music is None:
         return Mixer(timeline, clips, clip_rate, gain=gain, ceiling_dbtp=form.ceiling_dbtp)
-    from coach.music import load_bed
+    from coach.audio.music import load_bed
 
     bed = load_bed(music, timeline, MUSIC_RATE)
     return Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
@@ -271,7 +276,7 @@ def _mixer(
 
 def mp3_segment_keys(timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float) -> set[str]:
     """The keys of the encoded segments a plain MP3 export of the session (one file, default bitrate, no music) uses: mixed, not encoded."""
-    from coach.chunked import segment_keys
+    from coach.output.chunked import segment_keys
 
     form = output_format("mp3")
     mixer = _mixer(timeline, clips, clip_rate, form, gain, None)
@@ -440,7 +445,7 @@ def _encode(
     """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`, counted in `counts`);
     other formats by one ffmpeg pass."""
     if job.fmt.name == "mp3":
-        from coach.chunked import encode_mp3
+        from coach.output.chunked import encode_mp3
 
         edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]  # as mp3_segment_keys
         done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)

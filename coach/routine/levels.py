@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import fields, replace
 
-from coach.model import Exercise, Range, Repeat, Routine, Step
+from coach.routine.model import Exercise, Range, Repeat, Routine, Step
 
 NAMED_LEVELS = {"easy": 0.0, "standard": 0.5, "deep": 1.0}
 STANDARD = NAMED_LEVELS["standard"]

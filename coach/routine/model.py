@@ -24,7 +24,7 @@ NOWHERE = Where("<generated>", 0, 0)
 
 @dataclass(frozen=True)
 class Range:
-    """A range the text gives ("30-60s", "5-10"): a level picks the point in it (coach.levels)."""
+    """A range the text gives ("30-60s", "5-10"): a level picks the point in it (coach.routine.levels)."""
 
     low: float
     high: float

@@ -2,7 +2,7 @@
 
 A range is two ends joined by a hyphen (or an en dash, as pasted from a text), spaces allowed around it.
 A duration's low end may leave out its unit when the high end has one unit: `30-60s` is 30s to 60s and
-`1-2m` is 1m to 2m. Each end is a duration as coach.durations reads it (or a whole number, for a count),
+`1-2m` is 1m to 2m. Each end is a duration as coach.routine.durations reads it (or a whole number, for a count),
 the low end comes first, and the two ends differ. The messages are short and human; the loader places them.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from coach.durations import DURATION_PATTERN, parse_duration
-from coach.model import Range
+from coach.routine.durations import DURATION_PATTERN, parse_duration
+from coach.routine.model import Range
 
 RANGE_USAGE = "write the low end first, as in 30-60s or 5-10"
 _DASH = re.compile(r"^(.+?)[ \t]*[-\u2013][ \t]*(.+)$")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.durations import DURATION_PATTERN
-from coach.loader import (
+from coach.routine.durations import DURATION_PATTERN
+from coach.routine.loader import (
     MAX_BREATHE,
     MAX_COUNTDOWN,
     MAX_DURATION_SECONDS,
@@ -32,10 +32,10 @@ from coach.loader import (
     STEP_KINDS,
     TEXT_FIELD_ORDER,
 )
-from coach.levels import NAMED_LEVELS
-from coach.model import SPEECH_ENGINES, Pace
-from coach.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN, FREQUENCY_PATTERN, MAX_PER_WEEK
-from coach.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
+from coach.routine.levels import NAMED_LEVELS
+from coach.routine.model import SPEECH_ENGINES, Pace
+from coach.routine.ranges import COUNT_RANGE_PATTERN, DURATION_RANGE_PATTERN, FREQUENCY_PATTERN, MAX_PER_WEEK
+from coach.routine.phrases import DEFAULT_PHRASES, PHRASE_FIELDS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -8,9 +8,9 @@ import stat
 from pathlib import Path
 
 from coach.errors import RoutineError, UsageError
-from coach.loader import MAX_FILE_BYTES, too_large
+from coach.routine.loader import MAX_FILE_BYTES, too_large
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scripts"
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def builtin_routines() -> dict[str, Path]:

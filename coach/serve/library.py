@@ -24,14 +24,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from coach import session, sources
+from coach import session
+from coach.routine import sources
 from coach.errors import OutputError
-from coach.levels import at_level, level_title
-from coach.model import Routine
+from coach.routine.levels import at_level, level_title
+from coach.routine.model import Routine
 from coach.serve.options import ServeOptions
 
 if TYPE_CHECKING:
-    from coach.music import MusicOptions
+    from coach.audio.music import MusicOptions
 
 LIBRARY_FORMAT = 1  # bump when the published files change shape: every episode is exported again
 
@@ -145,7 +146,7 @@ class Library:
         routine = session.load(str(path))
         if self.options.level is not None:
             routine = at_level(routine, self.options.level)
-        from coach.music import music_options
+        from coach.audio.music import music_options
 
         settings = session.speech_settings(routine, self.options.voice, self.options.rate, self.options.engine)
         music = music_options(routine, self.options.cache_dir, self.options.music, self.options.no_music)
@@ -197,9 +198,9 @@ class Library:
         stopping: Callable[[], bool],
         music: MusicOptions | None,
     ) -> Episode:
-        from coach.export import ExportOptions  # the encoder stack loads only when something is exported
-        from coach.moment import segments_json
-        from coach.transcripts import chapters_json, srt, webvtt
+        from coach.output.export import ExportOptions  # the encoder stack loads only when something is exported
+        from coach.timeline.moment import segments_json
+        from coach.timeline.transcripts import chapters_json, srt, webvtt
 
         staging = self.directory / f".staging-{episode_id}-{secrets.token_hex(4)}"
         try:
@@ -314,7 +315,7 @@ def episode_id_for(path: Path, taken: set[str]) -> str:
 @functools.lru_cache(maxsize=16)
 def feed_cover(title: str) -> bytes:
     """The feed's cover for a title (a second to draw at this size, so drawn once per title and run)."""
-    from coach.cover import cover_png
+    from coach.output.cover import cover_png
 
     return cover_png(title, FEED_COVER_SIZE)
 
@@ -346,7 +347,7 @@ def _music_revision(music: MusicOptions | None) -> list | None:
     """What a bed is made of, cheaply: its settings and each file's name, size and modification time."""
     if music is None:
         return None
-    from coach.music import music_files
+    from coach.audio.music import music_files
 
     stats = [(path, path.stat()) for path in music_files(music.source)]
     files = [[str(path), stat.st_size, stat.st_mtime_ns] for path, stat in stats]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coach import sources
+from coach.routine import sources
 from coach.errors import UsageError
 from coach.serve.library import episode_id_for
 

@@ -68,7 +68,7 @@ class Service:
     """The library, the routines it publishes, the listening socket and the web application, ready to run."""
 
     def __init__(self, options: ServeOptions, reporter: Reporter):
-        from coach.encode import find_ffmpeg
+        from coach.output.encode import find_ffmpeg
 
         find_ffmpeg()  # before listening: without an encoder nothing can be published
         self.options = options

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from coach.speech.engine import (
-    ENGINE_NAMES,
-    RATE_RANGE,
-    SpeechEngine,
-    SpeechSettings,
-    VoiceInfo,
-    VoiceProfile,
-    default_engine_name,
-    get_engine,
-    normalize_text,
-)
+from coach.speech.engine import RATE_RANGE, SpeechEngine, SpeechSettings, VoiceInfo, VoiceProfile, normalize_text
+from coach.speech.registry import ENGINE_NAMES, default_engine_name, get_engine
 
 __all__ = [
     "ENGINE_NAMES",

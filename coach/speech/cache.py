@@ -14,9 +14,9 @@ is the "last used" time `prune --older-than` goes by (atime is unreliable under 
 Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
 measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
 They follow the clips' rules: written atomically, checked on read, pruned and cleared with them.
-Decoded music (`music-<key>.pcm`, see coach/music.py) is cleared with them and pruned by age only: no routine's
+Decoded music (`music-<key>.pcm`, see coach/audio/music.py) is cleared with them and pruned by age only: no routine's
 clips say which music it was played with.
-So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/chunked.py), each with
+So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
 its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again.
 """
 
@@ -55,14 +55,14 @@ _FIXED_CHUNKS = WAV_HEADER.size - 8  # what the RIFF size counts besides the sam
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
-MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/music.py)
+MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 SEGMENT_MAGIC = b"coach-segment-1\n"
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0  # without file locks (Windows): a temporary file this old belongs to a writer that died
 
 
-_CHECKOUT = Path(__file__).resolve().parent.parent  # the source checkout, when coach runs from one
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the source checkout, when coach runs from one
 
 
 def default_directory() -> Path:

@@ -9,16 +9,13 @@ dead time after every cue; 100 ms keeps the natural decay of the last word.
 from __future__ import annotations
 
 import difflib
-import sys
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from coach.errors import SpeechError, UnspeakableText
-from coach.model import SPEECH_ENGINES
 
 RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
 MAX_LEADING_SILENCE = 0.010
@@ -191,9 +188,14 @@ class SpeechEngine(ABC):
         samples = self._synthesize(spoken, voice, rate)
         return finish_clip(samples, self.sample_rate, spoken, voice)
 
+    # Set by the registry on the engines it starts, so a worker process gets its own engine through the same factory.
+    factory: Callable[[str], SpeechEngine] | None = None
+
     def __reduce__(self) -> tuple[Any, ...]:
-        # An engine wraps process-wide native state: a worker process gets its own through the factory.
-        return (get_engine, (self.name,))
+        # An engine wraps process-wide native state: it is never copied, a worker process starts its own.
+        if self.factory is not None:
+            return (self.factory, (self.name,))
+        return (type(self), ())
 
 
 def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) -> np.ndarray:
@@ -208,45 +210,3 @@ def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) ->
     start = max(0, int(loud[0]) - int(MAX_LEADING_SILENCE * sample_rate))
     end = min(samples.size, int(loud[-1]) + 1 + int(MAX_TRAILING_SILENCE * sample_rate))
     return np.ascontiguousarray(samples[start:end])
-
-
-ENGINE_NAMES = (*SPEECH_ENGINES, "fake")
-_engines: dict[str, SpeechEngine] = {}
-_engines_lock = threading.Lock()
-
-
-def default_engine_name(platform: str | None = None) -> str:
-    """The engine `auto` means on a platform: libespeak-ng on Linux, the system voice (pyttsx3) elsewhere."""
-    platform = sys.platform if platform is None else platform
-    return "espeak" if platform.startswith("linux") else "pyttsx3"
-
-
-def get_engine(name: str = "auto") -> SpeechEngine:
-    """This process's engine called `name` (`auto`, `espeak`, `pyttsx3`, `piper`, or `fake` for tests), started once."""
-    resolved = default_engine_name() if name == "auto" else name
-    if resolved not in ENGINE_NAMES:
-        raise SpeechError(f"unknown speech engine '{name}' (choose from auto, {', '.join(ENGINE_NAMES)})")
-    with _engines_lock:
-        engine = _engines.get(resolved)
-        if engine is None:
-            engine = _engines[resolved] = _start_engine(resolved)
-        return engine
-
-
-def _start_engine(name: str) -> SpeechEngine:
-    # Imported here so a process only loads the native library of the engine it uses.
-    if name == "espeak":
-        from coach.speech.espeak import EspeakEngine
-
-        return EspeakEngine()
-    if name == "pyttsx3":
-        from coach.speech.pyttsx3_driver import Pyttsx3Engine
-
-        return Pyttsx3Engine()
-    if name == "piper":
-        from coach.speech.piper import PiperEngine
-
-        return PiperEngine()
-    from coach.speech.fake import FakeEngine
-
-    return FakeEngine()

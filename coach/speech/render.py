@@ -19,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
-from coach.cache import ClipCache, ClipRef, clip_key
+from coach.speech.cache import ClipCache, ClipRef, clip_key
 from coach.errors import SpeechError, UsageError
 from coach.processes import become_helper, pool_context
-from coach.speech.engine import SpeechEngine, SpeechSettings, VoiceProfile, check_text, get_engine
+from coach.speech.engine import SpeechEngine, SpeechSettings, VoiceProfile, check_text
+from coach.speech.registry import get_engine
 
 POOL_START_SECONDS = 0.03  # what starting a pool costs; a worker must have more work than this to pay
 CHUNK_SECONDS = 0.1  # work per chunk: Ctrl-C waits for running chunks, so it stops about this promptly

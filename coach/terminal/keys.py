@@ -17,6 +17,8 @@ import tty
 from types import FrameType, TracebackType
 from typing import Callable, TextIO
 
+from coach.interrupts import Terminated
+
 ENTER_ALTERNATE_SCREEN = "\x1b[?1049h"
 LEAVE_ALTERNATE_SCREEN = "\x1b[?1049l"
 HIDE_CURSOR = "\x1b[?25l"
@@ -64,14 +66,6 @@ def _file_descriptor(stream: TextIO | None) -> int | None:
         return stream.fileno() if stream is not None else None
     except (OSError, ValueError):  # io.UnsupportedOperation is both
         return None
-
-
-class Terminated(Exception):
-    """The process was asked to stop (SIGTERM or SIGHUP) while the terminal was ours."""
-
-    def __init__(self, signal_number: int):
-        self.signal_number = signal_number
-        super().__init__(signal.Signals(signal_number).name)
 
 
 class TerminalSession:

@@ -11,15 +11,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, TextIO
 
 from coach.errors import AudioDeviceError
-from coach.timeline import Timeline
-from coach.terminal.keys import TerminalSession, Terminated
+from coach.timeline.timeline import Timeline
+from coach.interrupts import Terminated
+from coach.terminal.keys import TerminalSession
 from coach.clock import elapsed as format_clock
 from coach.terminal.screen import Screen, cue_log_line
 
 if TYPE_CHECKING:
-    from coach.devices import Output
-    from coach.music import MusicOptions
-    from coach.player import Player
+    from coach.audio.devices import Output
+    from coach.audio.music import MusicOptions
+    from coach.audio.player import Player
     from coach.session import Prepared
     from coach.streaming import StreamingSession
 
@@ -61,7 +62,7 @@ def play_live(prepared: Prepared | StreamingSession, output: Output, options: Li
 
     A streaming session's speech may still be synthesizing: the screen follows its timeline as it grows.
     """
-    from coach import devices  # audio libraries load only for the command that plays
+    from coach.audio import devices  # audio libraries load only for the command that plays
 
     player = prepared.live_player(options.start_ms, tail_ms=devices.PERIOD_MS * DEVICE_PERIODS, music=options.music)
     screen = Screen(prepared.timeline) if options.full_screen else None
@@ -88,8 +89,8 @@ def run_session(player: Player, terminal: TerminalSession, screen: Screen | None
 
     A stop signal (SIGTERM, SIGHUP) raises Terminated, which says which one it was.
     """
-    from coach import devices
-    from coach.player import CueStarted
+    from coach.audio import devices
+    from coach.audio.player import CueStarted
 
     out = out or sys.stdout
     last_size = shutil.get_terminal_size()

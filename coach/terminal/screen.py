@@ -2,7 +2,7 @@
 
 Everything here is pure: `Screen.render` turns (position, paused, width, height) into lines no
 wider and no more than the terminal, so it is tested without a terminal. What it shows comes from
-`coach.moment`. The exercise, its side and the countdown (or rep number) are drawn in a built-in
+`coach.timeline.moment`. The exercise, its side and the countdown (or rep number) are drawn in a built-in
 block font; a letter the font lacks is drawn as itself, in the middle of its place. When the terminal is small, the help line
 and blank lines go first, then the type is scaled down step by step, then long names are
 abbreviated, and last the next-up line goes.
@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from coach.clock import countdown, elapsed, log_stamp, remaining
-from coach.moment import Moment, MomentIndex
-from coach.timeline import CueEvent, Timeline
+from coach.timeline.moment import Moment, MomentIndex
+from coach.timeline.timeline import CueEvent, Timeline
 
 # The block font: 5 rows per glyph, '#' is ink. Mostly 4 columns wide; a few need 5 (M, W, V, Y) or fewer.
 _FONT_ROWS = 5

@@ -6,12 +6,12 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from coach.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
+from coach.timeline.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
-from coach.levels import NAMED_LEVELS, level_name
-from coach.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
-from coach.phrases import Phrases, fill, whole_seconds
-from coach.timeline import Stretch
+from coach.routine.levels import NAMED_LEVELS, level_name
+from coach.routine.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
+from coach.routine.phrases import Phrases, fill, whole_seconds
+from coach.timeline.timeline import Stretch
 
 MAX_SESSION_SECONDS = 3 * 3600
 MAX_CUES = 20_000

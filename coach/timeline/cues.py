@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from coach.model import NOWHERE, Where
+from coach.routine.model import NOWHERE, Where
 
 PAUSE_KINDS = ("gap", "hold", "rest", "switch", "breath")
 TONE_KINDS = ("start", "count", "end")

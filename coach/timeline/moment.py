@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, Sequence, TypeVar
 
-from coach.timeline import CueEvent, Timeline
+from coach.timeline.timeline import CueEvent, Timeline
 
 
 class _Timed(Protocol):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping
 
-from coach.cues import Chapter, CueScript, Marker, Pause, Rep, Round, Side, Speak, Stage, Tone
-from coach.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent
+from coach.timeline.cues import Chapter, CueScript, Marker, Pause, Rep, Round, Side, Speak, Stage, Tone
+from coach.timeline.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent
 
 
 def clip_ms(seconds: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coach.model import Where
+from coach.routine.model import Where
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach import clock
-from coach.timeline import Timeline
+from coach.timeline.timeline import Timeline
 
 CHAPTERS_VERSION = "1.2.0"  # the JSON chapters format's version (podcast-namespace chapters spec)
 
