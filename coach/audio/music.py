@@ -14,7 +14,6 @@ import math
 import os
 import random
 import struct
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 
+from coach import staging
 from coach.audio.bed import CROSSFADE_MS, DUCK_DB, FADE_IN_MS, LEVEL_LUFS, MIN_TRACK_MS, Bed
 from coach.errors import CacheError, CoachError, Diagnostic, MusicError, UsageError
 from coach.routine.model import Routine
@@ -33,7 +33,6 @@ DECODE_CHUNK_SECONDS = 300  # decoded per ffmpeg call: bounds memory for an hour
 _MAX_TRACK_GAIN_DB = 20.0  # a near-silent file is lifted at most this much, not into a wall of noise
 _HEADER = struct.Struct("<8sIIIQdB")  # magic, version, rate, channels, frames, loudness, complete
 _MAGIC = b"COACHBED"
-_TEMP_SUFFIX = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -240,18 +239,35 @@ def _decode_to_cache(path: Path, rate: int, wanted_frames: int, target: Path, st
     directory = target.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.stem}.", suffix=_TEMP_SUFFIX)
+        # Locked while it is written (a decode takes seconds): another process's sweep of stale files leaves it be.
+        descriptor, temporary = staging.locked_temporary(directory, target.stem)
     except OSError as error:
         raise CacheError(f"cannot write to speech cache {directory}: {error.strerror or error}") from None
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(b"\0" * _HEADER.size)  # filled in once the frames are known
-            channels, frames, loudness, complete = _decode(path, rate, wanted_frames, handle, stopping)
-            handle.seek(0)
-            handle.write(_HEADER.pack(_MAGIC, DECODE_VERSION, rate, channels, frames, loudness, complete))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(os.dup(descriptor), "wb") as handle:
+                handle.write(b"\0" * _HEADER.size)  # filled in once the frames are known
+                channels, frames, loudness, complete = _decode(path, rate, wanted_frames, handle, stopping)
+                handle.seek(0)
+                handle.write(_HEADER.pack(_MAGIC, DECODE_VERSION, rate, channels, frames, loudness, complete))
+        except BaseException:
+            os.close(descriptor)
+            raise
+        kept: list[DecodedTrack] = []
+
+        def keep_longer(existing: Path) -> bool:
+            # Another process's decode of the same file is the same samples: the longer one serves both, and a
+            # bed already reading the longer one must not find it cut short under it.
+            found = _read_header(existing)
+            if found is not None and found.rate == rate and (found.complete or found.frames >= frames):
+                kept.append(found)
+                return True
+            return False
+
+        staging.publish(descriptor, temporary, target, keep_longer)
         temporary = None
+        if kept:
+            return kept[0]
     except OSError as error:
         raise CacheError(f"cannot write to speech cache {directory}: {error.strerror or error}") from None
     finally:

@@ -7,7 +7,10 @@ both wrote the same content); the data is synced to disk before the rename, so a
 leave a named clip without its audio. Each clip carries a CRC-32 of its samples in a chunk of its
 own (`crc `, which WAV readers skip), checked with the header on every lookup and read: a clip
 damaged any way (a disk filling up under another tool, a block overwritten) is seen as missing and
-rendered again. Files are opened without following symbolic links: a link planted in the cache is
+rendered again. Once a whole clip is under its name it stays: a process that synthesized the same
+text too keeps the clip already there and uses it (espeak-ng's samples vary with what the process spoke
+before, so two processes' clips of one text may differ in length), so a clip another process looked up
+never changes under it. Files are opened without following symbolic links: a link planted in the cache is
 never served as a clip nor touched through. A lookup that hits sets the file's mtime to now: that
 is the "last used" time `prune --older-than` goes by (atime is unreliable under relatime).
 
@@ -29,21 +32,16 @@ import re
 import stat
 import struct
 import sys
-import tempfile
 import time
 import unicodedata
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:  # Windows: stale temporary files are told by their age instead
-    fcntl = None  # type: ignore[assignment]
-
+from coach import staging
 from coach.errors import CacheError
 from coach.speech.engine import VoiceProfile, normalize_text
 
@@ -58,8 +56,7 @@ GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
 MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 SEGMENT_MAGIC = b"coach-segment-1\n"
-TEMP_SUFFIX = ".tmp"
-STALE_TEMP_SECONDS = 3600.0  # without file locks (Windows): a temporary file this old belongs to a writer that died
+TEMP_SUFFIX = staging.TEMP_SUFFIX
 
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the source checkout, when coach runs from one
@@ -182,7 +179,7 @@ class ClipCache:
         return ClipRef(text=text, key=key, path=path, sample_rate=header[0], frames=header[1])
 
     def store(self, text: str, profile: VoiceProfile, samples: np.ndarray) -> ClipRef:
-        """Write a clip atomically under its final name and return it; CacheError if the disk refuses."""
+        """Write a clip atomically under its final name and return it (or the whole clip another process stored first); CacheError if the disk refuses."""
         samples = np.asarray(samples, dtype="<i2").reshape(-1)
         if samples.size == 0:
             raise CacheError(f"refusing to cache an empty clip for {text[:40]!r}")
@@ -194,8 +191,18 @@ class ClipCache:
             profile.sample_rate, profile.sample_rate * 2, 2, 16,
             b"crc ", 4, zlib.crc32(payload), b"data", len(payload),
         )  # fmt: skip
-        self._write_atomically(path, header + payload)
-        return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=samples.size)
+        kept: list[tuple[int, int]] = []
+
+        def keep_whole(existing: Path) -> bool:
+            found = _check_clip(existing)
+            if found is not None and found[0] == profile.sample_rate:
+                kept.append(found)
+                return True
+            return False  # damaged or of another rate: replaced
+
+        self._write_atomically(path, header + payload, keep=keep_whole)
+        frames = kept[0][1] if kept else samples.size
+        return ClipRef(text=text, key=key, path=path, sample_rate=profile.sample_rate, frames=frames)
 
     def gain(self, key: str) -> float | None:
         """The program gain stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
@@ -227,17 +234,21 @@ class ClipCache:
         digest = hashlib.sha256(data).digest()
         self._write_atomically(self.directory / _segment_file_name(key), SEGMENT_MAGIC + key.encode("ascii") + digest + data)
 
-    def _write_atomically(self, path: Path, payload: bytes) -> None:
+    def _write_atomically(self, path: Path, payload: bytes, keep: Callable[[Path], bool] | None = None) -> None:
         self._ensure_directory()
         temporary = None
         try:
             descriptor, temporary = self._locked_temporary(path)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())  # the data on disk before the name: a power cut leaves no empty clip
-            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
-            os.replace(temporary, path)
+            try:
+                # A duplicate shares the flock: closing it leaves the file locked until it is published.
+                with os.fdopen(os.dup(descriptor), "wb") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())  # the data on disk before the name: a power cut leaves no empty clip
+            except BaseException:
+                os.close(descriptor)
+                raise
+            staging.publish(descriptor, temporary, path, keep)
             temporary = None
         except OSError as error:
             raise CacheError(f"cannot write to speech cache {self.directory}: {error.strerror or error}") from error
@@ -282,8 +293,7 @@ class ClipCache:
             segment = SEGMENT_NAME.match(path.name)
             match = CLIP_NAME.match(path.name) or gain or segment
             if match is None:
-                if self._is_stale_temporary(path):
-                    freed += _remove(path)
+                freed += self._remove_if_stale(path)
                 continue
             tidy_only = kept_prefixes is None and cutoff is None
             wanted = kept_prefixes is not None and match["hash"] in kept_prefixes
@@ -311,8 +321,8 @@ class ClipCache:
                 removed += 1
             elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name):
                 freed += _remove(path)
-            elif self._is_stale_temporary(path):
-                freed += _remove(path)
+            else:
+                freed += self._remove_if_stale(path)
         return PruneResult(removed, freed, 0)
 
     def _files(self) -> list[Path]:
@@ -336,46 +346,23 @@ class ClipCache:
         ]
 
     def _locked_temporary(self, path: Path) -> tuple[int, str]:
-        """A new temporary file for `path`, locked (flock) for as long as this process writes it."""
-        while True:
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}.", suffix=TEMP_SUFFIX)
-            try:
-                if fcntl is None:
-                    return descriptor, temporary
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-                if os.fstat(descriptor).st_nlink > 0:
-                    return descriptor, temporary
-            except BaseException:  # Ctrl-C between the file's creation and its return: remove it here
-                os.close(descriptor)
-                _remove(Path(temporary))
-                raise
-            os.close(descriptor)  # removed as stale between its creation and the lock: make another
+        """A new temporary file for `path`, locked (flock) until it is published or removed."""
+        return staging.locked_temporary(self.directory, path.stem)
 
     def remove_stale_temporaries(self) -> int:
         """Remove temporary files left by writers that died (a killed render); the number removed."""
         removed = 0
         for path in self._files():
-            if self._is_stale_temporary(path) and _remove(path):
+            if self._remove_if_stale(path):
                 removed += 1
         return removed
 
-    def _is_stale_temporary(self, path: Path) -> bool:
-        """Whether a temporary file's writer is gone: its lock is free (else, without locks, it is an hour old)."""
-        if not path.name.endswith(TEMP_SUFFIX):
-            return False
-        if fcntl is None:
-            return _mtime(path) < time.time() - STALE_TEMP_SECONDS
+    def _remove_if_stale(self, path: Path) -> int:
+        """Remove a temporary file whose writer is gone, under its lock (see coach.staging); the bytes freed."""
         try:
-            descriptor = os.open(path, _NO_FOLLOW)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False  # a writer holds it
-        finally:
-            os.close(descriptor)
-        return True
+            return staging.remove_if_stale(path)
+        except OSError as error:
+            raise CacheError(f"cannot remove {path} from the speech cache: {error.strerror or error}") from error
 
     def _ensure_directory(self) -> None:
         try:
