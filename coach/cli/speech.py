@@ -78,7 +78,7 @@ def voices_command(
         None, "--language", "-l", metavar="CODE", help="Only voices for this language (en, en-us, fr...)."
     ),
     engine: Optional[str] = typer.Option(
-        None, "--engine", metavar="NAME", help="Only this engine's voices (espeak, piper, pyttsx3)."
+        None, "--engine", metavar="NAME", help="Only this engine's voices (espeak, hibari, piper, pyttsx3)."
     ),
     *,
     as_json,  # coach.cli.app.SHARED_OPTIONS
@@ -130,8 +130,8 @@ def voices_command(
 
 
 def _engines_here() -> list[str]:
-    """The engines `coach voices` lists by default: the platform's own first, then the neural voice."""
-    return list(dict.fromkeys([default_engine_name(), "piper"]))
+    """The engines `coach voices` lists by default: the platform's own first, then the neural voices."""
+    return list(dict.fromkeys([default_engine_name(), "hibari", "piper"]))
 
 
 class CacheAction(str, Enum):

@@ -97,7 +97,7 @@ Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
 
 
 # The speech engines a routine may name (`voice.engine`); coach.speech.engine starts them.
-SPEECH_ENGINES = ("espeak", "piper", "pyttsx3")
+SPEECH_ENGINES = ("espeak", "hibari", "piper", "pyttsx3")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ dead time after every cue; 100 ms keeps the natural decay of the last word.
 from __future__ import annotations
 
 import difflib
+import hashlib
+from pathlib import Path
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,6 +22,8 @@ from coach.errors import SpeechError, UnspeakableText
 RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
 MAX_LEADING_SILENCE = 0.010
 MAX_TRAILING_SILENCE = 0.100
+INT16_FULL_SCALE = 32767  # a neural engine's float samples in [-1, 1] scale to int16 by this
+HASH_BLOCK = 1 << 20
 SILENCE_LEVEL = 64  # int16 amplitude (about -54 dBFS) below which a sample counts as silence
 
 
@@ -210,3 +214,12 @@ def finish_clip(samples: np.ndarray, sample_rate: int, text: str, voice: str) ->
     start = max(0, int(loud[0]) - int(MAX_LEADING_SILENCE * sample_rate))
     end = min(samples.size, int(loud[-1]) + 1 + int(MAX_TRAILING_SILENCE * sample_rate))
     return np.ascontiguousarray(samples[start:end])
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 hex digest of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -12,7 +12,6 @@ this machine was faster even for a single process than onnxruntime's own thread 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -25,14 +24,12 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError
-from coach.speech.engine import SpeechEngine, VoiceInfo
+from coach.speech.engine import INT16_FULL_SCALE, SpeechEngine, VoiceInfo, file_sha256
 
 INSTALL_HINT = "install it with: pip install 'coach[neural]' (or `make neural` in a checkout)"
 # The rate (words per minute) at which the voice's own pace matches espeak-ng's at that rate, measured
 # on the built-in routines (speech from first to last sound): the same `rate` gives the same pace on both.
 NATURAL_RATE = 185
-INT16_FULL_SCALE = 32767
-HASH_BLOCK = 1 << 20
 
 
 class PiperEngine(SpeechEngine):
@@ -149,12 +146,3 @@ def _import_phonemizer() -> None:
         import piper.espeakbridge  # noqa: F401
     finally:
         sys.setdlopenflags(flags)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 hex digest of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()

@@ -15,6 +15,7 @@ _CLASSES = {
     "espeak": ("coach.speech.espeak", "EspeakEngine"),
     "pyttsx3": ("coach.speech.pyttsx3_driver", "Pyttsx3Engine"),
     "piper": ("coach.speech.piper", "PiperEngine"),
+    "hibari": ("coach.speech.hibari", "HibariEngine"),
     "fake": ("coach.speech.fake", "FakeEngine"),
 }
 ENGINE_NAMES = (*SPEECH_ENGINES, "fake")

@@ -1,0 +1,111 @@
+"""The hibari engine: a small neural voice ("heart", distilled from Kokoro-82M) inside the hibari-tts wheel.
+
+Apache-2.0, a 14 MB wheel on onnxruntime; the one voice coach offers is the bundled one, because hibari
+downloads every other voice on first use and coach never opens a network connection. The model file is
+checked against the sha256 this version of hibari ships it with (the hash is in the cache key, so a changed
+model re-renders every clip), and every cue is synthesized with a fixed seed, so a clip is bit-identical in
+any process. The model loads on the first cue (about 0.4 s), once per process, on one thread.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coach.errors import SpeechError
+from coach.speech.engine import INT16_FULL_SCALE, SpeechEngine, VoiceInfo, file_sha256
+
+VOICE = "heart"
+PINNED_VERSION = "0.2.1"  # as pyproject.toml pins it: the model hash below belongs to this release
+MODEL_SHA256 = "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"
+INSTALL_HINT = f"reinstall it with: pip install 'hibari-tts=={PINNED_VERSION}' (or `make setup` in a checkout)"
+# The model's own pace at speed 1.0, in words a minute from first to last sound (a 14-word built-in cue):
+# `rate` maps to the model's speed as rate / NATURAL_RATE, clamped to the speeds it accepts.
+NATURAL_RATE = 210
+SPEED_RANGE = (0.5, 2.0)
+SEED = 0
+
+
+class HibariEngine(SpeechEngine):
+    """The bundled hibari voice "heart" (US English); `rate` sets the model's speed."""
+
+    name = "hibari"
+    default_rate = NATURAL_RATE
+    cue_seconds = 0.05  # a 3-second cue on one core of this machine (about 60x real time with start-up)
+    sample_rate = 24000
+
+    def __init__(self) -> None:
+        # Only looked up here: importing hibari loads onnxruntime, which a warm `coach play` never needs.
+        spec = importlib.util.find_spec("hibari")
+        if spec is None or spec.origin is None:
+            raise SpeechError(f"the hibari voice is not installed; {INSTALL_HINT}")
+        self.model_path = Path(spec.origin).parent / "assets" / "hibari.onnx"
+        try:
+            runtime = metadata.version("hibari-tts")
+            model_hash = file_sha256(self.model_path)
+        except (OSError, metadata.PackageNotFoundError) as error:
+            raise SpeechError(f"the hibari voice is incompletely installed ({error}); {INSTALL_HINT}") from error
+        if model_hash != MODEL_SHA256:
+            raise SpeechError(
+                f"the hibari model {self.model_path} is not the one coach was built for "
+                f"(sha256 {model_hash[:12]}..., expected {MODEL_SHA256[:12]}...); {INSTALL_HINT}"
+            )
+        self.default_voice = VOICE
+        self.version = f"{runtime} (model sha256:{model_hash[:16]}, seed {SEED})"
+        self._tts: Any = None
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._reset_lock_after_fork)
+
+    def all_voices(self) -> list[VoiceInfo]:
+        """The one bundled voice."""
+        return [VoiceInfo(id=VOICE, name="Heart (neural, US English)", languages=("en-us",))]
+
+    def resolve_voice(self, voice: str | None) -> str:
+        """The bundled voice's id; any other hibari voice is refused, since hibari would download it."""
+        if voice is None or voice.strip().lower() == VOICE:
+            return VOICE
+        raise self.unknown_voice(voice)
+
+    def load(self) -> None:
+        """Load the model into this process, unless it is already loaded."""
+        self._loaded()
+
+    def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
+        tts = self._loaded()
+        speed = min(max(rate / NATURAL_RATE, SPEED_RANGE[0]), SPEED_RANGE[1])
+        try:
+            audio = tts(text, speed=speed, seed=SEED)
+        except Exception as error:  # onnxruntime and the phonemizer raise assorted types
+            raise SpeechError(f"the hibari voice failed to speak {text[:40]!r}: {error}") from error
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        return np.round(np.clip(audio, -1.0, 1.0) * INT16_FULL_SCALE).astype(np.int16)
+
+    def _loaded(self) -> Any:
+        from coach import interrupts
+
+        with self._lock:
+            if self._tts is None:
+                with interrupts.held():  # a stop mid-import would fail the import: it reads as a broken install
+                    self._tts = self._load_model()
+            return self._tts
+
+    def _load_model(self) -> Any:
+        try:
+            from hibari import Hibari
+        except ImportError as error:
+            raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
+        try:
+            # The model path is given, so hibari never looks a voice up (nor downloads one).
+            return Hibari(voice=VOICE, model=str(self.model_path), threads=1)
+        except Exception as error:  # onnxruntime raises its own exception types for a bad model file
+            raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
+
+    def _reset_lock_after_fork(self) -> None:
+        # A lock held by another thread at fork time would stay held forever in the child.
+        self._lock = threading.Lock()
