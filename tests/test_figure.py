@@ -48,8 +48,7 @@ def test_the_other_side_is_the_exact_mirror_picture(name):
 
 
 # Poses whose angles are not yet tuned so that every point they name touches the floor (known defect).
-UNTUNED = {"ankle-rock", "combat-lean", "combat-press", "combat-toes-up", "half-fish", "lunge", "lunge-twist",
-           "ninety-fold", "ninety-tall", "ninety-turn", "toe-extension"}
+UNTUNED = {"ankle-rock", "lunge", "lunge-twist", "ninety-fold"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="angles untuned"))
