@@ -212,7 +212,7 @@ BAD = {
     ),
     "voice engine unknown": (
         "title: T\nvoice: {engine: festival}\nexercises:\n  - name: E\n    steps: [say: Go.]\n",
-        [at(2, 17, "voice.engine: unknown engine 'festival' (choose from espeak, piper, pyttsx3)")],
+        [at(2, 17, "voice.engine: unknown engine 'festival' (choose from espeak, hibari, piper, pyttsx3)")],
     ),
     "voice rate as text": (
         "title: T\nvoice: {rate: fast, speed: 2}\nexercises:\n  - name: E\n    steps: [say: Go.]\n",

@@ -69,7 +69,7 @@ def test_without_the_extra_voices_still_lists_espeak_and_says_piper_is_missing()
 def test_an_unknown_engine_on_the_command_line_is_bad_input():
     result = CliRunner().invoke(app, ["render", "post-run", "--engine", "festival"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "coach: error: --engine: unknown engine 'festival' (choose from auto, espeak, piper, pyttsx3)"
+    assert result.stderr.strip() == "coach: error: --engine: unknown engine 'festival' (choose from auto, espeak, hibari, piper, pyttsx3)"
 
 
 @pytest.fixture(scope="module")
