@@ -11,6 +11,10 @@ class CoachError(Exception):
     exit_code = 1
 
 
+class CoachWarning(UserWarning):
+    """Something the user should know that does not stop the command; the CLI prints it as one `coach: warning:` line."""
+
+
 class UsageError(CoachError):
     """The user asked for something that cannot mean anything (bad option value, unknown routine name)."""
 

@@ -119,7 +119,9 @@ def speech_settings(
     """
     routine_engine = routine.voice.engine or "auto"
     in_force = engine or routine_engine
-    same_engine = _engine_named(in_force) == _engine_named(routine_engine)
+    # Resolving `auto` may start the default engine: only when the voice name depends on it.
+    keeps_name = voice is None and routine.voice.name is not None
+    same_engine = keeps_name and (in_force == routine_engine or _engine_named(in_force) == _engine_named(routine_engine))
     name = voice or (routine.voice.name if same_engine else None)
     return SpeechSettings(voice=name, rate=rate or routine.voice.rate, engine=in_force)
 

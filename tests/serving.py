@@ -28,9 +28,9 @@ def shared_dirs(tmp_path_factory) -> tuple[Path, Path]:
 class Served:
     """`coach serve ARGS --host 127.0.0.1 --port 0` in its own process group, with its stdout and stderr lines collected."""
 
-    def __init__(self, *args: str, cwd: Path | None = None):
+    def __init__(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
         command = [sys.executable, "-m", "coach", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        environment = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

@@ -1,8 +1,8 @@
 """Golden plans of the built-in routines.
 
-With the deterministic fake engine the whole timeline is compared exactly; with the real espeak
-engine, the cue texts, chapters and tones exactly and the times within a tolerance (renders vary by
-a few milliseconds). After a deliberate change to a routine, the compiler or the phrases, refresh
+With the deterministic fake engine the whole timeline is compared exactly; with the real engines (the
+default neural voice, hibari, and espeak, the fallback), the cue texts, chapters and tones exactly and
+the times within a tolerance (an engine upgrade may move a clip by a few milliseconds). After a deliberate change to a routine, the compiler or the phrases, refresh
 them with:  COACH_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden.py
 """
 
@@ -39,14 +39,29 @@ def compare_or_update(name: str, actual: dict) -> dict:
     return json.loads(path.read_text())
 
 
+REAL_ENGINES = ("hibari", "espeak")
+
+
 @pytest.fixture(scope="module")
-def real_plans(tmp_path_factory) -> dict[str, session.Prepared]:
+def engine_plans(tmp_path_factory) -> dict[tuple[str, str], session.Prepared]:
+    """Each built-in prepared with each real engine, as `coach` would with `--engine`."""
     cache = tmp_path_factory.mktemp("cache")
     plans = {}
-    for name in BUILTINS:
-        routine = session.load(name)
-        plans[name] = session.prepare(routine, session.speech_settings(routine), cache)
+    for engine in REAL_ENGINES:
+        for name in BUILTINS:
+            routine = session.load(name)
+            plans[name, engine] = session.prepare(routine, session.speech_settings(routine, engine=engine), cache)
     return plans
+
+
+@pytest.fixture(scope="module")
+def real_plans(engine_plans) -> dict[str, session.Prepared]:
+    """Each built-in as a user hears it by default."""
+    return {name: engine_plans[name, "hibari"] for name in BUILTINS}
+
+
+def test_the_default_engine_is_the_natural_voice(real_plans):
+    assert {prepared.report.engine for prepared in real_plans.values()} == {"hibari"}
 
 
 def test_the_built_in_routines_are_post_run_and_pre_run():
@@ -64,10 +79,11 @@ def test_fake_engine_plan_matches_golden_exactly(name, level, tmp_path):
     assert actual == compare_or_update(f"{name}{suffix}.fake.json", actual)
 
 
+@pytest.mark.parametrize("engine", REAL_ENGINES)
 @pytest.mark.parametrize("name", BUILTINS)
-def test_real_engine_plan_matches_golden_within_tolerance(name, real_plans):
-    actual = real_plans[name].timeline.to_json()
-    golden = compare_or_update(f"{name}.espeak.json", actual)
+def test_real_engine_plan_matches_golden_within_tolerance(name, engine, engine_plans):
+    actual = engine_plans[name, engine].timeline.to_json()
+    golden = compare_or_update(f"{name}.{engine}.json", actual)
     assert [c["text"] for c in actual["cues"]] == [c["text"] for c in golden["cues"]]
     assert [c["chapter"] for c in actual["cues"]] == [c["chapter"] for c in golden["cues"]]
     assert [c["title"] for c in actual["chapters"]] == [c["title"] for c in golden["chapters"]]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from coach.errors import SpeechError
-from coach.speech import SpeechSettings, default_engine_name, get_engine
+from coach.speech import SpeechSettings, default_engine_name, fallback_engine_name, get_engine
 from coach.speech.engine import MAX_TRAILING_SILENCE, SILENCE_LEVEL, finish_clip, matches_language
 from coach.speech.fake import FakeEngine
 from coach.speech.pyttsx3_driver import platform_driver
@@ -163,10 +163,15 @@ def test_fake_engine_is_deterministic_and_follows_text_length_and_rate():
     assert fake.synthesized == ["Rest."] + ["Rest for fifteen seconds."] * 3
 
 
-def test_auto_means_espeak_on_linux_and_the_system_voice_elsewhere():
-    assert default_engine_name("linux") == "espeak"
-    assert default_engine_name("darwin") == "pyttsx3"
-    assert default_engine_name("win32") == "pyttsx3"
+def test_auto_falls_back_to_espeak_on_linux_and_the_system_voice_elsewhere():
+    assert fallback_engine_name("linux") == "espeak"
+    assert fallback_engine_name("darwin") == "pyttsx3"
+    assert fallback_engine_name("win32") == "pyttsx3"
+
+
+def test_auto_means_the_natural_voice_where_it_starts():
+    assert default_engine_name() == "hibari"
+    assert get_engine("auto").name == "hibari"
 
 
 def test_pyttsx3_engine_picks_the_platform_driver_and_refuses_linux():

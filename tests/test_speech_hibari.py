@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.errors import SpeechError
+from coach.errors import CoachWarning, SpeechError
 from coach.speech import SpeechSettings, get_engine
 from coach.speech.engine import SILENCE_LEVEL
+from coach.speech.hibari import LONGEST_PAUSE, tightened_pauses
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +96,71 @@ def test_export_of_pre_run_with_hibari_is_whole_and_at_the_target_loudness(tmp_p
     samples = np.frombuffer(pcm, dtype=np.float32)
     loudness = pyloudnorm.Meter(48000).integrated_loudness(samples.astype(np.float64))
     assert -17.5 < loudness < -14.5
+
+
+def _longest_pause(clip: np.ndarray, rate: int) -> float:
+    quiet = np.abs(clip.astype(np.int32)) <= SILENCE_LEVEL
+    longest = run = 0
+    for sample_is_quiet in quiet:
+        run = run + 1 if sample_is_quiet else 0
+        longest = max(longest, run)
+    return longest / rate
+
+
+def test_pauses_between_sentences_are_cut_to_a_coachs_half_second():
+    tone = (np.sin(np.arange(2400) / 3) * 10000).astype(np.int16)
+    silence = np.zeros(24000, dtype=np.int16)
+    clip = np.concatenate([tone, silence, tone, silence[:6000], tone])
+    tightened = tightened_pauses(clip, 10800)
+    # The tone's own zero crossings at its ends join the silence, by a sample or two.
+    assert tightened.size == pytest.approx(clip.size - (24000 - 10800), abs=2)
+    assert _longest_pause(tightened, 24000) == pytest.approx(0.45, abs=0.001)
+    assert _longest_pause(tightened[2400 + 10800 :], 24000) >= 0.25  # a pause shorter than the limit stays whole
+    assert np.array_equal(tightened[:2400], tone) and np.array_equal(tightened[-2400:], tone)
+
+
+def test_the_real_voice_pauses_at_most_half_a_second_between_sentences(hibari):
+    clip = hibari.synthesize("Switch sides. Right side. Rest for 20 seconds.", SpeechSettings(rate=170))
+    assert 0.2 < _longest_pause(clip, hibari.sample_rate) <= LONGEST_PAUSE + 0.01
+
+
+HIDE_HIBARI = 'import sys\nsys.modules["hibari"] = None  # as on a platform where it could not be installed\n'
+
+
+def test_without_the_natural_voice_coach_warns_once_and_speaks_with_espeak(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(HIDE_HIBARI)
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: Fallback\nexercises:\n  - name: Calf raise\n    steps:\n      - hold: 5s\n")
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "COACH_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "coach", "export", str(routine), "-o", str(tmp_path / "r.mp3")],
+        capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    warnings_shown = [line for line in result.stderr.splitlines() if line.startswith("coach: warning:")]
+    assert warnings_shown == [
+        "coach: warning: speaking with espeak, not the natural voice: the hibari voice is not installed; "
+        "reinstall it with: pip install 'hibari-tts==0.2.1' (or `make setup` in a checkout)"
+    ]
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "r.mp3").stat().st_size > 10_000
+    asked = subprocess.run(
+        [sys.executable, "-m", "coach", "render", str(routine), "--engine", "hibari"],
+        capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert asked.returncode == 1  # asked for by name, it is an error, not a quiet substitute
+    assert asked.stderr.strip().splitlines() == [
+        "coach: error: the hibari voice is not installed; reinstall it with: pip install 'hibari-tts==0.2.1' (or `make setup` in a checkout)"
+    ]
+
+
+def test_a_damaged_model_makes_auto_fall_back_with_a_warning(monkeypatch):
+    from coach.speech import hibari as hibari_module, registry
+
+    monkeypatch.setattr(hibari_module, "MODEL_SHA256", "0" * 64)
+    monkeypatch.setattr(registry, "_engines", {})
+    monkeypatch.setattr(registry, "_default_name", None)
+    with pytest.warns(CoachWarning, match="speaking with espeak, not the natural voice: the hibari model .* is not the one"):
+        assert registry.default_engine_name() == "espeak"
+    assert registry.get_engine("auto").name == "espeak"

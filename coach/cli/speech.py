@@ -15,7 +15,7 @@ from coach.speech.cache import ClipCache
 from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json, warn
 from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
-from coach.speech import SpeechEngine, default_engine_name, get_engine
+from coach.speech import SpeechEngine, default_engine_name, fallback_engine_name, get_engine
 
 JobsOption = typer.Option(
     None, "--jobs", "-j", metavar="N", min=1, show_default="all cores", help="Processes to synthesize with."
@@ -130,8 +130,8 @@ def voices_command(
 
 
 def _engines_here() -> list[str]:
-    """The engines `coach voices` lists by default: the platform's own first, then the neural voices."""
-    return list(dict.fromkeys([default_engine_name(), "hibari", "piper"]))
+    """The engines `coach voices` lists by default: the default first, then the platform's own, then piper."""
+    return list(dict.fromkeys([default_engine_name(), fallback_engine_name(), "piper"]))
 
 
 class CacheAction(str, Enum):

@@ -7,6 +7,7 @@ boxed while coach's are one `coach: error:` line. These classes keep typer's par
 from __future__ import annotations
 
 import sys
+import warnings
 from enum import Enum
 from typing import Any, Sequence
 
@@ -14,12 +15,28 @@ import typer
 from typer import _click as click  # the click typer vendors (pyproject pins typer's minor version for it)
 from typer.core import TyperCommand, TyperGroup
 
+from coach.errors import CoachWarning
+
 ERROR_PREFIX = "coach: error: "
+WARNING_PREFIX = "coach: warning: "
 
 
 def error_line(message: str) -> str:
     """The one line every error is shown as: `coach: error: message`."""
     return f"{ERROR_PREFIX}{message}"
+
+
+def show_coach_warnings() -> None:
+    """Show the library's warnings as one `coach: warning:` line each; other warnings keep Python's own form."""
+    python_shows = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *where: Any, **details: Any) -> None:
+        if issubclass(category, CoachWarning):
+            sys.stderr.write(f"{WARNING_PREFIX}{message}\n")
+        else:
+            python_shows(message, category, *where, **details)
+
+    warnings.showwarning = show
 
 
 class CoachCommand(TyperCommand):
@@ -55,6 +72,7 @@ class CoachGroup(TyperGroup):
         """Run the command line; a usage mistake becomes one `coach: error:` line and exit 2."""
         if not standalone_mode:
             return super().main(args, *main_args, standalone_mode=False, **extra)
+        show_coach_warnings()
         try:
             outcome = super().main(args, *main_args, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as error:

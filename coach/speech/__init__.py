@@ -1,9 +1,9 @@
-"""Speech engines: text to int16 mono clips, through libespeak-ng on Linux, the system voice elsewhere, or the optional neural voice (piper)."""
+"""Speech engines: text to int16 mono clips, through the bundled neural voice (hibari) by default, libespeak-ng, the system voice, or piper."""
 
 from __future__ import annotations
 
 from coach.speech.engine import RATE_RANGE, SpeechEngine, SpeechSettings, VoiceInfo, VoiceProfile, normalize_text
-from coach.speech.registry import ENGINE_NAMES, default_engine_name, get_engine
+from coach.speech.registry import ENGINE_NAMES, default_engine_name, fallback_engine_name, get_engine
 
 __all__ = [
     "ENGINE_NAMES",
@@ -13,6 +13,7 @@ __all__ = [
     "VoiceInfo",
     "VoiceProfile",
     "default_engine_name",
+    "fallback_engine_name",
     "get_engine",
     "normalize_text",
 ]

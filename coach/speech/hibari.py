@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from coach.errors import SpeechError
-from coach.speech.engine import INT16_FULL_SCALE, SpeechEngine, VoiceInfo, file_sha256
+from coach.speech.engine import INT16_FULL_SCALE, SILENCE_LEVEL, SpeechEngine, VoiceInfo, file_sha256
 
 VOICE = "heart"
 PINNED_VERSION = "0.2.1"  # as pyproject.toml pins it: the model hash below belongs to this release
@@ -30,6 +30,10 @@ INSTALL_HINT = f"reinstall it with: pip install 'hibari-tts=={PINNED_VERSION}' (
 NATURAL_RATE = 210
 SPEED_RANGE = (0.5, 2.0)
 SEED = 0
+# The model pauses 0.8-1.0 s between sentences at a coach's pace (160 wpm), which reads as hesitation in a
+# short cue ("Switch sides. Right side." took 3.0 s); a person coaching pauses about half a second. Longer
+# silences inside a clip are cut to this, at their middle, where the signal is below the silence level.
+LONGEST_PAUSE = 0.45
 
 
 class HibariEngine(SpeechEngine):
@@ -45,6 +49,8 @@ class HibariEngine(SpeechEngine):
         spec = importlib.util.find_spec("hibari")
         if spec is None or spec.origin is None:
             raise SpeechError(f"the hibari voice is not installed; {INSTALL_HINT}")
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise SpeechError(f"onnxruntime, which the hibari voice runs on, is not installed; {INSTALL_HINT}")
         self.model_path = Path(spec.origin).parent / "assets" / "hibari.onnx"
         try:
             runtime = metadata.version("hibari-tts")
@@ -57,7 +63,7 @@ class HibariEngine(SpeechEngine):
                 f"(sha256 {model_hash[:12]}..., expected {MODEL_SHA256[:12]}...); {INSTALL_HINT}"
             )
         self.default_voice = VOICE
-        self.version = f"{runtime} (model sha256:{model_hash[:16]}, seed {SEED})"
+        self.version = f"{runtime} (model sha256:{model_hash[:16]}, seed {SEED}, pauses <= {LONGEST_PAUSE} s)"
         self._tts: Any = None
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._reset_lock_after_fork)
@@ -84,7 +90,8 @@ class HibariEngine(SpeechEngine):
         except Exception as error:  # onnxruntime and the phonemizer raise assorted types
             raise SpeechError(f"the hibari voice failed to speak {text[:40]!r}: {error}") from error
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        return np.round(np.clip(audio, -1.0, 1.0) * INT16_FULL_SCALE).astype(np.int16)
+        samples = np.round(np.clip(audio, -1.0, 1.0) * INT16_FULL_SCALE).astype(np.int16)
+        return tightened_pauses(samples, int(LONGEST_PAUSE * self.sample_rate))
 
     def _loaded(self) -> Any:
         from coach import interrupts
@@ -109,3 +116,15 @@ class HibariEngine(SpeechEngine):
     def _reset_lock_after_fork(self) -> None:
         # A lock held by another thread at fork time would stay held forever in the child.
         self._lock = threading.Lock()
+
+
+def tightened_pauses(samples: np.ndarray, longest: int) -> np.ndarray:
+    """The clip with every silence longer than `longest` samples cut to `longest`, keeping both its edges."""
+    quiet = np.abs(samples.astype(np.int32)) <= SILENCE_LEVEL
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.view(np.int8), [0]))))
+    keep = np.ones(samples.size, dtype=bool)
+    for start, end in zip(edges[::2], edges[1::2]):
+        # Only pauses between sounds: the silence around the speech is the engine base's to trim.
+        if start > 0 and end < samples.size and end - start > longest:
+            keep[start + longest // 2 : end - (longest - longest // 2)] = False
+    return samples[keep]
