@@ -109,7 +109,7 @@ def first_sound_by_engine(routines: list[str]) -> None:
     from coach.errors import SpeechError
     from coach.speech import get_engine
 
-    for engine in ("espeak", "piper"):
+    for engine in ("hibari", "espeak", "piper"):
         try:
             get_engine(engine)
         except SpeechError as error:
@@ -128,13 +128,13 @@ def first_sound_by_engine(routines: list[str]) -> None:
                 session.prepare(routine, settings, cache).live_player()
                 warm = [first_sound_seconds(name, cache, engine) for _ in range(REPEATS)]
                 print(f"{engine}.{name}.warm_first_sound_s (best of {REPEATS}): {min(warm):.3f}")
-            if engine == "piper":
+            if engine != "espeak":  # the voices that stream: speech synthesized while the session plays
                 with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
                     figures = cold_session_lateness(name, Path(folder), engine)
                 print(f"{engine}.{name}.cold_session_synthesis_s (all speech synthesized while playing): {figures['synthesis_s']:.1f}")
                 print(f"{engine}.{name}.cold_session_cues_started: {figures['cues']:g}")
                 print(f"{engine}.{name}.cold_session_largest_cue_start_delay_ms (target: none late): {figures['largest_delay_ms']:.0f}")
-                print(f"{engine}.{name}.cold_session_gain_error_db (first cue's gain against the exact gain measured after): {figures['gain_error_db']:+.2f}")
+                print(f"{engine}.{name}.cold_session_gain_error_db (the estimate it started at against the exact gain measured after): {figures['gain_error_db']:+.2f}")
 
 
 def cold_session_lateness(name: str, cache: Path, engine: str) -> dict[str, float]:

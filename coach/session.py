@@ -23,6 +23,7 @@ from coach.speech.pronounce import Pronouncer
 from coach.speech.render import RenderProgress, RenderReport, render
 from coach.timeline.scheduler import schedule
 from coach.speech import SpeechSettings, default_engine_name, get_engine
+from coach.speech.registry import engine_for_voice, unknown_to_auto
 from coach.speech.engine import SpeechEngine, VoiceInfo, normalize_text
 from coach.timeline.timeline import Timeline
 
@@ -123,6 +124,8 @@ def speech_settings(
     keeps_name = voice is None and routine.voice.name is not None
     same_engine = keeps_name and (in_force == routine_engine or _engine_named(in_force) == _engine_named(routine_engine))
     name = voice or (routine.voice.name if same_engine else None)
+    if in_force == "auto":  # a voice only espeak has (another language, an accent) chooses espeak
+        in_force = engine_for_voice(name)
     return SpeechSettings(voice=name, rate=rate or routine.voice.rate, engine=in_force)
 
 
@@ -136,6 +139,8 @@ def checked_settings(
     try:
         speech.resolve_voice(settings.voice)
     except SpeechError as error:
+        if settings.engine == "auto" and settings.voice is not None:
+            error = unknown_to_auto(settings.voice)
         if voice is None and settings.voice is not None:
             where = routine.voice.name_where
             raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {error}")]) from None

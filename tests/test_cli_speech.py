@@ -51,7 +51,7 @@ def test_render_synthesizes_everything_once_then_reuses_it(rendered_once, warm_c
     first = rendered_once[1]  # into an empty cache
     assert first["cues"] > 20
     assert first["synthesized"] == first["cues"] and first["reused"] == 0
-    assert first["engine"] == "espeak" and first["voice"] and first["rate"] >= 80
+    assert first["engine"] == "hibari" and first["voice"] == "heart" and first["rate"] == 170  # the built-in's own pace
     second = run_json("render", "post-run", "--cache-dir", warm_cache)
     assert (second["cues"], second["synthesized"], second["reused"]) == (first["cues"], 0, first["cues"])
 

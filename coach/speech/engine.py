@@ -100,6 +100,10 @@ class SpeechEngine(ABC):
     default_voice: str
     default_rate: int
     cue_seconds: float = 0.004  # about what one cue takes to synthesize: sizes the work handed to worker processes
+    # How long a clip not yet synthesized will last: this many seconds a character at one word a minute, plus
+    # a constant (a least-squares fit to the built-ins' clips at 170 wpm; each engine with its own fit).
+    seconds_per_character_at_one_wpm: float = 8.75
+    seconds_per_clip: float = 0.45
 
     @abstractmethod
     def all_voices(self) -> list[VoiceInfo]:

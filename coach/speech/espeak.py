@@ -44,6 +44,7 @@ class EspeakEngine(SpeechEngine):
     """libespeak-ng in synchronous mode; one per process (the library is process-wide and not thread safe)."""
 
     name = "espeak"
+    seconds_per_character_at_one_wpm, seconds_per_clip = 9.06, 0.44  # fitted at 170 wpm (see SpeechEngine)
 
     def __init__(self) -> None:
         self._espeak, data_parent, self.library = load_binding()
@@ -56,8 +57,7 @@ class EspeakEngine(SpeechEngine):
         self.data_path = (data_path.value or b"").decode(errors="replace")
         self._chunks: list[bytes] = []
         self._interrupts: list[Any] = []
-        # The binding keeps the ctypes thunk alive in a module global (one callback per process).
-        espeak.SetSynthCallback(self._collect)
+        self._own_callback()
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._reset_lock_after_fork)
         self._resolved: dict[str | None, str] = {}
@@ -103,6 +103,7 @@ class EspeakEngine(SpeechEngine):
         espeak = self._espeak
         with self._lock, _interrupts_deferred() as interrupts:
             self._interrupts = interrupts
+            self._own_callback()
             # Voice first: selecting a voice resets the rate to the voice's own.
             if espeak.SetVoiceByName(voice.encode()) != espeak.EE_OK:
                 raise unknown_voice(voice)
@@ -116,6 +117,15 @@ class EspeakEngine(SpeechEngine):
         if status != espeak.EE_OK or synchronized != espeak.EE_OK:
             raise SpeechError(f"espeak-ng failed to speak {text[:40]!r} (status {status})")
         return np.frombuffer(audio, dtype="<i2").astype(np.int16)
+
+    def _own_callback(self) -> None:
+        """Make this engine the library's one synth callback: libespeak-ng is one per process, and another engine
+        started in it (a test's fresh registry) would otherwise collect this one's audio."""
+        espeak = self._espeak
+        if getattr(espeak, "coach_collector", None) is not self:
+            # The binding keeps the ctypes thunk alive in a module global (one callback per process).
+            espeak.SetSynthCallback(self._collect)
+            espeak.coach_collector = self
 
     def _collect(self, wav: Any, count: int, _events: Any) -> int:
         if self._interrupts:

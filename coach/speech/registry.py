@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 import threading
@@ -9,7 +10,7 @@ import warnings
 
 from coach.errors import CoachWarning, SpeechError
 from coach.routine.model import SPEECH_ENGINES
-from coach.speech.engine import SpeechEngine
+from coach.speech.engine import SpeechEngine, unknown_voice
 
 # Each engine's module and class, imported only when that engine starts: a process loads one native library.
 _CLASSES = {
@@ -51,6 +52,35 @@ def get_engine(name: str = "auto") -> SpeechEngine:
         if engine is None:
             engine = _engines[resolved] = _start_engine(resolved)
         return engine
+
+
+def engine_for_voice(voice: str | None) -> str:
+    """What `auto` means for a voice name: `auto` when the default engine has it (or no name is given), the fallback
+    engine when only that one has it (espeak speaks the other languages and accents), else `auto`."""
+    if voice is None:
+        return "auto"
+    default = default_engine_name()
+    for name in dict.fromkeys((default, fallback_engine_name())):
+        try:
+            get_engine(name).resolve_voice(voice)
+        except SpeechError:
+            continue
+        return "auto" if name == default else name
+    return "auto"
+
+
+def unknown_to_auto(voice: str) -> SpeechError:
+    """The error for a voice neither the default nor the fallback engine has, suggesting the closest of either's."""
+    suggestions = []
+    for name in dict.fromkeys((default_engine_name(), fallback_engine_name())):
+        try:
+            suggestion = get_engine(name).closest_voice(voice)
+        except SpeechError:
+            continue
+        if suggestion is not None:
+            suggestions.append(suggestion)
+    ratio = lambda candidate: difflib.SequenceMatcher(None, voice.casefold(), candidate.casefold()).ratio()  # noqa: E731
+    return unknown_voice(voice, max(suggestions, key=ratio) if suggestions else None)
 
 
 def _natural_or_fallback() -> str:
