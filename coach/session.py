@@ -139,12 +139,12 @@ def checked_settings(
     try:
         speech.resolve_voice(settings.voice)
     except SpeechError as error:
-        if settings.engine == "auto" and settings.voice is not None:
-            error = unknown_to_auto(settings.voice)
+        # Under `auto` the closest voice may be either engine's.
+        problem = unknown_to_auto(settings.voice) if settings.engine == "auto" and settings.voice is not None else error
         if voice is None and settings.voice is not None:
             where = routine.voice.name_where
-            raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {error}")]) from None
-        raise UsageError(f"--voice: {error}") from None
+            raise RoutineError([Diagnostic(where.path, where.line, where.col, f"voice.name: {problem}")]) from None
+        raise UsageError(f"--voice: {problem}") from None
     try:
         speech.resolve_rate(settings.rate)
     except SpeechError as error:
