@@ -1,0 +1,93 @@
+"""`figure:` and `image:` in a routine: read into the model, every mistake located, missing images found by check."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from coach.cli import app
+from coach.errors import RoutineError
+from coach.routine.loader import parse_routine
+from coach.routine.model import Figure, routine_figures
+
+GOOD = """\
+title: Figures
+exercises:
+  - name: Couch stretch
+    figure: couch-quadriceps
+    sides: [left, right]
+    steps:
+      - hold: 30s
+      - hold: 30s
+        figure: {pose: couch-psoas, lumbar: {flex: -8}}
+  - name: Own picture
+    image: pics/mine.png
+    steps:
+      - repeat: 2
+        steps:
+          - inhale: Up.
+            figure: {left_shoulder: {flex: 170}, right_shoulder: {flex: 170}}
+          - exhale: Down.
+            figure: stand
+"""
+
+BROKEN = """\
+title: Broken
+exercises:
+  - name: Couch stretch
+    figure: couch-quadricep
+    steps:
+      - hold: 30s
+        figure: {pose: couch-psoas, left_knee: {flex: 200}, left_elbw: {flex: 10}}
+      - say: Hi.
+        figure: {right_hip: {twist: 10}}
+      - say: Hi.
+        image: me.gif
+      - say: Hi.
+        figure: stand
+        image: me.png
+      - say: Hi.
+        figure: {}
+"""
+
+
+def test_figures_are_read_on_exercises_and_steps_of_every_depth():
+    routine = parse_routine(GOOD, "good.yaml")
+    couch, own = routine.exercises
+    assert couch.figure == Figure(pose="couch-quadriceps", where=couch.figure.where)
+    assert couch.steps[0].figure is None
+    assert couch.steps[1].figure.pose == "couch-psoas" and couch.steps[1].figure.angles == (("lumbar", "flex", -8.0),)
+    assert own.figure.image == "pics/mine.png" and (own.figure.where.line, own.figure.where.col) == (11, 12)
+    inhale = own.steps[0].steps[0]
+    assert inhale.figure.pose is None and inhale.figure.angles == (("left_shoulder", "flex", 170.0), ("right_shoulder", "flex", 170.0))
+    assert [f.pose or f.image for f in routine_figures(routine)] == ["couch-quadriceps", "couch-psoas", "pics/mine.png", None, "stand"]
+
+
+def test_every_figure_mistake_is_reported_at_its_place_in_one_run():
+    with pytest.raises(RoutineError) as caught:
+        parse_routine(BROKEN, "broken.yaml")
+    found = [(d.line, d.col, d.message) for d in caught.value.diagnostics]
+    assert found == [
+        (4, 13, "figure: unknown pose 'couch-quadricep' (did you mean 'couch-quadriceps'?)"),
+        (7, 55, "figure: left_knee.flex: must be between 0 and 165, got 200"),
+        (7, 61, "unknown key 'left_elbw' in figure (did you mean 'left_elbow'?)"),
+        (9, 30, "unknown key 'twist' in figure.right_hip (its angles: flex, abduct, rotate)"),
+        (11, 16, "image: 'me.gif' is not a picture coach shows (.png, .jpg, .jpeg, .svg)"),
+        (14, 9, "'image' cannot be in the same place as 'figure' (choose one picture)"),
+        (16, 17, "figure: give a 'pose' or at least one joint's angles"),
+    ]
+
+
+def test_check_reports_a_missing_image_at_its_place_with_the_other_problems(tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "mine.png").write_bytes(b"\x89PNG")
+    routine = tmp_path / "r.yaml"
+    routine.write_text(GOOD.replace("image: pics/mine.png", "image: pics/gone.png") + "music: nothere.mp3\n")
+    result = CliRunner().invoke(app, ["check", "--quick", str(routine)])
+    assert result.exit_code == 2
+    lines = re.findall(r"r\.yaml:(\d+):(\d+): error: (.*)", result.stderr)
+    assert lines == [("11", "12", "image: pics/gone.png: no such file"), ("19", "8", "music: nothere.mp3: no such file or folder")]
+    routine.write_text(GOOD)
+    assert CliRunner().invoke(app, ["check", "--quick", str(routine)]).exit_code == 0
