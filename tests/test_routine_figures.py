@@ -91,3 +91,58 @@ def test_check_reports_a_missing_image_at_its_place_with_the_other_problems(tmp_
     assert lines == [("11", "12", "image: pics/gone.png: no such file"), ("19", "8", "music: nothere.mp3: no such file or folder")]
     routine.write_text(GOOD)
     assert CliRunner().invoke(app, ["check", "--quick", str(routine)]).exit_code == 0
+
+
+# --- the timeline carries the figures ------------------------------------------------------------------------
+
+from coach import session  # noqa: E402
+from coach.timeline.compiler import compile_routine  # noqa: E402
+from coach.timeline.cues import Speak  # noqa: E402
+from coach.timeline.moment import MomentIndex, segments_json  # noqa: E402
+from coach.timeline.scheduler import schedule  # noqa: E402
+
+
+def _timeline(routine):
+    script = compile_routine(routine)
+    return schedule(script, {item.text: 2.0 for item in script if isinstance(item, Speak)}, routine.title)
+
+
+def _hold_starts(timeline, chapter):
+    return [span.start_ms for span in timeline.spans if span.kind == "hold" and span.chapter == chapter]
+
+
+def test_the_moment_says_which_figure_and_mirrors_it_on_the_right_side():
+    routine = session.load("post-run")
+    timeline = _timeline(routine)
+    index = MomentIndex(timeline)
+    holds = _hold_starts(timeline, 0)  # left: quadriceps, psoas; right: quadriceps, psoas
+    shown = [(index.at(start + 1000).figure.pose, index.at(start + 1000).mirrored, index.at(start + 1000).side) for start in holds]
+    assert shown == [("couch-quadriceps", False, "left"), ("couch-psoas", False, "left"),
+                     ("couch-quadriceps", True, "right"), ("couch-psoas", True, "right")]
+    rest = next(span for span in timeline.spans if span.kind == "rest" and span.chapter == 0)
+    ready = index.at(rest.start_ms + 1000)  # the rest before the 90/90: its first position, its first side (right)
+    assert (ready.title, ready.figure.pose, ready.mirrored) == ("90/90 gluteal kinetic stretch", "ninety-tall", True)
+    breaths = [cue for cue in timeline.cues if cue.chapter == 1 and cue.slot_end_ms]
+    assert [index.at(cue.start_ms).figure.pose for cue in breaths[:4]] == ["ninety-tall", "ninety-fold"] * 2
+    assert index.at(timeline.duration_ms - 1).figure is None  # the outro shows no position
+
+
+def test_every_exercise_of_every_built_in_shows_a_figure_from_its_first_cue_on():
+    for name in ("post-run", "pre-run"):
+        timeline = _timeline(session.load(name))
+        index = MomentIndex(timeline)
+        for number, chapter in enumerate(timeline.chapters):
+            cues = [cue for cue in timeline.cues if cue.chapter == number]
+            after_intro = [cue for cue in cues if index.at(cue.start_ms).activity != "intro"]
+            for cue in after_intro[:-1] if number == len(timeline.chapters) - 1 else after_intro:
+                assert index.at(cue.start_ms).figure is not None, (name, chapter.title, cue.text)
+
+
+def test_segments_json_names_the_pose_or_gives_the_angles_and_the_mirror():
+    routine = parse_routine(GOOD, "good.yaml")
+    data = segments_json(_timeline(routine))
+    figures = {(str(s["figure"]), s["mirrored"]) for s in data["segments"] if s["figure"] is not None}
+    assert ("couch-quadriceps", False) in figures and ("couch-quadriceps", True) in figures
+    assert (str({"pose": "couch-psoas", "angles": {"lumbar": {"flex": -8.0}}}), True) in figures
+    assert (str({"image": "pics/mine.png"}), False) in figures
+    assert (str({"pose": None, "angles": {"left_shoulder": {"flex": 170.0}, "right_shoulder": {"flex": 170.0}}}), False) in figures

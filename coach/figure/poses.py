@@ -8,6 +8,7 @@ skeleton.JOINTS); "body" pitch leans the whole figure forward (positive) or back
 from __future__ import annotations
 
 from coach.figure.draw import Pose, Prop
+from coach.figure.skeleton import mirror_angles
 
 
 def _p(name, caption, angles, **kw) -> Pose:
@@ -82,6 +83,10 @@ POSES: dict[str, Pose] = {p.name: p for p in [
        dict(_NINETY, body={"pitch": 10}, lumbar={"twist": -20}, thorax={"twist": -20}, upper_thorax={"twist": -15},
             left_shoulder={"flex": 40}, right_shoulder={"flex": 50}, left_elbow={"flex": 30}, right_elbow={"flex": 30}),
        azimuth=-120, elevation=40, floor=("pelvis", "left_knee", "right_knee"), target=("gluteals",), target_side="right"),
+    _p("ninety-rear", "90/90, rear leg on the left: sit tall, hands press the rear knee down to the floor.",
+       dict(mirror_angles(_NINETY), body={"pitch": 10}, left_shoulder={"flex": 40}, right_shoulder={"flex": 50},
+            left_elbow={"flex": 30}, right_elbow={"flex": 30}),
+       azimuth=-60, elevation=40, floor=("pelvis", "left_knee", "right_knee"), target=("gluteals",)),
     _p("hamstring-wall", "Lying on your back, one leg straight up the wall.", _hamstring(70), azimuth=180,
        floor=("pelvis", "head", "right_heel"), props=(Prop("wall", "left_heel", (0.05, 0)),), target=("hamstrings",)),
     _p("hamstring-press", "Press the heel into the wall.", _hamstring(70), azimuth=180,
@@ -118,6 +123,10 @@ POSES: dict[str, Pose] = {p.name: p for p in [
        _stand_on_right(left_hip={"flex": 90}, left_knee={"flex": 60}, lumbar={"flex": 10},
                        left_shoulder={"flex": 50}, right_shoulder={"flex": 50}, left_elbow={"flex": 40}, right_elbow={"flex": 40}),
        floor=("right_heel",), target=("hamstrings",)),
+    _p("knee-straight", "Hold the lifted thigh still; straighten the knee as far as it goes.",
+       _stand_on_right(left_hip={"flex": 90}, left_knee={"flex": 10}, lumbar={"flex": 10},
+                       left_shoulder={"flex": 50}, right_shoulder={"flex": 50}, left_elbow={"flex": 40}, right_elbow={"flex": 40}),
+       floor=("right_heel",), target=("hamstrings",)),
     _p("lunge", "Step forward into a lunge, back knee low.",
        {"left_hip": {"flex": 85}, "left_knee": {"flex": 76}, "right_hip": {"flex": -10}, "right_knee": {"flex": 80},
         "right_ankle": {"flex": -50}, "right_toe": {"flex": 50}, **{k: v for k, v in _STAND.items()}},
@@ -142,6 +151,10 @@ POSES: dict[str, Pose] = {p.name: p for p in [
     _p("ankle-circle", "Standing on one leg, foot lifted, circle the ankle.",
        _stand_on_right(left_hip={"flex": 45}, left_knee={"flex": 60}, left_ankle={"flex": -25}),
        floor=("right_heel",), target=("calf",)),
+    _p("ankle-stand", "Facing the wall, front foot a hand's width from it, heel down.",
+       {"left_hip": {"flex": 10}, "left_knee": {"flex": 5}, "left_ankle": {"flex": -5}, "right_hip": {"flex": -10},
+        "right_knee": {"flex": 5}, "right_ankle": {"flex": 10}, **_STAND},
+       floor=("left_heel", "right_ball"), props=(Prop("wall", "left_toe", (0.12, 0)),), target=("calf",)),
     _p("ankle-rock", "Rock the knee forward over the toes, heel down.",
        {"left_hip": {"flex": 55}, "left_knee": {"flex": 85}, "left_ankle": {"flex": 45}, "right_hip": {"flex": -20},
         "right_knee": {"flex": 40}, "right_ankle": {"flex": -32}, "body": {"pitch": 10}, **_STAND},
