@@ -211,3 +211,22 @@ def routine_figures(routine: Routine):
         if exercise.figure is not None:
             yield exercise.figure
         yield from of_steps(exercise.steps)
+
+
+def exercise_figures(exercise: Exercise) -> list[Figure]:
+    """The distinct positions of one exercise (its own figure, then its steps'), in file order."""
+    found: list[Figure] = []
+
+    def add(figure: Figure | None) -> None:
+        if figure is not None and all((f.pose, f.angles, f.image) != (figure.pose, figure.angles, figure.image) for f in found):
+            found.append(figure)
+
+    def of_steps(steps):
+        for step in steps:
+            add(step.figure)
+            if isinstance(step, Repeat):
+                of_steps(step.steps)
+
+    add(exercise.figure)
+    of_steps(exercise.steps)
+    return found
