@@ -146,3 +146,14 @@ def test_segments_json_names_the_pose_or_gives_the_angles_and_the_mirror():
     assert (str({"pose": "couch-psoas", "angles": {"lumbar": {"flex": -8.0}}}), True) in figures
     assert (str({"image": "pics/mine.png"}), False) in figures
     assert (str({"pose": None, "angles": {"left_shoulder": {"flex": 170.0}, "right_shoulder": {"flex": 170.0}}}), False) in figures
+
+
+def test_each_position_of_a_built_in_exercise_is_drawn_differently():
+    from coach.figure import render
+    from coach.output.cards import figure_pose
+    from coach.routine.model import exercise_figures
+
+    for name in ("post-run", "pre-run"):
+        for exercise in session.load(name).exercises:
+            drawn = [render(figure_pose(figure), None, "svg") for figure in exercise_figures(exercise)]
+            assert drawn and len(set(drawn)) == len(drawn), (name, exercise.name)

@@ -7,6 +7,7 @@ every cache file): a second export of the same routine reads them back instead o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -180,7 +181,7 @@ def _store(path: Path, data: bytes) -> None:
 
 
 def _drawn_card(routine: Routine, figure: Figure, mirrored: bool, title: str, sides: list[str]) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     size = CARD_SIZE
     img = Image.new("RGB", (size, size), "#ffffff")
@@ -198,19 +199,29 @@ def _drawn_card(routine: Routine, figure: Figure, mirrored: bool, title: str, si
     if art is not None:
         img.paste(art, ((size - art.width) // 2, (_FIGURE_HEIGHT - art.height) // 2))
     draw = ImageDraw.Draw(img)
-    lines = _wrapped(draw, title, ImageFont.load_default(size=26), size - 28)[:2]
-    font = ImageFont.load_default(size=26 if len(lines) == 1 else 22)
-    lines = _wrapped(draw, title, font, size - 28)[:2]
+    font = _font(26)
+    lines = _wrapped(draw, title, font, size - 28)
+    if len(lines) > 1:
+        font = _font(22)
+        lines = _wrapped(draw, title, font, size - 28)
     y = _FIGURE_HEIGHT + (8 if len(lines) > 1 else 16)
     for line in lines:
         draw.text((size / 2, y), line, fill=_INK, font=font, anchor="mt")
         y += font.size + 4
     if sides:
         label = " · ".join(side.capitalize() for side in sides)
-        draw.text((size / 2, size - 14), label, fill=_SIDE_INK, font=ImageFont.load_default(size=18), anchor="mb")
+        draw.text((size / 2, size - 14), label, fill=_SIDE_INK, font=_font(18), anchor="mb")
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=82)
     return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=None)
+def _font(size: int):
+    """Pillow's bundled font at a size (read once per process: loading it is most of a card's text cost)."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
 
 
 def _wrapped(draw, text: str, font, width: int) -> list[str]:
