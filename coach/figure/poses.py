@@ -85,7 +85,8 @@ POSES: dict[str, Pose] = {p.name: p for p in [
        props=(Prop("arrow", "chest", (1, -0.6)),), azimuth=160, elevation=22, floor=("pelvis", "left_knee", "right_knee"), target=("gluteals",)),
     _p("ninety-turn", "90/90, rear leg on the left: hands press the knees down; turn the chest toward the rear leg.",
        dict(mirror_angles(dict(_NINETY, body={"pitch": 10}, lumbar={"twist": -20}, thorax={"twist": -20}, upper_thorax={"twist": -15})),
-            left_shoulder={"flex": -20, "abduct": 10}, right_shoulder={"flex": 50, "abduct": -10}),  # hands toward the knees (fitted)
+            left_shoulder={"flex": -20, "abduct": 0}, left_elbow={"flex": 90},  # the rear hand down by the rear knee (fitted)
+            right_shoulder={"flex": 50, "abduct": -10}),  # the other on the front knee
        props=(Prop("arrow", "chest", (-1, 0)),), azimuth=NINETY_REAR_CAMERA, elevation=30, floor=("pelvis", "left_knee", "right_knee"),
        target=("gluteals",)),
     _p("ninety-rear", "90/90, rear leg on the left: sit tall, hands on the knees, pressing the rear knee to the floor.",
