@@ -86,6 +86,7 @@ class Prepared:
 
     def export(self, target: Path, options: ExportOptions, on_progress: Progress | None = None) -> ExportResult:
         """Mix and encode this session to `target` with the routine's tags, at the format's loudness and ceiling."""
+        from coach.output.cards import with_chapter_cards
         from coach.output.encode import output_format
         from coach.output.export import export_track, track_tags
 
@@ -93,7 +94,7 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache,
+            tags=with_chapter_cards(track_tags(self.routine), self.routine, self.timeline, self.cache.directory), gain=gain, on_progress=on_progress, segments=self.cache,
         )  # fmt: skip
 
     def gain_key(self, ceiling_dbtp: float) -> str:

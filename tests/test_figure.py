@@ -47,8 +47,8 @@ def test_the_other_side_is_the_exact_mirror_picture(name):
         assert right.points[other] == pytest.approx((left.width - x, y), abs=1e-6)
 
 
-# Poses whose angles are not yet tuned so that every point they name touches the floor (known defect).
-UNTUNED = {"ankle-rock", "lunge", "lunge-twist", "ninety-fold"}
+# Poses whose angles are not yet tuned so that every point they name touches the floor (none left).
+UNTUNED: set[str] = set()
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="angles untuned"))

@@ -188,7 +188,7 @@ def test_segments_json_is_plain_json_in_seconds(timeline):
     assert segment["countdown_end"] == segment["next_start"] == round(rest.end_ms / 1000, 3)
     assert set(segment) == {
         "start", "end", "chapter", "title", "title_chapter", "side", "activity", "line", "countdown_end",
-        "rep", "reps", "round", "rounds", "next_title", "next_start",
+        "rep", "reps", "round", "rounds", "next_title", "next_start", "figure", "mirrored",
     }
 
 

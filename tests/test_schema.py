@@ -59,7 +59,7 @@ def test_keys_are_the_loaders_keys():
     assert tuple(SCHEMA["properties"]["phrases"]["properties"]) == tuple(DEFAULT_PHRASES)
     assert tuple(defs["exercise"]["properties"]) == loader.EXERCISE_KEYS
     for kind, options in loader.STEP_KINDS.items():
-        assert set(defs[f"{kind}Step"]["properties"]) == {kind, *options}
+        assert set(defs[f"{kind}Step"]["properties"]) == {kind, *options, *loader.FIGURE_KEYS}
     assert [branch["$ref"] for branch in defs["step"]["oneOf"]] == [f"#/$defs/{kind}Step" for kind in loader.STEP_KINDS]
     assert set(loader.TEXT_FIELD_ORDER) == TEXT_FIELDS
 

@@ -18,6 +18,7 @@ from coach.timeline.compiler import compile_routine, routine_warnings, stretch_w
 from coach.errors import CoachError, RoutineError, SpeechError
 from coach.routine.model import Routine
 from coach.audio.music import music_problems
+from coach.output.cards import image_problems
 from coach.routine.schema import routine_schema
 from coach.speech import SpeechSettings
 from coach.timeline.timeline import Timeline
@@ -36,9 +37,9 @@ def check(
         try:
             routine = session.load(argument)
             compile_routine(routine)
-            problems = music_problems(routine)
+            problems = music_problems(routine) + image_problems(routine)
             if problems:
-                raise RoutineError(problems)
+                raise RoutineError(sorted(problems, key=lambda d: (d.line, d.col)))
             settings = _checked_voice(routine, quick)
         except RoutineError as error:
             invalid = True

@@ -3,7 +3,20 @@
 from coach.figure.draw import Pose, Prop, build_scene, side_pose, to_png, to_svg
 from coach.figure.poses import POSES
 
-__all__ = ["POSES", "Pose", "Prop", "build_scene", "side_pose", "to_png", "to_svg", "render"]
+__all__ = ["POSES", "Pose", "Prop", "build_scene", "pose_with", "side_pose", "to_png", "to_svg", "render"]
+
+
+def pose_with(name: str | None, angles: tuple[tuple[str, str, float], ...] = ()) -> Pose:
+    """The library's pose `name` (a standing figure when None) with the given (joint, dof, degrees) set over it."""
+    import dataclasses
+
+    base = POSES[name or "stand"]
+    if not angles:
+        return base
+    changed = {joint: dict(dofs) for joint, dofs in base.angles.items()}
+    for joint, dof, value in angles:
+        changed.setdefault(joint, {})[dof] = value
+    return dataclasses.replace(base, name=name or "custom", angles=changed, floor=base.floor if name else ())
 
 
 def render(pose: Pose, side: str | None = None, fmt: str = "svg", width: int = 480, height: int = 360):

@@ -112,6 +112,7 @@ class EncodeJob:
     chapters: Sequence[tuple[str, int, int]] = ()
     cover_png: bytes | None = None
     channels: int = 1  # the blocks are (frames,) for 1, else (frames, channels), interleaved into the PCM
+    chapter_pictures: Sequence[bytes | None] = ()  # a JPEG card per chapter (None: none), in the MP3's CHAP frames
 
 
 def pcm16(block: np.ndarray) -> np.ndarray:
@@ -146,7 +147,7 @@ def id3_frames(job: EncodeJob) -> bytes:
     frames = id3.comment_frame(comment) if comment else b""
     if job.cover_png is not None:
         frames += id3.picture_frame(job.cover_png)
-    return frames + id3.chapter_frames(job.chapters)
+    return frames + id3.chapter_frames(job.chapters, job.chapter_pictures)
 
 
 def _run(command: list[str], blocks: Iterable[np.ndarray], errors: BinaryIO, output: Path) -> None:

@@ -56,6 +56,7 @@ class TrackTags:
     year: int | None = None
     comment: str | None = None
     cover_png: bytes | None = None  # PNG bytes of the cover art
+    chapter_cards: tuple[bytes | None, ...] = ()  # a JPEG per chapter (coach/output/cards.py), for the MP3's chapters
 
     def metadata(self) -> dict[str, str]:
         """The tags as ffmpeg metadata keys (empty ones left out)."""
@@ -209,7 +210,8 @@ def export_track(
         with tempfile.TemporaryDirectory(prefix="coach-export-") as scratch:
             finished = Path(scratch) / f"track{form.extension}"
             job = EncodeJob(
-                finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+                finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels,
+                chapter_pictures=tags.chapter_cards,
             )
             _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             _copy_into(finished, destination.sink)
@@ -248,7 +250,8 @@ def export_track(
         else:
             chapters = [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters]
             job = EncodeJob(
-                staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels
+                staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels,
+                chapter_pictures=tags.chapter_cards,
             )
             _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
             if options.transcript:

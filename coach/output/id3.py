@@ -19,23 +19,26 @@ def comment_frame(text: str) -> bytes:
     return _frame("COMM", encoding + b"eng" + _terminated(b"", encoding) + encoded)
 
 
-def picture_frame(png: bytes, description: str = "Cover") -> bytes:
-    """An APIC frame holding a PNG as the front cover."""
+def picture_frame(png: bytes, description: str = "Cover", mime: str = "image/png") -> bytes:
+    """An APIC frame holding a picture (a PNG unless `mime` says otherwise) as the front cover."""
     encoding, encoded = _encoded(description)
-    return _frame("APIC", encoding + b"image/png\x00" + bytes([_FRONT_COVER]) + _terminated(encoded, encoding) + png)
+    return _frame("APIC", encoding + mime.encode("ascii") + b"\x00" + bytes([_FRONT_COVER]) + _terminated(encoded, encoding) + png)
 
 
-def chapter_frames(chapters: Sequence[tuple[str, int, int]]) -> bytes:
-    """A CTOC frame listing one CHAP frame per (title, start_ms, end_ms), in order, and those CHAP frames."""
+def chapter_frames(chapters: Sequence[tuple[str, int, int]], pictures: Sequence[bytes | None] = ()) -> bytes:
+    """A CTOC frame listing one CHAP frame per (title, start_ms, end_ms), in order, and those CHAP frames; each
+    chapter's JPEG of `pictures` (None: none) goes into its CHAP frame as an APIC subframe, as podcast apps read it."""
     if len(chapters) > MAX_CHAPTERS:
         raise EncoderError(f"an MP3 can list at most {MAX_CHAPTERS} chapters, not {len(chapters)}")
     if not chapters:
         return b""
     ids = [f"ch{number}".encode("ascii") + b"\x00" for number in range(len(chapters))]
     toc = _frame("CTOC", b"toc\x00" + bytes([_TOC_FLAGS, len(chapters)]) + b"".join(ids))
+    pictured = list(pictures) + [None] * (len(chapters) - len(pictures))
     marks = [
-        _frame("CHAP", element + struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET) + _text_frame("TIT2", title))
-        for element, (title, start_ms, end_ms) in zip(ids, chapters)
+        _frame("CHAP", element + struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET) + _text_frame("TIT2", title)
+               + (picture_frame(picture, title, "image/jpeg") if picture else b""))
+        for element, (title, start_ms, end_ms), picture in zip(ids, chapters, pictured)
     ]
     return toc + b"".join(marks)
 

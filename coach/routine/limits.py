@@ -27,7 +27,10 @@ PACE_KEYS = ("breath", "rest", "switch", "countdown", "halfway", "level")
 MUSIC_KEYS = ("path", "level", "duck", "shuffle")
 MUSIC_LEVEL_RANGE = (-40, -10)  # LUFS of the music between cues
 MUSIC_DUCK_RANGE = (6, 40)  # dB the music drops under every cue
-EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", "steps")
+# A position's picture, on an exercise and on any step: a pose (or joint angles), or the user's own image.
+FIGURE_KEYS = ("figure", "image")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".svg")
+EXERCISE_KEYS = ("name", "note", "say_note", "setup", "sides", "rounds", "rest", *FIGURE_KEYS, "steps")
 # Each step kind with the keys it may carry besides its own; a step has exactly one kind key.
 STEP_KINDS: dict[str, tuple[str, ...]] = {
     "say": (),
@@ -38,6 +41,6 @@ STEP_KINDS: dict[str, tuple[str, ...]] = {
     "repeat": ("steps", "count"),
     "rest": ("say",),
 }
-STEP_KEYS = (*STEP_KINDS, "breath", "count", "steps")
+STEP_KEYS = (*STEP_KINDS, "breath", "count", "steps", *FIGURE_KEYS)
 # The template names of spoken text (coach.routine.phrases.TEXT_FIELDS) in the order messages and the schema list them.
 TEXT_FIELD_ORDER = ("side", "Side", "other", "Other", "rep", "reps", "round", "rounds")

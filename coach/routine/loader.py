@@ -19,6 +19,7 @@ from coach.routine.composer import TooDeep, TooLarge, compose
 from coach.routine.levels import at_level, default_level
 from coach.routine.limits import (  # noqa: F401  (the bounds and keys, read as loader.MAX_... by the schema and tests)
     EXERCISE_KEYS,
+    FIGURE_KEYS,
     MAX_BREATHE,
     MAX_COUNTDOWN,
     MAX_DIAGNOSTICS,

@@ -35,11 +35,25 @@ Ranges = tuple[tuple[str, Range], ...]
 
 
 @dataclass(frozen=True)
+class Figure:
+    """The picture of a position: a pose of the library (coach.figure.POSES), joint angles set over it (over a
+    standing figure when there is no pose), or the user's own image (a path relative to the routine file).
+
+    A figure shows the left side; on the right side it is drawn mirrored (see coach.timeline.compiler)."""
+
+    pose: str | None = None
+    angles: tuple[tuple[str, str, float], ...] = ()  # (joint, degree of freedom, degrees), in file order
+    image: str | None = None
+    where: Where = NOWHERE
+
+
+@dataclass(frozen=True)
 class Say:
     """Speak a line."""
 
     text: str
     where: Where = NOWHERE
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class Hold:
     text: str | None = None
     where: Where = NOWHERE
     ranges: Ranges = ()
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class Breath:
     seconds: float | None = None
     where: Where = NOWHERE
     ranges: Ranges = ()
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,7 @@ class Breathe:
     count: int
     where: Where = NOWHERE
     ranges: Ranges = ()
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class Rest:
     text: str | None = None
     where: Where = NOWHERE
     ranges: Ranges = ()
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,7 @@ class Repeat:
     count_aloud: bool = False
     where: Where = NOWHERE
     ranges: Ranges = ()
+    figure: Figure | None = None  # this step's own position, from its start on
 
 
 Step = Union[Say, Hold, Breath, Breathe, Rest, Repeat]
@@ -138,6 +157,7 @@ class Exercise:
     where: Where = NOWHERE
     side_where: tuple[Where, ...] = ()  # where each of `sides` is written
     ranges: Ranges = ()
+    figure: Figure | None = None  # the exercise's position (its steps may have their own)
 
 
 @dataclass(frozen=True)
@@ -175,3 +195,38 @@ class Routine:
     level: float | None = None  # the level its ranges were picked at; None when it has no ranges
     frequency: Range | None = None  # how many sessions a week the text advises (`frequency: 1-3/week`)
     music: Music | None = None
+
+
+def routine_figures(routine: Routine):
+    """Every figure a routine gives (its exercises' and their steps', repeats' included), in file order."""
+
+    def of_steps(steps):
+        for step in steps:
+            if step.figure is not None:
+                yield step.figure
+            if isinstance(step, Repeat):
+                yield from of_steps(step.steps)
+
+    for exercise in routine.exercises:
+        if exercise.figure is not None:
+            yield exercise.figure
+        yield from of_steps(exercise.steps)
+
+
+def exercise_figures(exercise: Exercise) -> list[Figure]:
+    """The distinct positions of one exercise (its own figure, then its steps'), in file order."""
+    found: list[Figure] = []
+
+    def add(figure: Figure | None) -> None:
+        if figure is not None and all((f.pose, f.angles, f.image) != (figure.pose, figure.angles, figure.image) for f in found):
+            found.append(figure)
+
+    def of_steps(steps):
+        for step in steps:
+            add(step.figure)
+            if isinstance(step, Repeat):
+                of_steps(step.steps)
+
+    add(exercise.figure)
+    of_steps(exercise.steps)
+    return found

@@ -19,10 +19,10 @@ from coach.routine.read_nodes import (
     _Scope,
     _shortened,
 )
-from coach.routine.read_values import ValueReader
+from coach.routine.read_figures import FigureReader
 
 
-class ExerciseReader(ValueReader):
+class ExerciseReader(FigureReader):
     """Reads the exercise list and each exercise (its steps through `self.steps`)."""
 
     def exercises(self, node: Node) -> tuple[Exercise, ...] | None:
@@ -55,6 +55,7 @@ class ExerciseReader(ValueReader):
             fields, "rounds", lambda value: self.ranged_whole("rounds", value, 1, MAX_ROUNDS, "rounds", ranges)
         )
         rest = self.optional(fields, "rest", lambda value: self.ranged_duration("rest", value, False, "rest", ranges))
+        figure = self.figure_of(fields)
         steps = self.optional(fields, "steps", lambda value: self.steps(value, scope, depth=0))
         if len(self.problems) > before or name is None or steps is None:
             return None
@@ -70,6 +71,7 @@ class ExerciseReader(ValueReader):
             where=self.where(node),
             side_where=tuple(self.where(side) for side in side_nodes),
             ranges=tuple(ranges),
+            figure=figure,
         )
 
     def sides(self, node: Node) -> tuple[str, ...] | None:

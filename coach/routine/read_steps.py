@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from yaml.nodes import Node
 
 from coach.routine.limits import (
+    FIGURE_KEYS,
     MAX_BREATHE,
     MAX_REPEAT,
     MAX_REPEAT_DEPTH,
@@ -30,10 +33,10 @@ from coach.routine.read_nodes import (
     _Entry,
     _Scope,
 )
-from coach.routine.read_values import ValueReader
+from coach.routine.read_figures import FigureReader
 
 
-class StepReader(ValueReader):
+class StepReader(FigureReader):
     """Reads a list of steps and each step of every kind."""
 
     # -- steps
@@ -66,7 +69,7 @@ class StepReader(ValueReader):
             message = f"'{other}' cannot be in the same step as '{kind}' (make it a step of its own)"
             self.error(fields[other].key, message)
         for key, entry in fields.items():
-            if key not in STEP_KINDS[kind] and key not in kinds:
+            if key not in STEP_KINDS[kind] and key not in kinds and key not in FIGURE_KEYS:
                 self.error(entry.key, f"'{key}' is not allowed in {_article(kind)} '{kind}' step ({_BELONGS[key]})")
         where = self.where(node)
         value = fields[kind].value
@@ -95,6 +98,9 @@ class StepReader(ValueReader):
             step = None if seconds is None else Rest(seconds, line, where, tuple(ranges))
         else:
             step = self.repeat(node, fields, scope, depth, where)
+        figure = self.figure_of(fields)
+        if figure is not None and step is not None:
+            step = replace(step, figure=figure)
         return None if len(self.problems) > before else step
 
     def repeat(self, node: Node, fields: dict[str, _Entry], scope: _Scope, depth: int, where: Where) -> Repeat | None:

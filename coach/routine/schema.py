@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from coach.figure.poses import POSES
+from coach.figure.skeleton import JOINTS
 from coach.routine.durations import DURATION_PATTERN
+from coach.routine.limits import IMAGE_EXTENSIONS
 from coach.routine.loader import (
     MAX_BREATHE,
     MAX_COUNTDOWN,
@@ -113,6 +116,12 @@ def routine_schema() -> dict[str, Any]:
             "positiveDuration": _duration("A duration longer than zero, or a range such as 30-60s", positive=True),
             "positiveSingleDuration": _duration("A duration longer than zero", positive=True, ranged=False),
             "exercise": _exercise(),
+            "figure": _figure(),
+            "image": {
+                "description": "The position as your own picture (PNG, JPEG or SVG), relative to the routine file; instead of 'figure'.",
+                "allOf": [{"$ref": "#/$defs/text"}],
+                "pattern": _extension_pattern(IMAGE_EXTENSIONS),
+            },
             "steps": {
                 "description": "Steps, in order (at least one).",
                 "type": "array",
@@ -224,6 +233,7 @@ def _exercise() -> dict[str, Any]:
         },
         "rounds": {**_count("Run the steps this many times per side", 1, MAX_ROUNDS), "default": 1},
         "rest": _ref("duration", "The rest after this exercise, instead of pace.rest."),
+        **_pictures("The exercise's position"),
         "steps": {"$ref": "#/$defs/steps", "description": "The exercise's steps, run per side and per round."},
     }
     schema = _object("One exercise.", properties)
@@ -263,10 +273,44 @@ def _steps() -> dict[str, dict[str, Any]]:
     }
     found = {}
     for kind, (description, properties) in kinds.items():
-        schema = _object(description, properties)
+        schema = _object(description, {**properties, **_pictures("This step's own position, from its start on")})
         schema["required"] = [kind, "steps"] if kind == "repeat" else [kind]
         found[kind] = schema
     return found
+
+
+def _extension_pattern(extensions: tuple[str, ...]) -> str:
+    """A pattern for a name ending in one of `extensions`, any case (JSON Schema patterns take no flags)."""
+    either = "|".join("\\." + "".join(f"[{c.lower()}{c.upper()}]" for c in ext[1:]) for ext in extensions)
+    return f"({either})$"
+
+
+def _pictures(whose: str) -> dict[str, Any]:
+    return {
+        "figure": {"$ref": "#/$defs/figure", "description": f"{whose}: a pose of the library, or joint angles."},
+        "image": {"$ref": "#/$defs/image", "description": f"{whose} as your own picture."},
+    }
+
+
+def _figure() -> dict[str, Any]:
+    pose = {"description": "A pose of coach's library (drawn for the left side; the right side is its mirror).",
+            "enum": list(POSES)}
+    joints = {
+        joint: {
+            "description": f"The {joint.replace('_', ' ')}'s angles in degrees.",
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {dof: {"description": f"{dof}, {low} to {high} degrees", "type": "number", "minimum": low, "maximum": high}
+                           for dof, (low, high) in dofs.items()},
+        }
+        for joint, dofs in JOINTS.items()
+    }
+    angles = _object("Joint angles set over a pose (or over a standing figure when no pose is given).",
+                     {"pose": pose, **joints})
+    angles["minProperties"] = 1
+    return {"description": "The picture of a position: a pose name, or a mapping of 'pose' and joint angles.",
+            "anyOf": [pose, angles]}
 
 
 def _object(description: str, properties: dict[str, Any]) -> dict[str, Any]:

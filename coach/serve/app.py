@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from coach.serve import pages
 from coach.serve.feed import feed_xml
-from coach.serve.library import EPISODE_FILES, Library, feed_cover
+from coach.serve.library import CARD_NAME, EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {
@@ -116,6 +116,9 @@ class ServeApp:
                 if episode is None or episode.revision != revision:
                     return _not_found()
                 kind = _FILE_KINDS[name]
+                if kind == "chapters" and episode.cards:
+                    chapters = self._chapters(request, episode)
+                    return _not_found() if chapters is None else await respond(request, chapters)
                 resource = Resource(
                     media_type=EPISODE_FILES[kind][1],
                     etag=f'"{episode.files[kind].etag}"',
@@ -123,7 +126,29 @@ class ServeApp:
                     cache_control=_IMMUTABLE,
                 )
                 return await respond(request, resource)
+            case ["episodes", episode_id, revision, name] if CARD_NAME.fullmatch(name):
+                episode = self.library.episode(episode_id)
+                if episode is None or episode.revision != revision or name not in episode.cards:
+                    return _not_found()
+                path = self.library.card_path(episode, name)
+                resource = Resource(media_type="image/jpeg", etag=f'"{episode.cards[name].etag}"', path=path, cache_control=_IMMUTABLE)
+                return await respond(request, resource)
         return _not_found()
+
+    def _chapters(self, request: Request, episode) -> Resource | None:
+        """The chapters file with each card's `img` as an absolute URL on the host the client used (None: gone meanwhile)."""
+        import json
+
+        try:
+            chapters = json.loads(self.library.file_path(episode, "chapters").read_bytes())
+        except (OSError, ValueError):
+            return None
+        folder = f"episodes/{episode.id}/{episode.revision}/"
+        for chapter in chapters["chapters"]:
+            if chapter.get("img") in episode.cards:
+                chapter["img"] = self._url(request, folder + chapter["img"])
+        data = json.dumps(chapters, ensure_ascii=False, indent=1).encode()
+        return _bytes_resource(data, EPISODE_FILES["chapters"][1])
 
     def _feed(self, request: Request) -> Resource:
         host = self._host(request)

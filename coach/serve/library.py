@@ -34,7 +34,7 @@ from coach.serve.options import ServeOptions
 if TYPE_CHECKING:
     from coach.audio.music import MusicOptions
 
-LIBRARY_FORMAT = 1  # bump when the published files change shape: every episode is exported again
+LIBRARY_FORMAT = 2  # bump when the published files change shape: every episode is exported again
 
 # kind -> (file name in the episode folder, media type). The only files a request can reach.
 EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -47,6 +47,7 @@ EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "moments": ("moments.json", "application/json"),
     }
 )
+CARD_NAME = re.compile(r"card-[0-9]{2,3}\.jpg")  # a chapter's card (coach/output/cards.py), named by its chapter number
 FEED_COVER_SIZE = 1400  # the smallest square cover Apple Podcasts accepts; the MP3 keeps its smaller one
 
 
@@ -74,11 +75,13 @@ class Episode:
     notes: tuple[tuple[str, str], ...]  # (exercise, safety note)
     chapters: int
     files: Mapping[str, EpisodeFile] = field(default_factory=dict)
+    cards: Mapping[str, EpisodeFile] = field(default_factory=dict)  # card-NN.jpg -> file, for the chapters that show a figure
 
     def to_record(self) -> dict:
         """The episode as stored in index.json."""
         record = asdict(self)
         record["files"] = {kind: asdict(item) for kind, item in self.files.items()}
+        record["cards"] = {name: asdict(item) for name, item in self.cards.items()}
         return record
 
     @staticmethod
@@ -90,6 +93,7 @@ class Episode:
                 "exercises": tuple(record["exercises"]),
                 "notes": tuple((name, note) for name, note in record["notes"]),
                 "files": {kind: EpisodeFile(**item) for kind, item in record["files"].items()},
+                "cards": {name: EpisodeFile(**item) for name, item in record.get("cards", {}).items() if CARD_NAME.fullmatch(name)},
             }
         )
 
@@ -135,6 +139,11 @@ class Library:
     def file_path(self, episode: Episode, kind: str) -> Path:
         """Where an episode's file of this kind lives (kind is one of EPISODE_FILES)."""
         return self._folder(episode.id, episode.revision) / EPISODE_FILES[kind][0]
+
+    def card_path(self, episode: Episode, name: str) -> Path:
+        """Where an episode's chapter card lives (name is one of episode.cards, never a request's text)."""
+        assert name in episode.cards
+        return self._folder(episode.id, episode.revision) / name
 
     def publish(self, path: Path, episode_id: str, stopping: Callable[[], bool] = lambda: False) -> Published:
         """Load, render and export the routine at `path` as episode `episode_id`, unless that exact revision is served.
@@ -198,6 +207,7 @@ class Library:
         stopping: Callable[[], bool],
         music: MusicOptions | None,
     ) -> Episode:
+        from coach.output.cards import chapter_cards
         from coach.output.export import ExportOptions  # the encoder stack loads only when something is exported
         from coach.timeline.moment import segments_json
         from coach.timeline.transcripts import chapters_json, srt, webvtt
@@ -212,9 +222,14 @@ class Library:
             target = staging / EPISODE_FILES["audio"][0]
             result = prepared.export(target, ExportOptions(format="mp3", transcript=False, music=music), on_progress=stop_when_asked)
             timeline = prepared.timeline
+            cards = {f"card-{number + 1:02d}.jpg": card
+                     for number, card in enumerate(chapter_cards(routine, timeline, prepared.cache.directory)) if card}
+            for name, card in cards.items():
+                (staging / name).write_bytes(card)
+            images = [name if name in cards else None for name in (f"card-{n + 1:02d}.jpg" for n in range(len(timeline.chapters)))]
             texts = {
                 "cover": feed_cover(level_title(routine)),
-                "chapters": _json_bytes(chapters_json(timeline)),
+                "chapters": _json_bytes(chapters_json(timeline, images=images)),  # img relative: the server makes it absolute
                 "vtt": webvtt(timeline).encode(),
                 "srt": srt(timeline).encode(),
                 "moments": _json_bytes(segments_json(timeline)),
@@ -222,6 +237,7 @@ class Library:
             for kind, data in texts.items():
                 (staging / EPISODE_FILES[kind][0]).write_bytes(data)
             files = {kind: _describe(staging / name) for kind, (name, _type) in EPISODE_FILES.items()}
+            card_files = {name: _describe(staging / name) for name in cards}
             final = self._folder(episode_id, revision)
             shutil.rmtree(final, ignore_errors=True)  # a leftover of a run that stopped before its index was written
             os.replace(staging, final)
@@ -242,6 +258,7 @@ class Library:
             notes=tuple((exercise.name, exercise.note) for exercise in routine.exercises if exercise.note),
             chapters=len(timeline.chapters),
             files=files,
+            cards=card_files,
         )
 
     def _revision(self, prepared: session.Prepared, music: MusicOptions | None = None) -> str:
@@ -265,6 +282,12 @@ class Library:
         for kind, item in episode.files.items():
             try:
                 if self.file_path(episode, kind).stat().st_size != item.size:
+                    return False
+            except OSError:
+                return False
+        for name, item in episode.cards.items():
+            try:
+                if self.card_path(episode, name).stat().st_size != item.size:
                     return False
             except OSError:
                 return False

@@ -55,6 +55,7 @@ CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
 GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
 MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
+CARD_NAME = re.compile(r"^card-(?P<hash>[0-9a-f]{16})\.jpg$")  # chapter cards (coach/output/cards.py), like music: by age
 SEGMENT_MAGIC = b"coach-segment-1\n"
 TEMP_SUFFIX = staging.TEMP_SUFFIX
 
@@ -285,7 +286,7 @@ class ClipCache:
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
-            if MUSIC_NAME.match(path.name):
+            if MUSIC_NAME.match(path.name) or CARD_NAME.match(path.name):
                 if cutoff is not None and _mtime(path) < cutoff:
                     freed += _remove(path)
                 continue
@@ -319,7 +320,7 @@ class ClipCache:
             if CLIP_NAME.match(path.name):
                 freed += _remove(path)
                 removed += 1
-            elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name):
+            elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name) or CARD_NAME.match(path.name):
                 freed += _remove(path)
             else:
                 freed += self._remove_if_stale(path)
@@ -342,6 +343,7 @@ class ClipCache:
             or GAIN_NAME.match(name)
             or MUSIC_NAME.match(name)
             or SEGMENT_NAME.match(name)
+            or CARD_NAME.match(name)
             or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 

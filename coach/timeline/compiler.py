@@ -6,10 +6,10 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from coach.timeline.cues import Chapter, Cue, CueScript, Pause, Rep, Round, Side, Speak, Stage, Tone
+from coach.timeline.cues import Chapter, Cue, CueScript, Pause, Picture, Rep, Round, Side, Speak, Stage, Tone
 from coach.errors import Diagnostic, RoutineError
 from coach.routine.levels import NAMED_LEVELS, level_name
-from coach.routine.model import Breath, Breathe, Exercise, Hold, Repeat, Rest, Routine, Say, Step, Where
+from coach.routine.model import Breath, Breathe, Exercise, Figure, Hold, Repeat, Rest, Routine, Say, Step, Where
 from coach.routine.phrases import Phrases, fill, whole_seconds
 from coach.timeline.timeline import Stretch
 
@@ -35,6 +35,7 @@ class _Context:
     rounds: int = 1
     rep: int | None = None
     reps: int | None = None
+    mirrored: bool = False  # the side's figures are drawn mirrored
 
     def values(self) -> dict[str, object]:
         found: dict[str, object] = {"round": self.round, "rounds": self.rounds}
@@ -80,6 +81,7 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
         yield Chapter(exercise.name)
         if index == 0:
             yield Stage("intro")
+            yield from _opening_picture(exercise)
             yield Speak(
                 phrases.say(
                     "intro" if routine.level is None else "intro_level",
@@ -97,11 +99,14 @@ def _routine_cues(routine: Routine, phrases: Phrases, minutes: int) -> Iterator[
             if rest > 0:
                 next_name = exercises[index + 1].name
                 yield Stage("between")
+                yield from _opening_picture(exercises[index + 1])  # getting ready for it
                 spoken = phrases.duration(rest)
                 yield Speak(phrases.say("rest", duration=spoken, seconds=whole_seconds(rest), next=next_name))
                 yield from _timer(rest, "rest", routine, phrases)
         else:
             yield Stage("outro")
+            if _opening_figure(exercise) is not None:
+                yield Picture(None)
             yield Speak(phrases.say("outro", title=routine.title))
 
 
@@ -115,16 +120,20 @@ def _spoken_level(level: float, phrases: Phrases) -> str:
 
 def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> Iterator[Cue]:
     sides = exercise.sides or (None,)
-    first = _Context(side=sides[0], other=_other(exercise.sides, 0), rounds=exercise.rounds)
+    first = _Context(side=sides[0], other=_other(exercise.sides, 0), rounds=exercise.rounds, mirrored=mirrored(exercise.sides, 0))
+    opening = _opening_figure(exercise)
+    yield from _opening_picture(exercise)
     yield Speak(phrases.say("exercise", name=exercise.name), where=exercise.where)
     if exercise.note and exercise.say_note:
         yield Speak(fill(exercise.note, first.values()), where=exercise.where)
     if exercise.setup:
         yield Speak(fill(exercise.setup, first.values()), where=exercise.where)
     for side_index, side in enumerate(sides):
-        context = replace(first, side=side, other=_other(exercise.sides, side_index))
+        context = replace(first, side=side, other=_other(exercise.sides, side_index), mirrored=mirrored(exercise.sides, side_index))
         if side is not None:
             yield Side(side)
+            if opening is not None:
+                yield Picture(opening, context.mirrored)
             values = context.values()
             if side_index == 0:
                 yield Speak(phrases.say("first_side", **values))
@@ -136,12 +145,47 @@ def _exercise_cues(exercise: Exercise, routine: Routine, phrases: Phrases) -> It
             round_context = replace(context, round=round_number)
             if exercise.rounds > 1:
                 yield Round(round_number, exercise.rounds)
+                if opening is not None and round_number > 1:
+                    yield Picture(opening, context.mirrored)  # each round starts again from the first position
                 yield Speak(phrases.say("round", round=round_number, rounds=exercise.rounds))
             yield from _steps_cues(exercise.steps, round_context, routine, phrases)
         if exercise.rounds > 1:
             yield Round(None, None)
     if exercise.sides:
         yield Side(None)
+
+
+def mirrored(sides: tuple[str, ...], index: int) -> bool:
+    """Whether the side at `index` draws its figures mirrored: figures show the left side, so a side named
+    'right' is the mirror; with other names, every second side is the mirror of the one before it."""
+    if not sides:
+        return False
+    name = sides[index].casefold()
+    if name in ("left", "right"):
+        return name == "right"
+    return index % 2 == 1
+
+
+def _opening_figure(exercise: Exercise) -> Figure | None:
+    """The position an exercise starts in: its own figure, else its first step's (repeats looked into)."""
+    if exercise.figure is not None:
+        return exercise.figure
+
+    def first(steps: tuple[Step, ...]) -> Figure | None:
+        for step in steps:
+            if step.figure is not None:
+                return step.figure
+            if isinstance(step, Repeat) and (inner := first(step.steps)) is not None:
+                return inner
+        return None
+
+    return first(exercise.steps)
+
+
+def _opening_picture(exercise: Exercise) -> Iterator[Cue]:
+    figure = _opening_figure(exercise)
+    if figure is not None:
+        yield Picture(figure, mirrored(exercise.sides, 0))
 
 
 # A repeat or breath sequence this long is led like a person leads it: counted, shortened, its last one announced.
@@ -155,6 +199,8 @@ def _steps_cues(
 ) -> Iterator[Cue]:
     """The cues of a steps list; `brief` once a long repeat is past its first repetitions."""
     for index, step in enumerate(steps):
+        if step.figure is not None:
+            yield Picture(step.figure, context.mirrored)
         if isinstance(step, Say):
             yield Speak(fill(step.text, context.values()), where=step.where)
         elif isinstance(step, (Hold, Rest)):

@@ -14,6 +14,7 @@ next item of its own type, or the next Chapter):
 - Round(round, rounds): the round under way (None: the exercise has one round).
 - Stage(kind): 'intro', 'between' (the rest before the next exercise: getting ready for it) or
   'outro'; None: the exercise's own steps.
+- Picture(figure, mirrored): the position shown (None: none), drawn mirrored for the other side.
 A Pause carries what its time is for (`text`: a hold's instruction) and whether it `continues` the
 timed span of the Pause before it (a timer cut by its halfway cue and countdown beeps).
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from coach.routine.model import NOWHERE, Where
+from coach.routine.model import NOWHERE, Figure, Where
 
 PAUSE_KINDS = ("gap", "hold", "rest", "switch", "breath")
 TONE_KINDS = ("start", "count", "end")
@@ -96,8 +97,16 @@ class Stage:
     kind: str | None
 
 
-Marker = Union[Side, Rep, Round, Stage]
-Cue = Union[Chapter, Speak, Pause, Tone, Side, Rep, Round, Stage]
+@dataclass(frozen=True)
+class Picture:
+    """The position shown from the cursor on (None: no picture); `mirrored` draws it for the other side."""
+
+    figure: Figure | None
+    mirrored: bool = False
+
+
+Marker = Union[Side, Rep, Round, Stage, Picture]
+Cue = Union[Chapter, Speak, Pause, Tone, Side, Rep, Round, Stage, Picture]
 CueScript = tuple[Cue, ...]
 
 

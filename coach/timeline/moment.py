@@ -1,7 +1,7 @@
 """What is happening at time t: the one answer the terminal screen and the web player both show.
 
-Pure: reads only the Timeline's own structure (chapters, cues, timed spans, side, rep, round and
-stage spans), never the cue texts. `MomentIndex.at` answers one position cheaply (a frame);
+Pure: reads only the Timeline's own structure (chapters, cues, timed spans, side, rep, round, stage
+and figure spans), never the cue texts. `MomentIndex.at` answers one position cheaply (a frame);
 `segments` cuts the whole session into pieces within which everything but the position is
 constant, by asking `at` at every change point, and `segments_json` is that for a web page.
 """
@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, Sequence, TypeVar
 
-from coach.timeline.timeline import CueEvent, Timeline
+from coach.timeline.timeline import CueEvent, Figure, Timeline, figure_json
 
 
 class _Timed(Protocol):
@@ -44,6 +44,8 @@ class Moment:
     rounds: int | None
     next_title: str | None  # the next chapter's title; None when the next thing is the end
     next_start_ms: int | None  # when the next chapter (or the end) starts; None at the end
+    figure: Figure | None = None  # the position to show (during the rest before an exercise, its first one)
+    mirrored: bool = False  # draw the figure mirrored: the other side
 
     @property
     def countdown_ms(self) -> int | None:
@@ -93,6 +95,7 @@ class MomentIndex:
         self._reps = _Intervals(timeline.reps)
         self._rounds = _Intervals(timeline.rounds)
         self._stages = _Intervals(timeline.stages)
+        self._figures = _Intervals(timeline.figures)
 
     def at(self, position_ms: int) -> Moment:
         """What is happening at `position_ms` (clamped to the session)."""
@@ -114,6 +117,7 @@ class MomentIndex:
         span = self._spans.at(position)
         rep = self._reps.at(position)
         round_ = self._rounds.at(position)
+        shown = self._figures.at(position)
         speaking = cue if cue is not None and position < cue.end_ms else None
 
         if span is not None and span.text:
@@ -153,6 +157,8 @@ class MomentIndex:
             rounds=round_.total if round_ else None,
             next_title=next_title,
             next_start_ms=next_start,
+            figure=shown.figure if shown else None,
+            mirrored=shown.mirrored if shown else False,
         )
 
     def change_points(self) -> list[int]:
@@ -163,7 +169,8 @@ class MomentIndex:
             points.update((cue.start_ms, cue.end_ms))
             if cue.slot_end_ms:
                 points.add(cue.slot_end_ms)
-        for group in (timeline.chapters, timeline.spans, timeline.sides, timeline.reps, timeline.rounds, timeline.stages):
+        groups = (timeline.chapters, timeline.spans, timeline.sides, timeline.reps, timeline.rounds, timeline.stages, timeline.figures)
+        for group in groups:
             for item in group:
                 points.update((item.start_ms, item.end_ms))
         return sorted(point for point in points if 0 <= point <= timeline.duration_ms)
@@ -216,6 +223,8 @@ def segments_json(timeline: Timeline) -> dict:
                 "rounds": segment.moment.rounds,
                 "next_title": segment.moment.next_title,
                 "next_start": s(segment.moment.next_start_ms),
+                "figure": figure_json(segment.moment.figure),
+                "mirrored": segment.moment.mirrored,
             }
             for segment in segments(timeline)
         ],

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping
 
-from coach.timeline.cues import Chapter, CueScript, Marker, Pause, Rep, Round, Side, Speak, Stage, Tone
-from coach.timeline.timeline import ChapterSpan, CountSpan, CueEvent, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent
+from coach.timeline.cues import Chapter, CueScript, Marker, Pause, Picture, Rep, Round, Side, Speak, Stage, Tone
+from coach.timeline.timeline import (
+    ChapterSpan, CountSpan, CueEvent, FigureSpan, SideSpan, Span, StageSpan, Stretch, Timeline, ToneEvent,
+)
 
 
 def clip_ms(seconds: float) -> int:
@@ -23,6 +25,7 @@ class _Structure:
         self.reps: list[CountSpan] = []
         self.rounds: list[CountSpan] = []
         self.stages: list[StageSpan] = []
+        self.figures: list[FigureSpan] = []
 
     def mark(self, marker: Marker, at_ms: int, chapter: int) -> None:
         self.close(type(marker), at_ms)
@@ -46,6 +49,12 @@ class _Structure:
             self.rounds.append(CountSpan(start, at_ms, marker.round, marker.rounds))
         elif isinstance(marker, Stage) and marker.kind is not None:
             self.stages.append(StageSpan(start, at_ms, marker.kind))
+        elif isinstance(marker, Picture) and marker.figure is not None:
+            last = self.figures[-1] if self.figures else None
+            if last and last.end_ms == start and (last.figure, last.mirrored, last.chapter) == (marker.figure, marker.mirrored, chapter):
+                self.figures[-1] = FigureSpan(last.start_ms, at_ms, chapter, marker.figure, marker.mirrored)  # the same position again
+            else:
+                self.figures.append(FigureSpan(start, at_ms, chapter, marker.figure, marker.mirrored))
 
 
 def _pad_points(script: CueScript) -> dict[int, int]:
@@ -157,7 +166,7 @@ def schedule(
             cursor += length
         elif isinstance(item, Tone):
             tones.append(ToneEvent(cursor, item.kind))
-        elif isinstance(item, (Side, Rep, Round, Stage)):
+        elif isinstance(item, (Side, Rep, Round, Stage, Picture)):
             structure.mark(item, cursor, chapter)
 
     duration = max([cursor] + [cue.end_ms for cue in cues])
@@ -178,5 +187,6 @@ def schedule(
         reps=tuple(structure.reps),
         rounds=tuple(structure.rounds),
         stages=tuple(structure.stages),
+        figures=tuple(structure.figures),
         settled_ms=settled if estimate is not None else None,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coach.routine.model import Where
+from coach.routine.model import Figure, Where
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,31 @@ class StageSpan:
 
 
 @dataclass(frozen=True)
+class FigureSpan:
+    """The position shown from start_ms to end_ms: a figure of the routine, mirrored on the other side."""
+
+    start_ms: int
+    end_ms: int
+    chapter: int
+    figure: Figure
+    mirrored: bool = False
+
+
+def figure_json(figure: Figure | None) -> str | dict | None:
+    """A figure for a page or a plan: its pose name; {"pose", "angles"} when angles are set; {"image"} for a picture."""
+    if figure is None:
+        return None
+    if figure.image is not None:
+        return {"image": figure.image}
+    if not figure.angles:
+        return figure.pose
+    angles: dict[str, dict[str, float]] = {}
+    for joint, dof, value in figure.angles:
+        angles.setdefault(joint, {})[dof] = value
+    return {"pose": figure.pose, "angles": angles}
+
+
+@dataclass(frozen=True)
 class ChapterSpan:
     """A chapter: one exercise (or the intro/outro) from start_ms to end_ms."""
 
@@ -102,6 +127,7 @@ class Timeline:
     reps: tuple[CountSpan, ...] = ()
     rounds: tuple[CountSpan, ...] = ()
     stages: tuple[StageSpan, ...] = ()
+    figures: tuple[FigureSpan, ...] = ()
     settled_ms: int | None = None  # None: every clip is measured, the whole timeline is final
 
     @property
@@ -150,6 +176,10 @@ class Timeline:
                 {"start": s(p.start_ms), "end": s(p.end_ms), "round": p.number, "rounds": p.total} for p in self.rounds
             ],
             "stages": [{"start": s(p.start_ms), "end": s(p.end_ms), "kind": p.kind} for p in self.stages],
+            "figures": [
+                {"start": s(p.start_ms), "end": s(p.end_ms), "figure": figure_json(p.figure), "mirrored": p.mirrored}
+                for p in self.figures
+            ],
             "warnings": [
                 f"{w.where}: warning: cue takes {w.needed_ms / 1000:.2f}s, longer than its {w.slot_ms / 1000:.2f}s slot: {w.text!r}"
                 for w in self.stretched

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from coach import clock
 from coach.timeline.timeline import Timeline
 
@@ -25,17 +27,19 @@ def srt(timeline: Timeline) -> str:
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def chapters_json(timeline: Timeline, image_url: str | None = None) -> dict:
-    """The chapters as a JSON chapters file (version 1.2): startTime, endTime (seconds) and title of each."""
+def chapters_json(timeline: Timeline, image_url: str | None = None, images: Sequence[str | None] = ()) -> dict:
+    """The chapters as a JSON chapters file (version 1.2): startTime, endTime (seconds) and title of each; `img`
+    from `images` (one per chapter, None for none), else `image_url` for all."""
     chapters = []
-    for chapter in timeline.chapters:
+    for number, chapter in enumerate(timeline.chapters):
         entry: dict = {
             "startTime": round(chapter.start_ms / 1000, 3),
             "endTime": round(chapter.end_ms / 1000, 3),
             "title": chapter.title,
         }
-        if image_url:
-            entry["img"] = image_url
+        own = images[number] if number < len(images) else None
+        if own or image_url:
+            entry["img"] = own or image_url
         chapters.append(entry)
     return {"version": CHAPTERS_VERSION, "title": timeline.title, "chapters": chapters}
 
