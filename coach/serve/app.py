@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from coach.serve import pages
-from coach.serve.feed import feed_xml
+from coach.site import pages
+from coach.site.feed import feed_xml
 from coach.serve.library import EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
@@ -168,4 +168,4 @@ def _bytes_resource(data: bytes, media_type: str, cache_control: str = "no-cache
 
 
 def _static_bytes(name: str) -> bytes:
-    return (resources.files("coach.serve") / "static" / name).read_bytes()
+    return (resources.files("coach.site") / "static" / name).read_bytes()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from coach.routine import sources
 from coach.errors import UsageError
-from coach.serve.library import episode_id_for
+from coach.site.episodes import episode_id_for
 
 ROUTINE_SUFFIXES = (".yaml", ".yml")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from coach.clock import elapsed, length
-from coach.serve.feed import episode_path
-from coach.serve.library import Episode
+from coach.site.feed import episode_path
+from coach.site.episodes import Episode
 
 _HEAD = """<!doctype html>
 <html lang="en">

@@ -6,7 +6,7 @@ import email.utils
 import xml.etree.ElementTree as ET
 from typing import Callable, Iterable
 
-from coach.serve.library import EPISODE_FILES, Episode
+from coach.site.episodes import EPISODE_FILES, Episode
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM = "http://www.w3.org/2005/Atom"
