@@ -28,6 +28,8 @@ STATIC_FILES = {
     "clock.js": "text/javascript; charset=utf-8",
     "player.js": "text/javascript; charset=utf-8",
     "library.js": "text/javascript; charset=utf-8",
+    "offline.js": "text/javascript; charset=utf-8",
+    "sw.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
@@ -106,6 +108,10 @@ class ServeApp:
                 return await respond(request, self._feed(request))
             case ["cover.png"]:
                 return await respond(request, await self._cover())
+            case ["sw.js"]:  # at the prefix's root, so the service worker's scope is every page under it
+                return await respond(request, self._static["sw.js"])
+            case ["manifest.webmanifest"]:
+                return await respond(request, _bytes_resource(pages.manifest(), "application/manifest+json"))
             case ["static", name] if name in self._static:
                 return await respond(request, self._static[name])
             case ["play", episode_id] if (episode := self.library.episode(episode_id)) is not None:
