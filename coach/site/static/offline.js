@@ -16,7 +16,7 @@
   const $ = (id) => document.getElementById(id);
   const recordUrl = (id) => `${scope}coach-kept/${encodeURIComponent(id)}.json`;
   const absolute = (url) => new URL(url, location.href).href.split("#")[0];
-  const megabytes = (bytes) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+  const megabytes = (bytes) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`);
 
   async function records() {
     const cache = await caches.open(KEPT);
