@@ -144,8 +144,9 @@ def publish(options: PublishOptions, reporter: Reporter, stopping: Callable[[], 
         report.episodes.append(
             EpisodeReport(path.name, episode.id, episode.title, episode.duration, exported, len(prepared.report.synthesized))
         )
-    files = _site_files(published, f"{base_url}{root}")
-    _write(directory, root, files, published, previous, report)
+    cover, cover_key = _channel_cover(directory, root, previous)
+    files = _site_files(published, f"{base_url}{root}", cover)
+    _write(directory, root, files, published, previous, report, {root + "cover.png": cover_key})
     return report
 
 
@@ -187,7 +188,25 @@ def _read_episode(folder: Path) -> Episode | None:
     return episode if whole else None
 
 
-def _site_files(episodes: list[Episode], site_url: str) -> dict[str, bytes]:
+def _channel_cover(directory: Path, root: str, previous: tree.Previous) -> tuple[bytes, str]:
+    """The channel's cover and the key of what it is drawn from: the published one when its key and bytes match
+    (drawing it takes a second, most of an unchanged republish)."""
+    from coach import __version__
+    from coach.output import cover
+
+    key = tree.digest(json.dumps(["coach", site_episodes.FEED_COVER_SIZE, __version__, tree.digest(Path(cover.__file__).read_bytes())]).encode())
+    name = root + "cover.png"
+    if previous.made.get(name) == key and name in previous.files:
+        try:
+            data = (directory / name).read_bytes()
+        except OSError:
+            data = b""
+        if tree.digest(data) == previous.files[name]:
+            return data, key
+    return site_episodes.feed_cover("coach"), key
+
+
+def _site_files(episodes: list[Episode], site_url: str, cover: bytes) -> dict[str, bytes]:
     """Every file of the site but the episodes' own, by path relative to the site's root."""
     url = lambda relative: site_url + relative  # noqa: E731
     built = max((episode.published for episode in episodes), default=0.0)  # the same bytes when nothing changed
@@ -195,7 +214,7 @@ def _site_files(episodes: list[Episode], site_url: str) -> dict[str, bytes]:
     files = {
         "index.html": pages.library_page(episodes, "", url("feed.xml"), play_suffix=".html", blurb="to follow anywhere").encode(),
         "feed.xml": feed_xml(episodes, url, built, style),
-        "cover.png": site_episodes.feed_cover("coach"),
+        "cover.png": cover,
         "manifest.webmanifest": pages.manifest("./index.html"),
         "sw.js": _static("sw.js"),
     }
@@ -206,7 +225,9 @@ def _site_files(episodes: list[Episode], site_url: str) -> dict[str, bytes]:
     return files
 
 
-def _write(directory: Path, root: str, files: dict[str, bytes], episodes: list[Episode], previous: tree.Previous, report: Report) -> None:
+def _write(
+    directory: Path, root: str, files: dict[str, bytes], episodes: list[Episode], previous: tree.Previous, report: Report, made: dict[str, str]
+) -> None:
     """Stage the files that differ, rename them into place (the record last), then remove what is no longer named."""
     site = directory / root if root else directory
     named = {root + relative: data for relative, data in files.items()}
@@ -222,7 +243,7 @@ def _write(directory: Path, root: str, files: dict[str, bytes], episodes: list[E
                 continue
             staged.stage(relative, data)
             report.written.append(relative)
-        record = tree.record_bytes(wanted)
+        record = tree.record_bytes(wanted, made)
         if not _same(site / tree.RECORD, record):
             staged.stage(root + tree.RECORD, record)
             report.written.append(root + tree.RECORD)

@@ -34,6 +34,7 @@ class Previous:
 
     secret: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # path relative to the folder -> sha256 (24 hex) of its bytes
+    made: dict[str, str] = field(default_factory=dict)  # path -> a key of what a costly file was made from
 
 
 def read_previous(directory: Path) -> Previous:
@@ -49,7 +50,8 @@ def read_previous(directory: Path) -> Previous:
         except (OSError, ValueError) as error:
             raise OutputError(f"cannot read {path}: {error}") from None
         if isinstance(stored, dict) and stored.get("format") == RECORD_FORMAT and isinstance(stored.get("files"), dict):
-            return Previous(secret, {str(name): str(digest) for name, digest in stored["files"].items()})
+            made = stored.get("made") if isinstance(stored.get("made"), dict) else {}
+            return Previous(secret, {str(name): str(digest) for name, digest in stored["files"].items()}, {str(k): str(v) for k, v in made.items()})
     return Previous()
 
 
@@ -76,9 +78,10 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:24]
 
 
-def record_bytes(files: dict[str, str]) -> bytes:
-    """The record of a site with these files (the record itself not among them)."""
-    return (json.dumps({"format": RECORD_FORMAT, "generator": "coach", "files": dict(sorted(files.items()))}, indent=1) + "\n").encode()
+def record_bytes(files: dict[str, str], made: dict[str, str] | None = None) -> bytes:
+    """The record of a site with these files (the record itself not among them), and what costly ones were made from."""
+    record = {"format": RECORD_FORMAT, "generator": "coach", "files": dict(sorted(files.items())), "made": dict(sorted((made or {}).items()))}
+    return (json.dumps(record, indent=1) + "\n").encode()
 
 
 class StagedWrites:
