@@ -320,3 +320,9 @@ def test_bad_input_is_one_line_and_changes_nothing(site, tmp_path):
     result = coach_publish(*site.args(foreign), check=False)
     assert result.returncode == 2 and "not a site coach published" in result.stderr
     assert os.listdir(foreign) == ["index.html"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(copy / "play")
+    (copy / "play").symlink_to(outside)  # writing through it would leave the folder
+    result = coach_publish(*site.args(copy), check=False)
+    assert result.returncode == 2 and "symbolic link" in result.stderr and os.listdir(outside) == []

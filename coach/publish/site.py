@@ -128,6 +128,7 @@ def publish(options: PublishOptions, reporter: Reporter, stopping: Callable[[], 
     secret = (previous.secret or tree.new_secret()) if options.secret else None
     root = f"{secret}/" if secret else ""
     site = directory / secret if secret else directory
+    tree.check_no_links(directory, secret or "")
     try:
         (site / "episodes").mkdir(parents=True, exist_ok=True)
     except OSError as error:

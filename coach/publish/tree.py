@@ -68,6 +68,14 @@ def check_folder(directory: Path, previous: Previous) -> None:
         )
 
 
+def check_no_links(directory: Path, root: str) -> None:
+    """Refuse a site whose own names inside the folder are symbolic links: writing through one would leave the folder."""
+    base = directory / root if root else directory
+    for path in [base, *(base / name for name in TOP_NAMES), directory / "index.html"]:
+        if path.is_symlink():
+            raise UsageError(f"{path}: a symbolic link; coach publish writes only inside {directory} (remove the link)")
+
+
 def new_secret() -> str:
     """An unguessable folder name (96 bits)."""
     return secrets.token_urlsafe(12)
