@@ -147,6 +147,17 @@ def test_a_new_revision_replaces_the_kept_copy_and_remove_frees_it(browser, site
         assert replaced["kept"]["revision"] == replaced["revision"] and replaced["error"] is None
         urls = set(kept_urls(browser))
         assert set(replaced["files"]) <= urls and old_audio not in urls  # the old revision's files are gone
+        browser.get(f"http://127.0.0.1:{site['port']}/index.html")
+        badges = browser.execute_async_script(
+            "const done = arguments[0]; (function wait() { window.coachOffline && window.coachOffline.ready"
+            " ? done([...document.querySelectorAll('.routine')].map((c) => [c.dataset.episode, c.querySelector('.kept-badge').hidden ? null"
+            " : c.querySelector('.kept-badge').textContent])) : setTimeout(wait, 20); })();"
+        )
+        assert badges == [["post-run", " · kept on this phone"], ["pre-run", None]]
+        browser.save_screenshot(str(site["base"] / "library-360x740.png"))
+        print(f"\npublish library screenshot: {site['base'] / 'library-360x740.png'}")
+        browser.get(f"http://127.0.0.1:{site['port']}/play/post-run.html")
+        wait_ready(browser)
         browser.find_element(By.ID, "remove").click()
         removed = wait_ready(browser)
         assert removed["kept"] is None and "Removed" in removed["status"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -16,11 +16,10 @@ from coach.errors import UsageError
 
 @command("publish")
 def publish(
-    arguments: List[str] = typer.Argument(
-        ...,
-        metavar="[ROUTINE_OR_FOLDER...] DIR",
-        help="Routine files, folders of them, or built-in names (default: the built-in routines), then the folder to write the site into.",
+    routines: Optional[List[str]] = typer.Argument(
+        None, metavar="ROUTINE_OR_FOLDER", help="Routine files, folders of them, or built-in names (default: the built-in routines)."
     ),
+    directory: Path = typer.Argument(..., metavar="DIR", help="The folder to write the site into (made if missing)."),
     base_url: str = typer.Option(
         ..., "--base-url", metavar="URL", help="The address the folder will be served from (https://...): the feed's URLs start with it."
     ),
@@ -38,11 +37,10 @@ def publish(
 
     if music is not None and no_music:
         raise UsageError("give --music or --no-music, not both")
-    *routines, directory = arguments
     options = PublishOptions(
-        directory=Path(directory),
+        directory=directory,
         base_url=base_url,
-        routines=tuple(routines),
+        routines=tuple(routines or ()),
         secret=secret,
         cache_dir=cache_dir(cache),
         voice=voice,

@@ -213,7 +213,9 @@ def _site_files(episodes: list[Episode], site_url: str, cover: bytes) -> dict[st
     built = max((episode.published for episode in episodes), default=0.0)  # the same bytes when nothing changed
     style = FeedStyle(description=DESCRIPTION, play_suffix=".html", stable_guids=True)
     files = {
-        "index.html": pages.library_page(episodes, "", url("feed.xml"), play_suffix=".html", blurb="to follow anywhere").encode(),
+        "index.html": pages.library_page(
+            episodes, "", url("feed.xml"), play_suffix=".html", blurb="to follow anywhere", edits=pages.EDITS_IN_PLACE
+        ).encode(),
         "feed.xml": feed_xml(episodes, url, built, style),
         "cover.png": cover,
         "manifest.webmanifest": pages.manifest("./index.html"),

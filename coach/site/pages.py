@@ -71,7 +71,13 @@ def manifest(start_url: str = "./") -> bytes:
     return (json.dumps(data, indent=1) + "\n").encode()
 
 
-def library_page(episodes: list[Episode], prefix: str, feed_url: str, play_suffix: str = "", blurb: str = "from this computer") -> str:
+EDITS_AS_NEW = "An edited routine arrives as a new episode when the app refreshes."  # coach serve: a guid per revision
+EDITS_IN_PLACE = "An edited routine is updated in place when the app refreshes."  # coach publish: a guid per routine
+
+
+def library_page(
+    episodes: list[Episode], prefix: str, feed_url: str, play_suffix: str = "", blurb: str = "from this computer", edits: str = EDITS_AS_NEW
+) -> str:
     """The library: each routine with its cover, length, exercise count, play and download links; and the feed to subscribe to."""
     cards = "\n".join(_card(episode, prefix, play_suffix) for episode in episodes) or '<li class="empty">No routine is published yet.</li>'
     app_url = "podcast://" + feed_url.split("://", 1)[-1]
@@ -85,7 +91,7 @@ def library_page(episodes: list[Episode], prefix: str, feed_url: str, play_suffi
 <section class="subscribe" aria-labelledby="subscribe-title">
 <h2 id="subscribe-title">Subscribe in a podcast app</h2>
 <p>Every routine becomes an episode with chapters and a transcript, downloaded to the phone for a run offline.
-An edited routine arrives as a new episode when the app refreshes.</p>
+{escape(edits)}</p>
 <p><a class="button" href="{escape(app_url)}">Open in a podcast app</a></p>
 <p class="feed-url"><label for="feed-url">Or add this feed URL by hand:</label>
 <input id="feed-url" readonly value="{escape(feed_url)}">
