@@ -353,6 +353,10 @@ def test_secret_puts_the_site_in_an_unguessable_folder_kept_across_republishing(
     assert_whole(target)
     again = json.loads(coach_publish(*site.args(target), "--secret", "--json").stdout)
     assert again["feed"] == first["feed"] and again["written"] == [] and again["removed"] == []
+    public = json.loads(coach_publish(*site.args(target), "--json").stdout)  # --secret off: the site moves to the top
+    assert public["feed"] == f"{site.url}feed.xml" and not (target / secret).exists()
+    assert set(public["removed"]) >= {f"{secret}/feed.xml", f"{secret}/index.html"}
+    assert_whole(target)
 
 
 def test_bad_input_is_one_line_and_changes_nothing(site, tmp_path):

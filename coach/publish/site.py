@@ -254,6 +254,9 @@ def _write(
     finally:
         staged.discard()
     keep = set(wanted) | {root + tree.RECORD}
+    old_root = f"{previous.secret}/" if previous.secret else ""
+    if previous.files and old_root != root and (directory / (old_root + tree.RECORD)).is_file():
+        (directory / (old_root + tree.RECORD)).unlink()  # --secret turned on or off: the old root's record goes too
     new_episode_files = sorted(name for name in wanted if name.startswith(root + "episodes/") and name not in previous.files)
     report.written = sorted(set(report.written) | set(new_episode_files))
     report.unchanged += sum(1 for name in wanted if name.startswith(root + "episodes/") and name in previous.files)
