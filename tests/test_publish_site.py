@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -196,6 +197,12 @@ def test_podcast_parsers_read_the_served_feed_with_absolute_urls_and_the_require
     for entry in parsed.entries:
         assert re.fullmatch(r"[0-9a-f-]{36}", entry.id)  # a UUID: stable for the routine at this address
         assert entry.podcastgh_chapters["url"] == entry.podcast_chapters["url"]
+    # podcast:guid is the namespace's UUIDv5 of the feed's URL without its scheme (podcastindex.org's rule)
+    expected = uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), (static.url + "feed.xml").split("://", 1)[1])
+    assert ET.fromstring(feed).findtext(f"channel/{{{PODCAST}}}guid") == str(expected)
+    for item in ET.fromstring(feed).iter("item"):
+        assert item.find(f"{{{PODCAST}}}chapters").get("type") == "application/json+chapters"
+        assert {t.get("type") for t in item.findall(f"{{{PODCAST}}}transcript")} == {"text/vtt", "application/x-subrip"}
     # the legacy namespace copy for podcastparser, as coach serve writes it
     assert ET.fromstring(feed).find(f"channel/item/{{{PODCAST_LEGACY}}}chapters") is not None
 
