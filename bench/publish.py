@@ -44,7 +44,6 @@ def main() -> None:
         path = routines / "post-run.yaml"
         path.write_text(path.read_text().replace(EDITED_LINE, "First position, for the front of the thigh."))
         print(line("republish after a one-cue edit of post-run", *publish(routines, site)))
-        path.write_text(path.read_text().replace("First position, for the front of the thigh.", EDITED_LINE))
 
 
 if __name__ == "__main__":
