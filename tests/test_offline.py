@@ -146,3 +146,13 @@ def test_render_and_export_work_with_no_network_at_all(guarded, tmp_path):
     result = _run(["unshare", "-n", *COACH, "export", str(routine), "-o", str(target)], environment, folder)
     assert result.returncode == 0, result.stderr
     assert target.stat().st_size > 10_000
+
+
+def test_publish_opens_no_connection(guarded):
+    """The site names its public address (--base-url) but coach never reaches for it."""
+    environment, log, folder, routine = guarded
+    site = folder / "site"
+    result = _run([*COACH, "publish", str(routine), str(site), "--base-url", "https://example.org/coach/"], environment, folder)
+    assert result.returncode == 0, result.stderr
+    assert "https://example.org/coach/episodes/short/" in (site / "feed.xml").read_text()
+    assert not log.exists(), log.read_text()

@@ -239,3 +239,25 @@ def test_without_a_secure_context_the_page_says_the_screen_may_sleep(browser, se
     open_player(browser, served)
     assert browser.execute_script("return window.isSecureContext && 'wakeLock' in navigator")
     assert browser.execute_script("return document.getElementById('wake-note').hidden")
+
+
+def test_the_player_is_the_same_web_app_as_a_published_site(browser, served):
+    """Under coach serve the player names the manifest and registers the service worker at the secret prefix's root."""
+    from selenium.webdriver.common.by import By
+
+    wait = (
+        "const done = arguments[0];"
+        "(function wait() { const o = window.coachOffline; o && o.ready ? done({supported: o.supported, error: o.error,"
+        " status: document.getElementById('offline-status').textContent}) : setTimeout(wait, 20); })();"
+    )
+    open_player(browser, served)
+    state = browser.execute_async_script(wait)
+    assert state["supported"] and state["error"] is None, state
+    scope = browser.execute_async_script("navigator.serviceWorker.ready.then((r) => arguments[0](r.scope));")
+    assert scope == served.page  # the whole site under the secret, and nothing outside it
+    assert browser.find_element(By.ID, "keep").is_displayed()
+    manifest = browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]").get_attribute("href")
+    assert manifest == served.url("manifest.webmanifest")
+    open_player(browser, served, host="coach.test")  # plain http on a LAN name: no service worker
+    state = browser.execute_async_script(wait)
+    assert not state["supported"] and "https" in state["status"]

@@ -12,7 +12,7 @@ import feedparser
 import podcastparser
 import pytest
 
-from coach.serve.feed import PODCAST, PODCAST_LEGACY
+from coach.site.feed import PODCAST, PODCAST_LEGACY
 from serving import Served, coach_json, get, shared_dirs
 
 ROUTINES = {"Post-run mobility (standard)": "post-run", "Pre-run mobility (standard)": "pre-run"}  # titled with their level

@@ -19,7 +19,7 @@ from coach.serve.library import Library, episode_id_for
 from coach.serve.network import _preference, url_host
 from coach.serve.options import ServeOptions
 from coach.serve.responses import parse_range
-from coach.serve.routines import RoutineSet
+from coach.site.routines import RoutineSet
 from coach.timeline.timeline import ChapterSpan, CueEvent, Timeline
 from coach.timeline.transcripts import chapters_json, srt, webvtt
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach.cli.app import app
-from coach.cli import figures, history, live, routines, serve, speech, track, watch  # noqa: F401  (they register their commands)
+from coach.cli import figures, history, live, publish, routines, serve, speech, track, watch  # noqa: F401  (they register their commands)
 
 
 def main() -> None:

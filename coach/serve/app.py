@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from coach.serve import pages
-from coach.serve.feed import feed_xml
+from coach.site import pages
+from coach.site.feed import feed_xml
 from coach.serve.library import CARD_NAME, EPISODE_FILES, Library, feed_cover
 from coach.serve.responses import Gone, Resource, respond
 
@@ -28,6 +28,8 @@ STATIC_FILES = {
     "clock.js": "text/javascript; charset=utf-8",
     "player.js": "text/javascript; charset=utf-8",
     "library.js": "text/javascript; charset=utf-8",
+    "offline.js": "text/javascript; charset=utf-8",
+    "sw.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
@@ -106,6 +108,10 @@ class ServeApp:
                 return await respond(request, self._feed(request))
             case ["cover.png"]:
                 return await respond(request, await self._cover())
+            case ["sw.js"]:  # at the prefix's root, so the service worker's scope is every page under it
+                return await respond(request, self._static["sw.js"])
+            case ["manifest.webmanifest"]:
+                return await respond(request, _bytes_resource(pages.manifest(), "application/manifest+json"))
             case ["static", name] if name in self._static:
                 return await respond(request, self._static[name])
             case ["play", episode_id] if (episode := self.library.episode(episode_id)) is not None:
@@ -193,4 +199,4 @@ def _bytes_resource(data: bytes, media_type: str, cache_control: str = "no-cache
 
 
 def _static_bytes(name: str) -> bytes:
-    return (resources.files("coach.serve") / "static" / name).read_bytes()
+    return (resources.files("coach.site") / "static" / name).read_bytes()

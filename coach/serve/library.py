@@ -9,9 +9,6 @@ first path segment of every URL so that subscriptions survive restarts.
 
 from __future__ import annotations
 
-import datetime
-import functools
-import hashlib
 import json
 import os
 import re
@@ -19,87 +16,25 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from coach import session
-from coach.routine import sources
 from coach.errors import OutputError
-from coach.routine.levels import at_level, level_title
+from coach.routine import sources
+from coach.routine.levels import at_level
 from coach.routine.model import Routine
 from coach.serve.options import ServeOptions
+from coach.site import episodes as site_episodes
+from coach.site.episodes import CARD_NAME, EPISODE_FILES, Cancelled, Episode, EpisodeFile, episode_id_for, feed_cover  # noqa: F401  (the server's names)
+from coach.site.episodes import write_atomically as _write_atomically
 
 if TYPE_CHECKING:
     from coach.audio.music import MusicOptions
 
-LIBRARY_FORMAT = 2  # bump when the published files change shape: every episode is exported again
-
-# kind -> (file name in the episode folder, media type). The only files a request can reach.
-EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "audio": ("episode.mp3", "audio/mpeg"),
-        "cover": ("cover.png", "image/png"),
-        "chapters": ("chapters.json", "application/json+chapters"),
-        "vtt": ("transcript.vtt", "text/vtt; charset=utf-8"),
-        "srt": ("transcript.srt", "application/x-subrip; charset=utf-8"),
-        "moments": ("moments.json", "application/json"),
-    }
-)
-CARD_NAME = re.compile(r"card-[0-9]{2,3}\.jpg")  # a chapter's card (coach/output/cards.py), named by its chapter number
-FEED_COVER_SIZE = 1400  # the smallest square cover Apple Podcasts accepts; the MP3 keeps its smaller one
-
-
-@dataclass(frozen=True)
-class EpisodeFile:
-    """One published file: its size and entity tag (a hash of its bytes)."""
-
-    size: int
-    etag: str
-
-
-@dataclass(frozen=True)
-class Episode:
-    """One routine as published: what the feed and the pages say about it, and its files."""
-
-    id: str
-    source: str  # the routine file, as diagnostics name it
-    revision: str
-    published: float  # epoch seconds of the export that made this revision
-    title: str
-    about: str | None
-    credit: str | None
-    duration: float  # seconds
-    exercises: tuple[str, ...]
-    notes: tuple[tuple[str, str], ...]  # (exercise, safety note)
-    chapters: int
-    files: Mapping[str, EpisodeFile] = field(default_factory=dict)
-    cards: Mapping[str, EpisodeFile] = field(default_factory=dict)  # card-NN.jpg -> file, for the chapters that show a figure
-
-    def to_record(self) -> dict:
-        """The episode as stored in index.json."""
-        record = asdict(self)
-        record["files"] = {kind: asdict(item) for kind, item in self.files.items()}
-        record["cards"] = {name: asdict(item) for name, item in self.cards.items()}
-        return record
-
-    @staticmethod
-    def from_record(record: dict) -> "Episode":
-        """An episode read back from index.json."""
-        return Episode(
-            **{
-                **record,
-                "exercises": tuple(record["exercises"]),
-                "notes": tuple((name, note) for name, note in record["notes"]),
-                "files": {kind: EpisodeFile(**item) for kind, item in record["files"].items()},
-                "cards": {name: EpisodeFile(**item) for name, item in record.get("cards", {}).items() if CARD_NAME.fullmatch(name)},
-            }
-        )
-
-
-class Cancelled(Exception):
-    """Publishing stopped half-way because the server is stopping; nothing of it was kept."""
+LIBRARY_FORMAT = site_episodes.EPISODE_FORMAT  # bump when the published files change shape: every episode is exported again
 
 
 @dataclass(frozen=True)
@@ -207,37 +142,10 @@ class Library:
         stopping: Callable[[], bool],
         music: MusicOptions | None,
     ) -> Episode:
-        from coach.output.cards import chapter_cards
-        from coach.output.export import ExportOptions  # the encoder stack loads only when something is exported
-        from coach.timeline.moment import segments_json
-        from coach.timeline.transcripts import chapters_json, srt, webvtt
-
         staging = self.directory / f".staging-{episode_id}-{secrets.token_hex(4)}"
         try:
             staging.mkdir()
-            def stop_when_asked(_done: int, _total: int) -> None:
-                if stopping():
-                    raise Cancelled(str(path))
-
-            target = staging / EPISODE_FILES["audio"][0]
-            result = prepared.export(target, ExportOptions(format="mp3", transcript=False, music=music), on_progress=stop_when_asked)
-            timeline = prepared.timeline
-            cards = {f"card-{number + 1:02d}.jpg": card
-                     for number, card in enumerate(chapter_cards(routine, timeline, prepared.cache.directory)) if card}
-            for name, card in cards.items():
-                (staging / name).write_bytes(card)
-            images = [name if name in cards else None for name in (f"card-{n + 1:02d}.jpg" for n in range(len(timeline.chapters)))]
-            texts = {
-                "cover": feed_cover(level_title(routine)),
-                "chapters": _json_bytes(chapters_json(timeline, images=images)),  # img relative: the server makes it absolute
-                "vtt": webvtt(timeline).encode(),
-                "srt": srt(timeline).encode(),
-                "moments": _json_bytes(segments_json(timeline)),
-            }
-            for kind, data in texts.items():
-                (staging / EPISODE_FILES[kind][0]).write_bytes(data)
-            files = {kind: _describe(staging / name) for kind, (name, _type) in EPISODE_FILES.items()}
-            card_files = {name: _describe(staging / name) for name in cards}
+            files, cards, result = site_episodes.write_files(prepared, staging, music, stopping)
             final = self._folder(episode_id, revision)
             shutil.rmtree(final, ignore_errors=True)  # a leftover of a run that stopped before its index was written
             os.replace(staging, final)
@@ -245,34 +153,12 @@ class Library:
             raise OutputError(f"cannot publish {path}: {error.strerror or error}") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return Episode(
-            id=episode_id,
-            source=sources.display_name(path),
-            revision=revision,
-            published=time.time(),
-            title=level_title(routine),
-            about=routine.about,
-            credit=routine.credit,
-            duration=result.duration,
-            exercises=tuple(exercise.name for exercise in routine.exercises),
-            notes=tuple((exercise.name, exercise.note) for exercise in routine.exercises if exercise.note),
-            chapters=len(timeline.chapters),
-            files=files,
-            cards=card_files,
+        return site_episodes.episode_for(
+            routine, episode_id, sources.display_name(path), revision, time.time(), result.duration, len(prepared.timeline.chapters), files, cards
         )
 
     def _revision(self, prepared: session.Prepared, music: MusicOptions | None = None) -> str:
-        """A hash of everything an episode's files are made of; equal revisions have equal files."""
-        routine = prepared.routine
-        made_of = [
-            _music_revision(music),
-            LIBRARY_FORMAT,
-            prepared.timeline.to_json(),
-            sorted(clip.key for clip in prepared.report.clips.values()),
-            [level_title(routine), routine.about, routine.credit, datetime.date.today().year],
-            [[exercise.name, exercise.note] for exercise in routine.exercises],
-        ]
-        return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:16]
+        return site_episodes.revision(prepared, music)
 
     def _folder(self, episode_id: str, revision: str) -> Path:
         return self.directory / "episodes" / f"{episode_id}-{revision}"
@@ -282,12 +168,6 @@ class Library:
         for kind, item in episode.files.items():
             try:
                 if self.file_path(episode, kind).stat().st_size != item.size:
-                    return False
-            except OSError:
-                return False
-        for name, item in episode.cards.items():
-            try:
-                if self.card_path(episode, name).stat().st_size != item.size:
                     return False
             except OSError:
                 return False
@@ -324,54 +204,3 @@ class Library:
         for folder in (self.directory / "episodes").iterdir():
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def episode_id_for(path: Path, taken: set[str]) -> str:
-    """A short URL-safe id from a routine's file name, made unique against `taken`."""
-    base = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:48] or "routine"
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
-
-
-@functools.lru_cache(maxsize=16)
-def feed_cover(title: str) -> bytes:
-    """The feed's cover for a title (a second to draw at this size, so drawn once per title and run)."""
-    from coach.output.cover import cover_png
-
-    return cover_png(title, FEED_COVER_SIZE)
-
-
-def _describe(path: Path) -> EpisodeFile:
-    data = path.read_bytes()
-    return EpisodeFile(size=len(data), etag=hashlib.sha256(data).hexdigest()[:24])
-
-
-def _json_bytes(payload: dict) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def _music_revision(music: MusicOptions | None) -> list | None:
-    """What a bed is made of, cheaply: its settings and each file's name, size and modification time."""
-    if music is None:
-        return None
-    from coach.audio.music import music_files
-
-    stats = [(path, path.stat()) for path in music_files(music.source)]
-    files = [[str(path), stat.st_size, stat.st_mtime_ns] for path, stat in stats]
-    return [music.level_lufs, music.duck_db, music.shuffle, files]

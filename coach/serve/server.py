@@ -23,7 +23,7 @@ from coach.serve.app import RequestLog, ServeApp
 from coach.serve.library import Cancelled, Episode, Library, Published
 from coach.serve.network import lan_addresses, url_host
 from coach.serve.options import ServeOptions
-from coach.serve.routines import RoutineSet
+from coach.site.routines import RoutineSet
 
 WATCH_STEP_MS = 50  # a batch of file events is handled once no new event came for this long
 WATCH_DEBOUNCE_MS = 1600  # ... or after this long, for a file that keeps changing

@@ -1,4 +1,4 @@
-"""Which routine files `coach serve` publishes: the files and folders given (or the built-in routines), and what to watch."""
+"""Which routine files `coach serve` and `coach publish` publish: the files and folders given (or the built-in routines), and what to watch."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from coach.routine import sources
 from coach.errors import UsageError
-from coach.serve.library import episode_id_for
+from coach.site.episodes import episode_id_for
 
 ROUTINE_SUFFIXES = (".yaml", ".yml")
 
@@ -14,7 +14,7 @@ ROUTINE_SUFFIXES = (".yaml", ".yml")
 class RoutineSet:
     """The routine files to publish, each with a stable episode id; folders given pick up files added later."""
 
-    def __init__(self, arguments: tuple[str, ...]):
+    def __init__(self, arguments: tuple[str, ...], verb: str = "serve"):
         self._folders: list[Path] = []
         self._files: list[Path] = []  # named one by one (or the built-ins)
         self._ids: dict[Path, str] = {}
@@ -27,7 +27,7 @@ class RoutineSet:
             else:
                 self._files.append(sources.resolve(argument).resolve())
         if not self.current():
-            raise UsageError("no routine files to serve" + (f" in {', '.join(arguments)}" if arguments else ""))
+            raise UsageError(f"no routine files to {verb}" + (f" in {', '.join(arguments)}" if arguments else ""))
 
     def current(self) -> list[Path]:
         """Every routine file there is now: the files given, then each folder's routine files by name."""

@@ -1,16 +1,21 @@
 """The two HTML pages: the library (every routine, with play, download and subscribe links) and a routine's player.
 
 Plain HTML filled in with escaped values; the player's behaviour lives in static/player.js and reads
-the episode's moments.json, the core's answer to "what is happening at t".
+the episode's moments.json, the core's answer to "what is happening at t". The same pages serve `coach serve`
+(absolute links under its secret prefix) and `coach publish` (relative links in a static site): `prefix` is
+what goes before a site path, `play_suffix` ends a player page's address, `home` is the library's address.
+Both pages name the web app's manifest and service worker (static/sw.js, served at the site's root so that
+its scope is the whole site) and load static/offline.js, which keeps a session on the phone.
 """
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from coach.clock import elapsed, length
-from coach.serve.feed import episode_path
-from coach.serve.library import Episode
+from coach.site.feed import card_path, episode_path
+from coach.site.episodes import Episode
 
 _HEAD = """<!doctype html>
 <html lang="en">
@@ -21,9 +26,15 @@ _HEAD = """<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>{title}</title>
 <link rel="icon" href="{prefix}static/icon.svg" type="image/svg+xml">
+<link rel="manifest" href="{prefix}manifest.webmanifest">
 <link rel="stylesheet" href="{prefix}static/style.css">
 </head>
 """
+# The files of the app itself that a kept session needs to open with no network (beside its page and episode files).
+SHELL_FILES = (
+    "static/style.css", "static/clock.js", "static/player.js", "static/library.js", "static/offline.js", "static/icon.svg", "manifest.webmanifest",
+)
+OFFLINE_KINDS = ("audio", "moments", "chapters", "vtt", "srt", "cover")  # what "Keep on this phone" stores
 
 # Inline SVG so the controls need no icon font (a phone's or a headless browser's fonts may lack the glyphs).
 _ICONS = {
@@ -40,51 +51,86 @@ def icon(name: str) -> str:
     return f'<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">{_ICONS[name]}</svg>'
 
 
-def library_page(episodes: list[Episode], prefix: str, feed_url: str) -> str:
+def manifest(start_url: str = "./") -> bytes:
+    """The web app manifest (its URLs relative to itself, at the site's root): installable, standalone, dark."""
+    data = {
+        "name": "coach",
+        "short_name": "coach",
+        "description": "Voice-guided mobility routines for runners.",
+        "start_url": start_url,
+        "scope": "./",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#101418",
+        "theme_color": "#101418",
+        "icons": [
+            {"src": "static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+            {"src": "cover.png", "sizes": "1400x1400", "type": "image/png", "purpose": "any"},
+        ],
+    }
+    return (json.dumps(data, indent=1) + "\n").encode()
+
+
+EDITS_AS_NEW = "An edited routine arrives as a new episode when the app refreshes."  # coach serve: a guid per revision
+EDITS_IN_PLACE = "An edited routine is updated in place when the app refreshes."  # coach publish: a guid per routine
+
+
+def library_page(
+    episodes: list[Episode], prefix: str, feed_url: str, play_suffix: str = "", blurb: str = "from this computer", edits: str = EDITS_AS_NEW
+) -> str:
     """The library: each routine with its cover, length, exercise count, play and download links; and the feed to subscribe to."""
-    cards = "\n".join(_card(episode, prefix) for episode in episodes) or '<li class="empty">No routine is published yet.</li>'
+    cards = "\n".join(_card(episode, prefix, play_suffix) for episode in episodes) or '<li class="empty">No routine is published yet.</li>'
     app_url = "podcast://" + feed_url.split("://", 1)[-1]
     return (
         _HEAD.format(title="coach routines", prefix=escape(prefix))
         + f"""<body class="library">
-<header class="masthead"><h1>coach</h1><p>Voice-guided mobility routines from this computer.</p></header>
+<header class="masthead"><h1>coach</h1><p>Voice-guided mobility routines {escape(blurb)}.</p></header>
 <ul class="routines">
 {cards}
 </ul>
 <section class="subscribe" aria-labelledby="subscribe-title">
 <h2 id="subscribe-title">Subscribe in a podcast app</h2>
 <p>Every routine becomes an episode with chapters and a transcript, downloaded to the phone for a run offline.
-An edited routine arrives as a new episode when the app refreshes.</p>
+{escape(edits)}</p>
 <p><a class="button" href="{escape(app_url)}">Open in a podcast app</a></p>
 <p class="feed-url"><label for="feed-url">Or add this feed URL by hand:</label>
 <input id="feed-url" readonly value="{escape(feed_url)}">
 <button type="button" class="small" id="copy-feed">Copy</button></p>
 </section>
 <script src="{escape(prefix)}static/library.js"></script>
+<script src="{escape(prefix)}static/offline.js" data-sw="{escape(prefix)}sw.js"></script>
 </body>
 </html>
 """
     )
 
 
-def _card(episode: Episode, prefix: str) -> str:
+def _card(episode: Episode, prefix: str, play_suffix: str) -> str:
     exercises = len(episode.exercises)
-    return f"""<li class="routine">
+    return f"""<li class="routine" data-episode="{escape(episode.id)}" data-revision="{escape(episode.revision)}">
 <img class="cover" src="{escape(prefix + episode_path(episode, 'cover'))}" alt="" width="72" height="72">
 <div class="about">
 <h2>{escape(episode.title)}</h2>
-<p class="facts">{length(episode.duration)} · {exercises} exercise{'s' if exercises != 1 else ''}</p>
-<p class="actions"><a class="button" href="{escape(prefix)}play/{escape(episode.id)}">Play</a>
+<p class="facts">{length(episode.duration)} · {exercises} exercise{'s' if exercises != 1 else ''}<span class="kept-badge" hidden></span></p>
+<p class="actions"><a class="button" href="{escape(prefix)}play/{escape(episode.id)}{escape(play_suffix)}">Play</a>
 <a class="button secondary" href="{escape(prefix + episode_path(episode, 'audio'))}" download="{escape(episode.id)}.mp3">Download</a></p>
 </div>
 </li>"""
 
 
-def player_page(episode: Episode, prefix: str) -> str:
-    """The player: big exercise and side, the line spoken, the countdown, what is next, progress, chapters, controls."""
+def player_page(episode: Episode, prefix: str, home: str | None = None) -> str:
+    """The player: big exercise and side, the line spoken, the countdown, what is next, progress, chapters, controls, and "Keep on this phone"."""
+    home = prefix if home is None else home
     data = {
         "moments": prefix + episode_path(episode, "moments"),
         "cover": prefix + episode_path(episode, "cover"),
+        "episode": episode.id,
+        "revision": episode.revision,
+        "title": episode.title,
+        # The chapter cards too: the player shows them, and so does the lock screen, with the network off.
+        "files": json.dumps([prefix + episode_path(episode, kind) for kind in OFFLINE_KINDS] + [prefix + card_path(episode, name) for name in episode.cards]),
+        "shell": json.dumps([home] + [prefix + name for name in SHELL_FILES]),
+        "bytes": str(sum(episode.files[kind].size for kind in OFFLINE_KINDS if kind in episode.files) + sum(card.size for card in episode.cards.values())),
     }
     attributes = " ".join(f'data-{key}="{escape(value)}"' for key, value in data.items())
     audio = escape(prefix + episode_path(episode, "audio"))
@@ -93,7 +139,7 @@ def player_page(episode: Episode, prefix: str) -> str:
         + f"""<body class="player">
 <main id="player" {attributes}>
 <header class="bar">
-<a class="home" href="{escape(prefix)}" aria-label="All routines">‹ Routines</a>
+<a class="home" href="{escape(home)}" aria-label="All routines">‹ Routines</a>
 <span class="routine-title">{escape(episode.title)}</span>
 <span id="position" class="position"></span>
 </header>
@@ -123,10 +169,18 @@ def player_page(episode: Episode, prefix: str) -> str:
 <h2 id="chapters-title">Exercises</h2>
 <ol id="chapters"></ol>
 </section>
+<section id="offline" class="offline" aria-labelledby="offline-title">
+<h2 id="offline-title">On this phone</h2>
+<p id="offline-status" class="note">Checking whether this session is kept…</p>
+<progress id="keep-progress" max="1" value="0" hidden></progress>
+<p class="actions"><button type="button" id="keep" hidden>Keep on this phone</button>
+<button type="button" id="remove" class="small" hidden>Remove</button></p>
+</section>
 <audio id="audio" preload="auto" src="{audio}"></audio>
 </main>
 <script src="{escape(prefix)}static/clock.js"></script>
 <script src="{escape(prefix)}static/player.js"></script>
+<script src="{escape(prefix)}static/offline.js" data-sw="{escape(prefix)}sw.js"></script>
 </body>
 </html>
 """

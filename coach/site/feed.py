@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from coach.serve.library import EPISODE_FILES, Episode
+from coach.site.episodes import EPISODE_FILES, Episode
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -21,9 +23,20 @@ CHANNEL_TITLE = "coach routines"
 CHANNEL_DESCRIPTION = "Voice-guided mobility routines for runners, published by coach on this computer."
 CATEGORY = "Health & Fitness"
 LANGUAGE = "en"
+# The Podcasting 2.0 namespace for podcast:guid: a feed's guid is the UUIDv5 of its URL without the scheme.
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
-def feed_xml(episodes: Iterable[Episode], url: Callable[[str], str], built: float) -> bytes:
+@dataclass(frozen=True)
+class FeedStyle:
+    """How a feed differs between `coach serve` (a new guid per revision) and `coach publish` (one guid per routine)."""
+
+    description: str = CHANNEL_DESCRIPTION
+    play_suffix: str = ""  # what ends a player page's path: "" under coach serve, ".html" in a static site
+    stable_guids: bool = False  # one guid per routine for as long as the feed's URL stays, edits included
+
+
+def feed_xml(episodes: Iterable[Episode], url: Callable[[str], str], built: float, style: FeedStyle = FeedStyle()) -> bytes:
     """The feed for these episodes; `url(path)` makes an absolute URL of a path under the library's prefix."""
     for prefix, uri in _PREFIXES.items():
         ET.register_namespace(prefix, uri)
@@ -31,7 +44,7 @@ def feed_xml(episodes: Iterable[Episode], url: Callable[[str], str], built: floa
     channel = ET.SubElement(rss, "channel")
     _text(channel, "title", CHANNEL_TITLE)
     _text(channel, "link", url(""))
-    _text(channel, "description", CHANNEL_DESCRIPTION)
+    _text(channel, "description", style.description)
     _text(channel, "language", LANGUAGE)
     _text(channel, "generator", "coach")
     _text(channel, "lastBuildDate", email.utils.formatdate(built, usegmt=True))
@@ -44,10 +57,12 @@ def feed_xml(episodes: Iterable[Episode], url: Callable[[str], str], built: floa
     ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": CATEGORY})
     _text(channel, f"{{{ITUNES}}}explicit", "false")
     _text(channel, f"{{{ITUNES}}}author", "coach")
-    _text(channel, f"{{{ITUNES}}}summary", CHANNEL_DESCRIPTION)
+    _text(channel, f"{{{ITUNES}}}summary", style.description)
     _text(channel, f"{{{ITUNES}}}type", "episodic")
+    if style.stable_guids:
+        _text(channel, f"{{{PODCAST}}}guid", feed_guid(url("feed.xml")))
     for episode in episodes:
-        _item(channel, episode, url)
+        _item(channel, episode, url, style)
     ET.indent(rss, space=" ")
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 
@@ -55,6 +70,11 @@ def feed_xml(episodes: Iterable[Episode], url: Callable[[str], str], built: floa
 def episode_path(episode: Episode, kind: str) -> str:
     """The path (under the library's prefix) of an episode's file; the revision in it changes with every edit."""
     return f"episodes/{episode.id}/{episode.revision}/{EPISODE_FILES[kind][0]}"
+
+
+def card_path(episode: Episode, name: str) -> str:
+    """A chapter card's path relative to the site's root (name is one of episode.cards)."""
+    return f"episodes/{episode.id}/{episode.revision}/{name}"
 
 
 def description(episode: Episode) -> str:
@@ -70,14 +90,27 @@ def description(episode: Episode) -> str:
     return "\n\n".join(parts)
 
 
-def _item(channel: ET.Element, episode: Episode, url: Callable[[str], str]) -> None:
+def feed_guid(feed_url: str) -> str:
+    """The Podcasting 2.0 podcast:guid of a feed at this URL."""
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, feed_url.split("://", 1)[-1].rstrip("/")))
+
+
+def episode_guid(episode: Episode, url: Callable[[str], str], style: FeedStyle) -> str:
+    """The item's guid: per revision under coach serve, per routine and feed URL in a published site."""
+    if style.stable_guids:
+        # Stable across republishing and edits: an app updates the episode in place, never lists a routine twice.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, url(f"episodes/{episode.id}")))
+    # A new guid for every revision: podcast apps download an edited routine as a new episode
+    # (and the old one leaves the feed), where a changed enclosure under the same guid is often ignored.
+    return f"coach:{episode.id}:{episode.revision}"
+
+
+def _item(channel: ET.Element, episode: Episode, url: Callable[[str], str], style: FeedStyle) -> None:
     item = ET.SubElement(channel, "item")
     text = description(episode)
     _text(item, "title", episode.title)
-    _text(item, "link", url(f"play/{episode.id}"))
-    # A new guid for every revision: podcast apps download an edited routine as a new episode
-    # (and the old one leaves the feed), where a changed enclosure under the same guid is often ignored.
-    _text(item, "guid", f"coach:{episode.id}:{episode.revision}", isPermaLink="false")
+    _text(item, "link", url(f"play/{episode.id}{style.play_suffix}"))
+    _text(item, "guid", episode_guid(episode, url, style), isPermaLink="false")
     _text(item, "pubDate", email.utils.formatdate(episode.published, usegmt=True))
     _text(item, "description", text)
     audio = episode.files["audio"]
