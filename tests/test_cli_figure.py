@@ -33,7 +33,7 @@ def test_one_exercise_as_svg_mirrored_for_its_other_side(tmp_path):
     assert run("figure", "post-run", "half fish", "-o", str(left)).exit_code == 0
     assert run("figure", "post-run", "5", "--side", "left", "-o", str(right)).exit_code == 0
     first, other = ET.parse(left).getroot(), ET.parse(right).getroot()
-    assert first.get("width") == "480"
+    assert first.get("width") == other.get("width") == "480"
     assert left.read_text() != right.read_text()  # half fish starts on the right: --side left is the mirror
     assert run("figure", "post-run", "5", "--side", "right", "-o", str(right)).exit_code == 0
     assert left.read_text() == right.read_text()

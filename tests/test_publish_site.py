@@ -244,7 +244,9 @@ def test_no_local_path_user_or_host_name_is_in_any_published_file(site):
     from mutagen.id3 import ID3
 
     for mp3 in site.directory.glob("episodes/*/*/episode.mp3"):
-        tags = " ".join(str(frame) for frame in ID3(mp3).values() if not frame.FrameID.startswith("APIC"))
+        frames = list(ID3(mp3).values())
+        frames += [sub for frame in frames if frame.FrameID == "CHAP" for sub in frame.sub_frames.values()]
+        tags = " ".join(str(frame) for frame in frames if not frame.FrameID.startswith(("APIC", "CHAP")))  # pictures are bytes
         assert all(word not in tags.split() for word in words) and "/" not in tags.replace("90/90", "")
 
 
@@ -270,6 +272,9 @@ def test_a_one_cue_edit_writes_only_the_changed_files_and_keeps_the_guid(site):
     [new] = {name.split("/")[2] for name in after if name.startswith("episodes/post-run/")}
     assert old != new
     names = ("episode.mp3", "cover.png", "chapters.json", "transcript.vtt", "transcript.srt", "moments.json", "episode.json")
+    cards = sorted(name.split("/")[3] for name in after if name.startswith(f"episodes/post-run/{new}/card-"))
+    assert cards  # a chapter card per exercise, in the new revision's folder as in the old
+    names += tuple(cards)
     assert set(report["written"]) == {f"episodes/post-run/{new}/{name}" for name in names} | {
         "index.html", "feed.xml", "play/post-run.html", "coach-site.json"
     }
