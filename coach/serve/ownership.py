@@ -12,11 +12,12 @@ Without fcntl (Windows) the folder is not guarded.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 
-from coach.errors import ServerError
+from coach.errors import OutputError, ServerError
 
 try:
     import fcntl
@@ -39,8 +40,10 @@ class Ownership:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except FileExistsError:  # mkdir's word for a file in the folder's place
+            raise OutputError(f"cannot use {directory} for the library: {os.strerror(errno.ENOTDIR)}") from None
         except OSError as error:
-            raise ServerError(f"cannot use {directory} for the library: {error.strerror or error}") from None
+            raise OutputError(f"cannot use {directory} for the library: {error.strerror or error}") from None
         if fcntl is None:
             return Ownership(directory, descriptor)
         try:

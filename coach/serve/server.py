@@ -98,8 +98,12 @@ class Service:
         """Serve until interrupted (Ctrl-C or SIGTERM), then stop the watcher and close the socket."""
         import uvicorn
 
+        from coach.serve.protocol import MAX_HEAD_BYTES, GuardedH11Protocol
+
         config = uvicorn.Config(
             self.app,
+            http=GuardedH11Protocol,  # h11 with a deadline per request head (slowloris) and 431 for huge heads
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             lifespan="off",
             access_log=False,  # the app reports each request itself, without the secret
             log_level="warning",
