@@ -3,7 +3,7 @@
 Eight clients download the served episode with 256 KiB range requests, as podcast apps do, and check each
 download against the feed (its size is the enclosure's length; each new revision decodes without an ffmpeg
 error); one client polls the feed every second (latency, and whether it parses); the routine is saved with a
-change every 3 s, so the server republishes all the while. Figures: failed requests, downloads not whole,
+change every 3 s (a breath's length), so the server republishes all the while. Figures: failed requests, downloads not whole,
 feeds that do not parse, the server's memory (RSS) after a warm-up and at the end, and feed latency.
 
 A 404 for an episode URL that has left the feed (the routine was republished in the middle of a download)
@@ -40,6 +40,7 @@ POLL_SECONDS = 1.0
 SAVE_SECONDS = 3.0
 GIVE_UP_SECONDS = 900  # the first publish with a cold speech cache takes minutes; a hang would take for ever
 TRACE_FILE = "soak-tracemalloc.txt"
+SOAKED = r"(?m)^            breath: 5s$"  # the line of pre-run that each save changes
 
 
 class Figures:
@@ -131,38 +132,39 @@ def enclosure(feed_body: bytes) -> tuple[str, int]:
 def download(server: Server, figures: Figures, stop: threading.Event, number: int) -> None:
     """One client: the episode the feed names, in range requests from start to end, again and again."""
     while not stop.is_set():
-        status, _headers, body = fetch(server.feed)
+        try:
+            download_once(server, figures, stop, number)
+        except (OSError, ValueError, AttributeError, ElementTree.ParseError) as error:  # a timeout, a refused connection, a feed that does not parse
+            figures.fail(f"client {number}: {type(error).__name__}: {error}")
+
+
+def download_once(server: Server, figures: Figures, stop: threading.Event, number: int) -> None:
+    """The episode the feed names now, from its first byte to its last, checked when whole."""
+    status, _headers, body = fetch(server.feed)
+    with figures.lock:
+        figures.requests += 1
+    if status != 200:
+        figures.fail(f"client {number}: feed {status}")
+        return
+    url, length = enclosure(body)
+    parts, position = [], 0
+    while position < length:
+        if stop.is_set():
+            return
+        status, headers, chunk = fetch(url, {"Range": f"bytes={position}-{position + RANGE_BYTES - 1}"})
         with figures.lock:
             figures.requests += 1
-        if status != 200:
-            figures.fail(f"client {number}: feed {status}")
-            continue
-        url, length = enclosure(body)
-        parts, position, gone = [], 0, False
-        while position < length and not stop.is_set():
-            try:
-                status, headers, chunk = fetch(url, {"Range": f"bytes={position}-{position + RANGE_BYTES - 1}"})
-            except OSError as error:
-                figures.fail(f"client {number}: {url}: {error}")
-                break
+        if status == 404 and url not in fetch(server.feed)[2].decode():
             with figures.lock:
-                figures.requests += 1
-            if status == 404 and url not in fetch(server.feed)[2].decode():
-                with figures.lock:
-                    figures.gone += 1  # republished while we downloaded: the URL has left the feed
-                gone = True
-                break
-            expected_end = min(position + RANGE_BYTES, length) - 1
-            if status != 206 or headers.get("content-range") != f"bytes {position}-{expected_end}/{length}" or len(chunk) != expected_end - position + 1:
-                figures.fail(f"client {number}: {url} bytes {position}-: {status} {headers.get('content-range')} {len(chunk)} bytes")
-                break
-            parts.append(chunk)
-            position += len(chunk)
-        else:
-            if not stop.is_set() or position >= length:
-                check_download(figures, url, length, b"".join(parts))
-        if gone:
-            continue
+                figures.gone += 1  # republished while we downloaded: the URL has left the feed
+            return
+        expected_end = min(position + RANGE_BYTES, length) - 1
+        if status != 206 or headers.get("content-range") != f"bytes {position}-{expected_end}/{length}" or len(chunk) != expected_end - position + 1:
+            figures.fail(f"client {number}: {url} bytes {position}-: {status} {headers.get('content-range')} {len(chunk)} bytes")
+            return
+        parts.append(chunk)
+        position += len(chunk)
+    check_download(figures, url, length, b"".join(parts))
 
 
 def check_download(figures: Figures, url: str, length: int, data: bytes) -> None:
@@ -211,13 +213,16 @@ def poll_feed(server: Server, figures: Figures, stop: threading.Event) -> None:
 
 
 def save_changes(routine: Path, original: str, stop: threading.Event) -> int:
-    """Save the routine with a new rest length every SAVE_SECONDS (a new timeline each time); the saves made."""
+    """Save the routine with a new breath length every SAVE_SECONDS (a new timeline each time); the saves made."""
     saves = 0
     while not stop.wait(SAVE_SECONDS):
         saves += 1
-        rest = 10 + saves % 50  # 50 distinct timelines before one repeats: the encoder's chunk cache is no shortcut
+        # 50 distinct timelines before one repeats, so the encoder's chunk cache is no shortcut. A breath's
+        # length is not spoken: no new speech, so the voice's engine (the neural one loads a 70 MB lexicon on
+        # its first cue) does not start in the middle and pass for growth.
+        breath = 5 + saves % 50 / 100
         temporary = routine.with_name(".soak.tmp")
-        temporary.write_text(re.sub(r"(?m)^  rest: \d+s", f"  rest: {rest}s", original, count=1))
+        temporary.write_text(re.sub(SOAKED, f"            breath: {breath:.2f}s", original, count=1))
         os.replace(temporary, routine)  # as editors save: the server never sees half a file
     return saves
 
@@ -234,7 +239,7 @@ def soak(minutes: float, cache: Path | None, trace: bool) -> int:
         folder = work / "routines"
         folder.mkdir()
         original = (ROOT / "scripts" / "pre-run.yaml").read_text()
-        assert re.search(r"(?m)^  rest: \d+s", original), "pre-run's pace.rest is what the soak changes"
+        assert re.search(SOAKED, original), "pre-run's first 5 s breath is what the soak changes"
         routine = folder / "soak.yaml"
         routine.write_text(original)
         trace_file = work / TRACE_FILE if trace else None
