@@ -1,5 +1,5 @@
 # coach: `make run` exports the built-in post-run routine to an MP3; `make test` runs the whole suite.
-.PHONY: setup neural run test bench fuzz clean
+.PHONY: setup neural run test bench soak fuzz clean
 
 OUT ?= out/post-run.mp3
 
@@ -21,6 +21,10 @@ test:
 
 bench: neural
 	@.venv/bin/python bench/run.py
+
+# A real server under load for 10 minutes (`make soak MINUTES=1` for less): failures, memory, feed latency.
+soak: neural
+	@.venv/bin/python bench/soak.py --minutes $(or $(MINUTES),10)
 
 fuzz: setup
 	@.venv/bin/python tests/fuzzer.py --inputs 100000 --seed 1

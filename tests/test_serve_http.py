@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -149,9 +150,9 @@ def test_traversal_attempts_are_404(served, target):
 
 
 def test_only_get_and_head_are_answered(served):
-    status, _headers, _body = get(served.feed, method="POST")
-    assert status == 404
-    assert get(served.feed, method="DELETE")[0] == 404
+    status, headers, _body = get(served.feed, method="POST")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+    assert get(served.feed, method="DELETE")[0] == 405
 
 
 def test_every_request_is_one_short_log_line_without_the_secret(served):
@@ -162,10 +163,12 @@ def test_every_request_is_one_short_log_line_without_the_secret(served):
     assert secret not in served.log(mark) and len(line) < 100
 
 
-def test_open_drops_the_secret_and_the_secret_path_is_then_a_404(tmp_path_factory, served):
+def test_open_drops_the_secret_and_the_secret_path_is_then_a_404(tmp_path, tmp_path_factory, served):
     cache, library = shared_dirs(tmp_path_factory)
     secret = re.search(r"127\.0\.0\.1:\d+/([^/]+)/", served.page).group(1)
-    server = Served("--open", "--library", str(library), "--cache-dir", str(cache))
+    # A copy of the served library (one server per folder), so its episodes are up to date at once.
+    copy = shutil.copytree(library, tmp_path / "library", ignore=shutil.ignore_patterns("serve.lock"))
+    server = Served("--open", "--library", str(copy), "--cache-dir", str(cache))
     try:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.page)
         server.wait_for(r"post-run\.yaml: up to date")

@@ -2,7 +2,8 @@
 
 No part of a request path is ever joined to a filesystem path. The raw path is split into segments and
 matched against the few shapes below; anything else, a percent-encoded byte included (`%2e%2e`, `%2f`,
-`%00`), and any method but GET and HEAD, gets the same bare 404.
+`%00`), gets the same bare 404. Any method but GET and HEAD gets 405 on every path (so it tells nothing of
+which paths exist), a path over MAX_PATH_BYTES 414, and a request head over MAX_HEAD_BYTES 431.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from coach.site import pages
 from coach.site.feed import feed_xml
 from coach.serve.library import CARD_NAME, EPISODE_FILES, Library, feed_cover
+from coach.serve.protocol import MAX_HEAD_BYTES
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {
@@ -37,6 +39,7 @@ _FILE_KINDS = {name: kind for kind, (name, _type) in EPISODE_FILES.items()}
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9/._-]*$")
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 _IMMUTABLE = "public, max-age=31536000, immutable"  # revisioned URLs never change content
+MAX_PATH_BYTES = 1024  # the longest URL the server makes is under 200 bytes
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,18 @@ class ServeApp:
                 self.on_request(RequestLog(client[0], scope["method"], self._shown_path(scope), status, sent))
 
     async def _route(self, request: Request) -> Response:
-        raw = request.scope.get("raw_path", b"").split(b"?", 1)[0].decode("latin-1")
-        if request.method not in ("GET", "HEAD") or not _SAFE_PATH.match(raw):
+        target = request.scope.get("raw_path", b"")
+        raw = target.split(b"?", 1)[0].decode("latin-1")
+        if len(target) > MAX_PATH_BYTES:
+            return _plain(414, "URI too long")
+        # h11 bounds a head that arrives in pieces; one that came whole in a single read is measured here.
+        head = len(target) + len(request.scope.get("query_string", b""))
+        head += sum(len(name) + len(value) + 4 for name, value in request.scope["headers"])
+        if head > MAX_HEAD_BYTES:
+            return _plain(431, "request head too large")
+        if request.method not in ("GET", "HEAD"):
+            return _plain(405, "method not allowed", {"Allow": "GET, HEAD"})
+        if not _SAFE_PATH.match(raw):
             return _not_found()
         if self.secret and raw == self.prefix.rstrip("/"):
             return RedirectResponse(self.prefix, status_code=308)
@@ -192,6 +205,10 @@ class ServeApp:
 
 def _not_found() -> Response:
     return Response("Not Found\n", status_code=404, media_type="text/plain")
+
+
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text + "\n", status_code=status, media_type="text/plain", headers={**(headers or {}), "Connection": "close"})
 
 
 def _bytes_resource(data: bytes, media_type: str, cache_control: str = "no-cache") -> Resource:

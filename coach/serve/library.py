@@ -197,10 +197,15 @@ class Library:
             return {}  # no index, or one this version cannot read: every routine is exported again
 
     def _sweep(self) -> None:
-        """Remove staging folders and episode folders no stored episode names (left by an interrupted run)."""
+        """Remove staging folders, temporary files and episode folders no stored episode names (left by a killed run).
+
+        Safe only because this server owns the folder (serve/ownership.py): nothing here is another's work in progress.
+        """
         keep = {f"{episode.id}-{episode.revision}" for episode in self._stored.values()}
         for leftover in self.directory.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.directory.glob(".*.part"):  # _write_atomically's, of the index or the secret
+            leftover.unlink(missing_ok=True)
         for folder in (self.directory / "episodes").iterdir():
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 CHUNK_BYTES = 256 * 1024  # large enough that the thread hop per chunk costs little, small enough to start at once
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_BEYOND_ANY_FILE = 10**18  # a byte position written with more digits than this is past the end of every file
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,13 @@ def _plan(request: Request, etag: str, size: int, headers: dict[str, str]) -> tu
     if wanted is None or (if_range is not None and if_range.strip() != etag):
         return 200, 0, size
     span = parse_range(wanted, size)
-    if span is None:  # a range we do not serve (several ranges, other units): the whole file is a valid answer
+    if span is None:
+        # Not a single byte range: another unit, several ranges, or a syntactically invalid one. RFC 9110
+        # (14.1.1, 14.2) has such a Range ignored, so the answer is the whole file, never 416. For several
+        # ranges this is a choice: multipart/byteranges is a second response format for clients that do not
+        # exist here (podcast apps and browsers' media elements ask for one range at a time), a 416 would
+        # fail a client that the whole file serves well, and overlapping ranges (bytes=0-,0-,0-...) cannot
+        # multiply what one request costs.
         return 200, 0, size
     if span == "unsatisfiable":
         headers["Content-Range"] = f"bytes */{size}"
@@ -98,17 +105,23 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if not first_text and not last_text:
         return None
     if not first_text:  # suffix: the last N bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
-    first = int(first_text)
-    if last_text and int(last_text) < first:
+    first = _position(first_text)
+    if last_text and _position(last_text) < first:
         return None  # syntactically invalid: ignored, like no Range at all (RFC 9110 14.1.1)
     if first >= size:
         return "unsatisfiable"
-    last = int(last_text) if last_text else size - 1
+    last = _position(last_text) if last_text else size - 1
     return first, min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position; a huge one (Python refuses int() of over 4300 digits) counts as past the end of any file."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _BEYOND_ANY_FILE
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

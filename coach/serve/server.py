@@ -23,6 +23,7 @@ from coach.serve.app import RequestLog, ServeApp
 from coach.serve.library import Cancelled, Episode, Library, Published
 from coach.serve.network import lan_addresses, url_host
 from coach.serve.options import ServeOptions
+from coach.serve.ownership import Ownership
 from coach.site.routines import RoutineSet
 
 WATCH_STEP_MS = 50  # a batch of file events is handled once no new event came for this long
@@ -74,14 +75,22 @@ class Service:
         self.options = options
         self.reporter = reporter
         self.routines = RoutineSet(options.routines)
-        self.library = Library(options.library_path(), options)
-        self.socket = _listen(options.host, options.port)
+        # The folder is claimed before the library reads it: its start-up sweep removes staging folders,
+        # which would be another live server's work in progress.
+        self.ownership = Ownership.claim(options.library_path())
+        try:
+            self.library = Library(options.library_path(), options)
+            self.socket = _listen(options.host, options.port)
+        except BaseException:
+            self.ownership.release()
+            raise
         self.port = self.socket.getsockname()[1]
         hosts = [options.host] if options.host and options.host not in ("0.0.0.0", "::") else lan_addresses() or ["127.0.0.1"]
         secret = None if options.open else self.library.secret
         self.app = ServeApp(self.library, secret, url_host(hosts[0], self.port), reporter.request)
         base = [f"http://{url_host(host, self.port)}{self.app.prefix}" for host in hosts]
         self.addresses = Addresses(tuple(base), tuple(url + "feed.xml" for url in base), self.library.directory)
+        self.ownership.record(base[0].removesuffix(self.app.prefix) + "/")  # no secret in a file others may read
         self._stop = threading.Event()
         self._server = None  # the uvicorn server while running: its should_exit is set by the signal handler itself
 
@@ -89,8 +98,12 @@ class Service:
         """Serve until interrupted (Ctrl-C or SIGTERM), then stop the watcher and close the socket."""
         import uvicorn
 
+        from coach.serve.protocol import MAX_HEAD_BYTES, GuardedH11Protocol
+
         config = uvicorn.Config(
             self.app,
+            http=GuardedH11Protocol,  # h11 with a deadline per request head (slowloris) and 431 for huge heads
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             lifespan="off",
             access_log=False,  # the app reports each request itself, without the secret
             log_level="warning",
@@ -114,6 +127,7 @@ class Service:
             if worker.is_alive():
                 worker.join()
             self.socket.close()
+            self.ownership.release()
             signal.signal(signal.SIGTERM, previous)
 
     def publish_all(self) -> None:
