@@ -59,7 +59,8 @@ class Prepared:
         if found is None:
             from coach.audio.loudness import program_gain
 
-            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp)
+            keys = {text: clip.key for text, clip in self.report.clips.items()}
+            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp, store=self.cache, clip_keys=keys)
             self.cache.store_gain(key, found)
         return found
 
