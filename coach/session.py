@@ -6,12 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import numpy as np
 
 from coach.routine import sources
-from coach.speech.cache import ClipCache
+from coach.speech.cache import ClipCache, ClipRef
 from coach.timeline.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
 from coach.timeline.cues import CueScript, Speak, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
@@ -48,9 +48,9 @@ class Prepared:
         """The sample rate of the rendered clips."""
         return _clip_rate(self.report)
 
-    def clip_arrays(self) -> dict[str, np.ndarray]:
-        """Every cue text mapped to its samples (int16 mono at clip_rate)."""
-        return {text: clip.read() for text, clip in self.report.clips.items()}
+    def clip_arrays(self) -> "Clips":
+        """Every cue text mapped to its samples (int16 mono at clip_rate), each read when first asked for."""
+        return Clips(self.report.clips)
 
     def program_gain(self, clips: Mapping[str, np.ndarray], ceiling_dbtp: float) -> float:
         """The gain that brings this session's speech to the loudness target under `ceiling_dbtp`: from the cache, else measured and stored."""
@@ -102,6 +102,36 @@ class Prepared:
         weighed = sorted((clip.key, clip.frames, uses[text]) for text, clip in self.report.clips.items() if uses[text])
         fields = [GAIN_ALGORITHM, TARGET_LUFS, ceiling_dbtp, self.clip_rate, weighed]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+class Clips(Mapping[str, np.ndarray]):
+    """Cue texts mapped to their clips' samples, read from the cache on first use; `frames` tells a length from the header.
+
+    The mix reads only the clips of the chapters it mixes, and the gain only the clips it has not measured yet.
+    """
+
+    def __init__(self, refs: Mapping[str, ClipRef]):
+        self._refs = refs
+        self._read: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, text: str) -> np.ndarray:
+        found = self._read.get(text)
+        if found is None:
+            found = self._read[text] = self._refs[text].read()
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._refs
+
+    def frames(self, text: str) -> int:
+        """The clip's length in frames, known without reading it."""
+        return self._refs[text].frames
 
 
 def load(argument: str) -> Routine:

@@ -115,8 +115,10 @@ class Mixer:
         if missing:
             raise SpeechError(f"no rendered clip for cue {missing[0]!r} ({len(missing)} missing)")
         # Only lengths here (no resampling yet): placement needs them to find what overlaps a block.
+        frames = getattr(clips, "frames", None)  # a mapping that knows lengths from headers (session.Clips) is not read here
+        lengths = {text: frames(text) if frames is not None else len(clips[text]) for text in {cue.text for cue in timeline.cues if placeable(cue.start_ms)}}
         placed = [
-            _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(clips[cue.text]), cue.text, False)
+            _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(lengths[cue.text]), cue.text, False)
             for cue in timeline.cues
             if placeable(cue.start_ms)
         ]
@@ -210,10 +212,10 @@ class Mixer:
 
             factor = math.gcd(self._rate, self.clip_rate)
             values = signal.resample_poly(values, self._rate // factor, self.clip_rate // factor)
-            values = values[: self._resampled_length(samples)]
+            values = values[: self._resampled_length(len(samples))]
         scaled = (values * np.float32(self.gain)).astype(np.float32)
         scaled.setflags(write=False)
         return scaled
 
-    def _resampled_length(self, samples: np.ndarray) -> int:
-        return -(-len(samples) * self._rate // self.clip_rate)
+    def _resampled_length(self, frames: int) -> int:
+        return -(-frames * self._rate // self.clip_rate)
