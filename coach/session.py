@@ -59,8 +59,7 @@ class Prepared:
         if found is None:
             from coach.audio.loudness import program_gain
 
-            keys = {text: clip.key for text, clip in self.report.clips.items()}
-            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp, store=self.cache, clip_keys=keys)
+            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp, store=self.cache, clip_keys=self.clip_keys())
             self.cache.store_gain(key, found)
         return found
 
@@ -93,8 +92,12 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache,
+            tags=track_tags(self.routine), gain=gain, on_progress=on_progress, segments=self.cache, clip_keys=self.clip_keys(),
         )  # fmt: skip
+
+    def clip_keys(self) -> dict[str, str]:
+        """Every cue text's clip key in the cache."""
+        return {text: clip.key for text, clip in self.report.clips.items()}
 
     def gain_key(self, ceiling_dbtp: float) -> str:
         """The cache key of the program gain: every clip it weighs (its key, length and uses), the target and the ceiling."""

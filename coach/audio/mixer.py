@@ -173,6 +173,14 @@ class Mixer:
         raw = self._mix(start - before, count + before + after)
         return self.limiter.apply(raw, before, count)
 
+    def sounds(self, start: int, count: int) -> list[tuple[int, str, int, bool]]:
+        """(first frame, cue text or tone kind, frames, is a tone) of every sound heard in frames [start, start + count)."""
+        plan = self._plan
+        lo, hi = max(start, 0), min(start + count, plan.total_frames)
+        first = int(np.searchsorted(plan.starts, lo - plan.longest, side="right"))
+        last = int(np.searchsorted(plan.starts, hi, side="left"))
+        return [(p.start, p.key, p.length, p.is_tone) for p in plan.placed[first:last] if p.start + p.length > lo and hi > lo]
+
     def _mix(self, start: int, count: int) -> np.ndarray:
         if self.bed is None:
             buffer = np.zeros(count, dtype=np.float32)
