@@ -258,17 +258,24 @@ def cue_texts(routine: Routine) -> list[str]:
 
 
 def cache_keys(prepared: Prepared) -> set[str]:
-    """Every cache key a prepared session uses: its clips, its stored gain for playing and for each export format,
-    and the encoded segments of its plain MP3 export (when that export's gain is stored, so it has run)."""
+    """Every cache key a prepared session uses: its clips, its stored gain and clips' levels for playing and for each
+    export format, and the chapter records and encoded segments of its plain MP3 export (when that export's gain is
+    stored, so it has run)."""
     from coach.output.encode import FORMATS
     from coach.output.export import mp3_segment_keys
     from coach.audio.loudness import CEILING_DBTP
 
+    from coach.audio.loudness import level_key
+
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
-    keys = {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+    clips = prepared.report.clips.values()
+    keys = {clip.key for clip in clips} | {prepared.gain_key(c) for c in ceilings}
+    keys |= {level_key(clip.key, prepared.clip_rate, ceiling) for clip in clips for ceiling in ceilings}
     mp3_gain = prepared.cache.gain(prepared.gain_key(FORMATS["mp3"].ceiling_dbtp))
     if mp3_gain is not None:
-        keys |= mp3_segment_keys(prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, mp3_gain)
+        keys |= mp3_segment_keys(
+            prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, mp3_gain, prepared.clip_keys(), prepared.cache
+        )
     return keys
 
 

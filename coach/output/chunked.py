@@ -15,7 +15,11 @@ Chunks end on the frame grid, never cross a chapter edge that is on the grid, an
 frame near TARGET_SECONDS among those a minimal pre-roll after a period: a chapter's chunks then depend
 only on that chapter's own audio (and a pre-roll from the end of the one before), so after an edit only
 the chunks whose PCM changed are encoded again; the others come from the segment cache, keyed by their
-PCM with its rolls.
+PCM with its rolls. A chapter whose mix key (coach/output/mixcache.py) has a stored record of its chunks is not
+even rendered: its chunks' segments are taken as the record names them.
+
+Long because the plan, the parallel encode and the chapter records all work on one chunk geometry (rolls, the
+padding period, the frame grid) that must stay the same in each for the joined frames to be a single pass's.
 """
 
 from __future__ import annotations
@@ -305,13 +309,8 @@ def _recorded(
     frame, period = mp3frames.frame_samples(rate), mp3frames.padding_period(rate)
     bounds = spans(start, end, edges, frame)
     window = _Window(render, start, end, channels)
-    for lo, hi, mix_key in zip(bounds, bounds[1:], span_keys):
-        before = (lo - start) // frame
-        record_key = None
-        if mix_key is not None:
-            shape = [SEGMENT_SCHEMA, lame.version(), asdict(settings), mix_key, before % period, min(before, PREROLL_FRAMES + period),
-                     lo == start, hi == end, PREROLL_FRAMES, POSTROLL_FRAMES, TARGET_SECONDS, SEARCH_SECONDS]
-            record_key = hashlib.sha256(json.dumps(shape).encode()).hexdigest()
+    for lo, hi, record_key in zip(bounds, bounds[1:], record_keys(start, end, edges, settings, span_keys)):
+        if record_key is not None:
             stored = _stored_span(segments, record_key, lo, known)
             if stored is not None:
                 yield from stored
@@ -324,6 +323,19 @@ def _recorded(
             yield chunk, pcm, key, None
         if record_key is not None:
             records.append((record_key, lo, made))
+
+
+def record_keys(start: int, end: int, edges: Sequence[int], settings: lame.LameSettings, span_keys: Sequence[str | None]) -> list[str | None]:
+    """The cache key of each span's chapter record: its mix key, the encoder, and where the span sits on the padding period."""
+    frame, period = mp3frames.frame_samples(settings.sample_rate), mp3frames.padding_period(settings.sample_rate)
+    bounds = spans(start, end, edges, frame)
+    keys: list[str | None] = []
+    for lo, hi, mix_key in zip(bounds, bounds[1:], span_keys):
+        before = (lo - start) // frame
+        shape = [SEGMENT_SCHEMA, lame.version(), asdict(settings), mix_key, before % period, min(before, PREROLL_FRAMES + period),
+                 lo == start, hi == end, PREROLL_FRAMES, POSTROLL_FRAMES, TARGET_SECONDS, SEARCH_SECONDS]
+        keys.append(hashlib.sha256(json.dumps(shape).encode()).hexdigest() if mix_key is not None else None)
+    return keys
 
 
 def _stored_span(segments, record_key: str, lo: int, known: dict[str, int]) -> list[tuple[Chunk, None, str, bytes]] | None:
@@ -485,9 +497,22 @@ def encode_mp3(
     )
 
 
-def segment_keys(render: Render, start: int, end: int, edges: Sequence[int], job: "EncodeJob") -> set[str]:
-    """The segment cache keys encode_mp3 would look up for the same arguments, found by planning alone (nothing is encoded)."""
+def segment_keys(
+    render: Render, start: int, end: int, edges: Sequence[int], job: "EncodeJob", span_keys: Sequence[str | None] | None = None,
+    segments=None,
+) -> set[str]:
+    """The segment cache keys encode_mp3 would look up for the same arguments, found by planning alone (nothing is encoded);
+    with `span_keys` and `segments`, the chapter records found there (and the segments they name) instead, when all are."""
     settings = _settings(job)
+    if span_keys is not None and segments is not None:
+        found: set[str] = set()
+        for key in record_keys(start, end, edges, settings, span_keys):
+            record = segments.record("chapter", key) if key is not None else None
+            if record is None:
+                break
+            found |= {key} | {row[6] for row in record.get("chunks", []) if isinstance(row, list) and len(row) > 6}
+        else:
+            return found
     frame = mp3frames.frame_samples(settings.sample_rate)
     chunks = plan(render, start, end, edges, frame, settings.sample_rate, settings.channels)
     return {segment_key(settings, chunk, pcm) for chunk, pcm in chunks}

@@ -276,15 +276,20 @@ def _mixer(
     return Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
 
 
-def mp3_segment_keys(timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float) -> set[str]:
-    """The keys of the encoded segments a plain MP3 export of the session (one file, default bitrate, no music) uses: mixed, not encoded."""
+def mp3_segment_keys(
+    timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float,
+    clip_keys: Mapping[str, str] | None = None, segments: SegmentStore | None = None,
+) -> set[str]:
+    """The keys of the encoded segments (and chapter records) a plain MP3 export of the session (one file, default
+    bitrate, no music) uses: from its chapter records when `segments` has them all, else mixed, not encoded."""
     from coach.output.chunked import segment_keys
 
     form = output_format("mp3")
     mixer = _mixer(timeline, clips, clip_rate, form, gain, None)
     job = EncodeJob(Path("unused.mp3"), form, mixer.sample_rate, checked_bitrate(form, None), channels=mixer.channels)
     edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in timeline.chapters]
-    return segment_keys(mixer.render, 0, mixer.total_frames, edges, job)
+    keys = _span_keys(mixer, 0, mixer.total_frames, edges, clip_keys) if clip_keys is not None and segments is not None else None
+    return segment_keys(mixer.render, 0, mixer.total_frames, edges, job, keys, segments)
 
 
 def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
