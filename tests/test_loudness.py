@@ -170,6 +170,14 @@ def test_the_gain_from_stored_blocks_equals_a_full_measurement_on_the_built_ins_
     assert full == pytest.approx(TARGET_LUFS, abs=GAIN_STEP_DB / 2 + 0.05)  # the nearest step to the exact crossing
     assert program_gain(clips, rate, prepared.timeline) == gain  # the same without a store: nothing depends on it
     measured = store.stored
+    # Measured together through one limiter pass, each clip's blocks are exactly those of the clip alone.
+    from coach.audio.loudness import clip_levels, level_key
+
+    for text in sorted(counts)[:3]:
+        record = store.record("level", level_key(keys[text], rate, CEILING_DBTP))
+        step, blocks = next(iter(record["steps"].items()))
+        alone = clip_levels(clips[text], rate, 10 ** (int(step) * GAIN_STEP_DB / 20), PeakLimiter(rate, CEILING_DBTP))
+        assert blocks == alone.tolist()
     assert program_gain(clips, rate, prepared.timeline, store=store, clip_keys=keys) == gain and store.stored == measured
 
     rng = np.random.default_rng(len(routine))
