@@ -120,7 +120,13 @@ def encode_track(
         chosen = plan(render, start, end, edges, frame, settings.sample_rate, channels) if cuts is None else (
             _given(render, start, end, cuts, frame, settings.sample_rate, channels))
         planned = ((chunk, pcm, segment_key(settings, chunk, pcm) if segments is not None else None, None) for chunk, pcm in chosen)
-    processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
+    fresh = end - start  # samples that may need encoding: with records, only the spans that have none
+    if cuts is None and span_keys is not None and segments is not None and hasattr(segments, "record"):
+        bounds = spans(start, end, edges, frame)
+        keys = record_keys(start, end, edges, settings, span_keys)
+        fresh = sum(hi - lo for lo, hi, key in zip(bounds, bounds[1:], keys) if key is None or segments.record("chapter", key) is None)
+    # A pool's start costs about as much as encoding a few seconds: a one-chapter edit may be quicker in this process.
+    processes = 1 if cuts == [] else _processes(jobs, fresh, settings.sample_rate)
     encoded = chunks = 0
     try:
         handle = open(output, "wb")
