@@ -45,7 +45,7 @@ def chapter_keys(
             bed = getattr(mixer.bed, "key", lambda *_: "")(lo - before - reach_before, hi - lo + before + after + reach_before + reach_after)
             keyed = keyed and bool(bed)
         fields = [
-            MIX_SCHEMA, mixer.sample_rate, mixer.channels, float(mixer.gain).hex(), float(mixer.limiter.ceiling).hex(),
+            MIX_SCHEMA, mixer.sample_rate, mixer.clip_rate, mixer.channels, float(mixer.gain).hex(), float(mixer.limiter.ceiling).hex(),
             [reach_before, reach_after, before, after], hi - lo, first - lo, last - lo, sounds, bed,
         ]
         keys.append(hashlib.sha256(json.dumps(fields).encode()).hexdigest() if keyed else None)
