@@ -10,9 +10,7 @@ a session that starts before its speech is synthesized measures a gain before it
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
 import json
-import importlib.util
 import math
 from collections import Counter
 from typing import Callable, Mapping, Protocol
