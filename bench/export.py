@@ -194,13 +194,47 @@ def print_encode_stage(name: str, floor: float, stage: float) -> None:
     print(f"{name}: load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
-def edit_one_cue(text: str) -> str:
-    """The routine with the plain `say:` line nearest its middle changed (a word added)."""
+def edit_one_cue(text: str, nth: int = 0, word: str = "slowly") -> str:
+    """The routine with the `nth` plain `say:` line from its middle outwards changed (a word added)."""
     lines = text.splitlines()
     plain = [i for i, line in enumerate(lines) if line.strip().startswith(("- say: ", "say: ")) and not line.rstrip().endswith((">-", "'", '"'))]
-    chosen = min(plain, key=lambda i: abs(i - len(lines) // 2))
-    lines[chosen] = lines[chosen].rstrip().rstrip(".") + ", slowly."
+    chosen = sorted(plain, key=lambda i: (abs(i - len(lines) // 2), i))[nth % len(plain)]
+    lines[chosen] = lines[chosen].rstrip().rstrip(".") + f", {word}."
     return "\n".join(lines) + "\n"
+
+
+EDITS = 6  # one-cue edits of post-run, each re-exported by the whole command
+
+
+def bench_edit_command(scratch: Path, engine: str | None = None) -> None:
+    """The whole `coach export` command after each of EDITS one-cue edits of post-run (each a new cue), against one
+    ffmpeg pass over the same PCM, measured in turns; and how often an edit moved the program gain's step."""
+    routine = scratch / "post-run-edits.yaml"
+    original = sources.read(sources.resolve("post-run")).decode("utf-8")
+    if engine is not None:  # the routine's own voice setting, as a user would write it
+        original = original.replace("\nvoice:\n", f"\nvoice:\n  engine: {engine}\n", 1)
+        assert f"engine: {engine}" in original
+    routine.write_text(original, encoding="utf-8")
+    cache = scratch / f"cache-edits-{engine or 'default'}"
+    first = export_in_child(str(routine), scratch / "edits.mp3", cache)
+    command = [sys.executable, "-m", "coach", "export", str(routine), "-o", str(scratch / "edits.mp3"), "--cache-dir", str(cache), "--json"]
+    name = f"post-run one-cue edits ({engine or 'default voice'})"
+    seconds, floors, gains, encoded = [], [], [first["gain_db"]], []
+    for edit in range(EDITS):
+        routine.write_text(edit_one_cue(original, edit, f"slowly {edit}"), encoding="utf-8")
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        seconds.append(time.perf_counter() - started)
+        report = json.loads(done.stdout)
+        gains.append(report["gain_db"])
+        encoded.append(report["chunks"]["encoded"])
+        floors.append(encoder_alone(Path(first["pcm"]), first["rate"], scratch / "edits-floor.mp3", repeats=1))
+    floor = min(floors)
+    flips = sum(1 for before, after in zip(gains, gains[1:]) if before != after)
+    print(f"{name}: whole `coach export` command, median {sorted(seconds)[len(seconds) // 2]:.2f} s, best {min(seconds):.2f} s")
+    print(f"{name}: one ffmpeg pass over the same PCM {floor:.2f} s (best of {EDITS}, in turns)")
+    print(f"{name}: whole command / one pass: median {sorted(seconds)[len(seconds) // 2] / floor:.2f} x, best {min(seconds) / floor:.2f} x (target <= 0.2 x)")
+    print(f"{name}: chunks encoded per edit {encoded}; the gain's step moved on {flips} of {EDITS} edits ({gains[0]:+.2f} dB first)")
 
 
 def bench_edit(scratch: Path) -> None:
@@ -258,15 +292,23 @@ def main() -> int:
     """Bench every built-in routine and the synthetic hour."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", nargs=3, metavar=("ROUTINE", "OUTPUT", "CACHE"), help=argparse.SUPPRESS)
+    parser.add_argument("--edits-only", action="store_true", help="only the one-cue edits of post-run")
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return 0
+    if args.edits_only:
+        with tempfile.TemporaryDirectory(prefix="coach-bench-edits-") as folder:
+            bench_edit_command(Path(folder))
+            bench_edit_command(Path(folder), engine="espeak")
         return 0
     with tempfile.TemporaryDirectory(prefix="coach-bench-export-") as folder:
         scratch = Path(folder)
         for name in sources.builtin_routines():
             bench(name, name, scratch)
         bench_edit(scratch)
+        bench_edit_command(scratch)
+        bench_edit_command(scratch, engine="espeak")  # the mix and encode without the neural voice's start-up
         synthetic = scratch / "synthetic-hour.yaml"
         synthetic.write_text(synthetic_routine(), encoding="utf-8")
         bench("synthetic-hour", str(synthetic), scratch)

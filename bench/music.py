@@ -146,6 +146,7 @@ def main() -> int:
         bed_cpu, plain_cpu = min(run[0]["cpu"] for run in runs), min(run[1]["cpu"] for run in runs)
         print(f"post-run: session {with_bed['duration'] / 60:.1f} min")
         print(f"post-run: cold export with music (decoding and measuring the music): {cold['export']:.2f} s")
+        print(f"post-run: peak memory of that first export (speech synthesized, music decoded): {cold['peak_mb']:.0f} MB (target <= 400 MB)")
         print(
             f"post-run: warm export with music: {with_bed['export']:.2f} s "
             f"({with_bed['channels']} channels, {with_bed['rate']} Hz, {with_bed['bitrate']})"

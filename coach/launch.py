@@ -8,6 +8,11 @@ import sys
 
 def main() -> None:
     """Load the command line and run it."""
+    if sys.argv[1:] == ["--version"]:  # not worth the command line's imports
+        from coach import __version__
+
+        sys.stdout.write(f"coach {__version__}\n")
+        return
     try:
         from coach.cli import main as run
     except KeyboardInterrupt:

@@ -6,12 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import numpy as np
 
 from coach.routine import sources
-from coach.speech.cache import ClipCache
+from coach.speech.cache import ClipCache, ClipRef
 from coach.timeline.compiler import MAX_SESSION_SECONDS, compile_routine, intro_text
 from coach.timeline.cues import CueScript, Speak, spoken_texts
 from coach.errors import Diagnostic, RoutineError, SpeechError, UnspeakableText, UsageError
@@ -49,9 +49,9 @@ class Prepared:
         """The sample rate of the rendered clips."""
         return _clip_rate(self.report)
 
-    def clip_arrays(self) -> dict[str, np.ndarray]:
-        """Every cue text mapped to its samples (int16 mono at clip_rate)."""
-        return {text: clip.read() for text, clip in self.report.clips.items()}
+    def clip_arrays(self) -> "Clips":
+        """Every cue text mapped to its samples (int16 mono at clip_rate), each read when first asked for."""
+        return Clips(self.report.clips)
 
     def program_gain(self, clips: Mapping[str, np.ndarray], ceiling_dbtp: float) -> float:
         """The gain that brings this session's speech to the loudness target under `ceiling_dbtp`: from the cache, else measured and stored."""
@@ -60,7 +60,7 @@ class Prepared:
         if found is None:
             from coach.audio.loudness import program_gain
 
-            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp)
+            found = program_gain(clips, self.clip_rate, self.timeline, ceiling_dbtp=ceiling_dbtp, store=self.cache, clip_keys=self.clip_keys())
             self.cache.store_gain(key, found)
         return found
 
@@ -94,8 +94,13 @@ class Prepared:
         gain = self.program_gain(clips, output_format(options.format).ceiling_dbtp)
         return export_track(
             self.timeline, clips, self.clip_rate, target, options,
-            tags=with_chapter_cards(track_tags(self.routine), self.routine, self.timeline, self.cache.directory), gain=gain, on_progress=on_progress, segments=self.cache,
+            tags=with_chapter_cards(track_tags(self.routine), self.routine, self.timeline, self.cache.directory),
+            gain=gain, on_progress=on_progress, segments=self.cache, clip_keys=self.clip_keys(),
         )  # fmt: skip
+
+    def clip_keys(self) -> dict[str, str]:
+        """Every cue text's clip key in the cache."""
+        return {text: clip.key for text, clip in self.report.clips.items()}
 
     def gain_key(self, ceiling_dbtp: float) -> str:
         """The cache key of the program gain: every clip it weighs (its key, length and uses), the target and the ceiling."""
@@ -103,6 +108,36 @@ class Prepared:
         weighed = sorted((clip.key, clip.frames, uses[text]) for text, clip in self.report.clips.items() if uses[text])
         fields = [GAIN_ALGORITHM, TARGET_LUFS, ceiling_dbtp, self.clip_rate, weighed]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+class Clips(Mapping[str, np.ndarray]):
+    """Cue texts mapped to their clips' samples, read from the cache on first use; `frames` tells a length from the header.
+
+    The mix reads only the clips of the chapters it mixes, and the gain only the clips it has not measured yet.
+    """
+
+    def __init__(self, refs: Mapping[str, ClipRef]):
+        self._refs = refs
+        self._read: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, text: str) -> np.ndarray:
+        found = self._read.get(text)
+        if found is None:
+            found = self._read[text] = self._refs[text].read()
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._refs
+
+    def frames(self, text: str) -> int:
+        """The clip's length in frames, known without reading it."""
+        return self._refs[text].frames
 
 
 def load(argument: str) -> Routine:
@@ -230,17 +265,24 @@ def cue_texts(routine: Routine) -> list[str]:
 
 
 def cache_keys(prepared: Prepared) -> set[str]:
-    """Every cache key a prepared session uses: its clips, its stored gain for playing and for each export format,
-    and the encoded segments of its plain MP3 export (when that export's gain is stored, so it has run)."""
+    """Every cache key a prepared session uses: its clips, its stored gain and clips' levels for playing and for each
+    export format, and the chapter records and encoded segments of its plain MP3 export (when that export's gain is
+    stored, so it has run)."""
     from coach.output.encode import FORMATS
     from coach.output.export import mp3_segment_keys
     from coach.audio.loudness import CEILING_DBTP
 
+    from coach.audio.loudness import level_key
+
     ceilings = {CEILING_DBTP} | {form.ceiling_dbtp for form in FORMATS.values()}
-    keys = {clip.key for clip in prepared.report.clips.values()} | {prepared.gain_key(c) for c in ceilings}
+    clips = prepared.report.clips.values()
+    keys = {clip.key for clip in clips} | {prepared.gain_key(c) for c in ceilings}
+    keys |= {level_key(clip.key, prepared.clip_rate, ceiling) for clip in clips for ceiling in ceilings}
     mp3_gain = prepared.cache.gain(prepared.gain_key(FORMATS["mp3"].ceiling_dbtp))
     if mp3_gain is not None:
-        keys |= mp3_segment_keys(prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, mp3_gain)
+        keys |= mp3_segment_keys(
+            prepared.timeline, prepared.clip_arrays(), prepared.clip_rate, mp3_gain, prepared.clip_keys(), prepared.cache
+        )
     return keys
 
 

@@ -260,7 +260,7 @@ def test_a_damaged_segment_is_encoded_again(tmp_path):
     assert cache.prune(keep=set()).removed == 0 and not list((tmp_path / "cache").glob("segment-*"))  # pruned with the rest
 
 
-# --- end to end: coach export with real espeak, after a one-cue edit ---------------------------
+# --- end to end: coach export with the default voice, after a one-cue edit ---------------------------
 
 ROUTINE = """title: Three holds
 phrases:
@@ -308,8 +308,10 @@ def test_coach_export_after_an_edit_re_encodes_only_that_chapter_and_matches_a_c
     edited = export("edited.mp3")
     assert edited["gain_db"] == first["gain_db"]
     assert chapters_moved(first, edited)
-    chapters = edited["chapters"]
-    assert all(round(c["start"] * 1000) % 1280 == 0 for c in chapters)  # on the frame grid
+    chapters, rate = edited["chapters"], edited["sample_rate"]
+    # On the frame grid of the voice's own rate: 1280 ms at espeak's 22,050 Hz, 24 ms at hibari's 24,000 Hz.
+    grid = mp3frames.chapter_grid_ms(rate)
+    assert all(round(c["start"] * 1000) % grid == 0 for c in chapters)
     total = first["chunks"]["encoded"]
     assert edited["chunks"]["encoded"] + edited["chunks"]["reused"] == total
     assert 1 <= edited["chunks"]["encoded"] <= total // 2 and edited["chunks"]["reused"] >= 2
@@ -319,7 +321,7 @@ def test_coach_export_after_an_edit_re_encodes_only_that_chapter_and_matches_a_c
     assert cold["chunks"] == {"encoded": total, "reused": 0}
     assert (tmp_path / "edited.mp3").read_bytes() == (tmp_path / "cold.mp3").read_bytes()
     decoded = decode(tmp_path / "edited.mp3", "mpg123").size
-    assert decoded == decode(tmp_path / "edited.mp3").size == -(-round(edited["duration"] * 1000) * RATE // 1000)
+    assert decoded == decode(tmp_path / "edited.mp3").size == -(-round(edited["duration"] * 1000) * rate // 1000)
 
 
 def test_a_full_disk_is_a_one_line_output_error(tmp_path, monkeypatch):

@@ -131,3 +131,71 @@ def test_measuring_loudness_does_not_import_scipy_signal():
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert printed == [repr(integrated_lufs(np.sin(np.arange(22050) / 7).astype(np.float32), 22050)), "False"]
+
+
+class _Records:
+    """A ClipCache's record store in memory, counting what is measured and stored."""
+
+    def __init__(self):
+        self.records, self.stored = {}, 0
+
+    def record(self, kind, key):
+        return self.records.get((kind, key))
+
+    def store_record(self, kind, key, record):
+        self.records[(kind, key)] = {**record, "key": key}
+        self.stored += 1
+
+
+def _full_loudness(clips, counts, rate, gain, ceiling=CEILING_DBTP):
+    """The whole speech measured in one pass, as before stored blocks (every clip once per use, limited)."""
+    from coach.audio.loudness import speech_loudness
+
+    return speech_loudness([(clips[t] / np.float32(32768), n) for t, n in counts.items()], rate, gain, PeakLimiter(rate, ceiling))
+
+
+@pytest.mark.parametrize("routine", ["post-run", "pre-run"])
+def test_the_gain_from_stored_blocks_equals_a_full_measurement_on_the_built_ins_and_after_random_edits(tmp_path, routine):
+    from coach import session
+    from coach.audio.loudness import GAIN_STEP_DB, cue_uses
+
+    built = session.load(routine)
+    prepared = session.prepare(built, session.speech_settings(built, engine="espeak"), tmp_path / "cache")
+    clips, rate = prepared.clip_arrays(), prepared.clip_rate
+    counts = {text: count for text, count in cue_uses(prepared.timeline).items()}
+    keys = {text: clip.key for text, clip in prepared.report.clips.items()}
+    store = _Records()
+    gain = program_gain(clips, rate, prepared.timeline, store=store, clip_keys=keys)
+    full = _full_loudness(clips, counts, rate, gain)
+    assert full == pytest.approx(TARGET_LUFS, abs=GAIN_STEP_DB / 2 + 0.05)  # the nearest step to the exact crossing
+    assert program_gain(clips, rate, prepared.timeline) == gain  # the same without a store: nothing depends on it
+    measured = store.stored
+    # Measured together through one limiter pass, each clip's blocks are exactly those of the clip alone.
+    from coach.audio.loudness import clip_levels, level_key
+
+    for text in sorted(counts)[:3]:
+        record = store.record("level", level_key(keys[text], rate, CEILING_DBTP))
+        step, blocks = next(iter(record["steps"].items()))
+        alone = clip_levels(clips[text], rate, 10 ** (int(step) * GAIN_STEP_DB / 20), PeakLimiter(rate, CEILING_DBTP))
+        assert blocks == alone.tolist()
+    assert program_gain(clips, rate, prepared.timeline, store=store, clip_keys=keys) == gain and store.stored == measured
+
+    rng = np.random.default_rng(len(routine))
+    texts = sorted(counts)
+    for edit in range(4):
+        edited, edited_keys, edited_counts = dict(clips), dict(keys), dict(counts)
+        for text in rng.choice(texts, size=1 + edit, replace=False):  # a few cues said another way, or louder
+            scale = rng.uniform(0.6, 1.6)
+            edited[text] = np.clip(clips[text] * scale, -32768, 32767).astype(np.int16)
+            edited_keys[text] = f"{keys[text]}-edit-{edit}-{scale}"
+        extra = rng.choice(texts)
+        edited_counts[extra] += 3  # a cue spoken more often
+        timeline_counts = {t: n for t, n in edited_counts.items()}
+        stored_gain = program_gain(edited, rate, None, store=store, clip_keys=edited_keys, uses=timeline_counts)
+        exact = _full_loudness(edited, timeline_counts, rate, stored_gain)
+        stepped = 20 * math.log10(stored_gain)
+        from coach.audio.loudness import _Levels
+
+        levels = _Levels(edited, rate, CEILING_DBTP, list(timeline_counts), [float(n) for n in timeline_counts.values()], store, edited_keys)
+        assert levels.loudness(round(stepped / GAIN_STEP_DB)) == pytest.approx(exact, abs=0.05)
+        assert exact == pytest.approx(TARGET_LUFS, abs=GAIN_STEP_DB / 2 + 0.05)

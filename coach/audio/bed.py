@@ -7,6 +7,8 @@ position and the tracks' samples, so any block rendered alone equals the same fr
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -103,6 +105,12 @@ class DuckEnvelope:
             return -self.duck_db * _rise(np.arange(frames) / frames)
         return -self.duck_db * (1.0 - _rise(np.arange(1, frames) / frames))
 
+    def spans_near(self, start: int, count: int) -> tuple[list[int], list[int]]:
+        """The (downs, ups) in frames of the spans that shape frames [start, start + count)."""
+        first = int(np.searchsorted(self._ups + self.release, start, side="left"))
+        last = int(np.searchsorted(self._downs - self.attack, start + count, side="left"))
+        return self._downs[first:last].tolist(), self._ups[first:last].tolist()
+
     def linear(self, start: int, count: int) -> np.ndarray | None:
         """The linear gain (float32) of frames [start, start + count); None when the music is up throughout."""
         first = int(np.searchsorted(self._ups + self.release, start, side="left"))
@@ -156,6 +164,7 @@ class Bed:
         track_gains: Sequence[float],
         read: Reader,
         duck_db: float = DUCK_DB,
+        identity: str = "",
     ):
         if channels not in (1, 2):
             raise ValueError(f"a bed has 1 or 2 channels, not {channels}")
@@ -172,6 +181,16 @@ class Bed:
         self.envelope = DuckEnvelope(timeline, self.rate, duck_db)
         self._fade_in = round(FADE_IN_MS * self.rate / 1000)
         self._fade_out = round(FADE_OUT_MS * self.rate / 1000)
+        # What the tracks are (their content, as music.load_bed names them): with the rest above, all a frame depends on.
+        self._identity = [identity, self.rate, self.channels, list(track_frames), [float(g) for g in track_gains], duck_db, self.total_frames]
+
+    def key(self, start: int, count: int) -> str:
+        """A key that changes whenever frames [start, start + count) would (music.load_bed's identity, else '' : not cacheable)."""
+        if not self._identity[0]:
+            return ""
+        downs, ups = self.envelope.spans_near(start, count)
+        fields = [self._identity, start, count, downs, ups]
+        return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
     def render(self, start: int, count: int) -> np.ndarray:
         """Frames [start, start + count) of the bed as float32 (count, channels); silent outside the session."""

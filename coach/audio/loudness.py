@@ -3,35 +3,33 @@ and the program gain that brings speech to the target through the peak limiter (
 
 scipy.signal takes ~1 s to import, so nothing here imports it where it can be helped: the limiter, which
 every block of a live session goes through, needs numpy alone, a session whose program gain is cached
-never loads scipy, and the meter loads only scipy's compiled filter (see _load_sosfilt), in 0.07 s, because
+never loads scipy, and the meter loads only scipy's compiled filter (see coach/audio/sosfilter.py), in 0.07 s, because
 a session that starts before its speech is synthesized measures a gain before its first sound.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
+import hashlib
+import json
 import math
-import sys
 from collections import Counter
-from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
 from coach.timeline.timeline import Timeline
 
+from coach.audio.sosfilter import sosfilt  # noqa: F401  (read from here by the tests)
 from coach.audio.limiter import CEILING_DBTP, PeakLimiter  # noqa: F401  (CEILING_DBTP: read from here by the stages)
 
-GAIN_ALGORITHM = 3  # bump when program_gain would give another value for the same clips: stored gains go stale
+GAIN_ALGORITHM = 4  # bump when program_gain would give another value for the same clips: stored gains go stale
 TARGET_LUFS = -16.0  # a phone outdoors: the common spoken-word target for podcasts
-_GAIN_TOLERANCE_LU = 0.05
-_LOSS_SAMPLE_SECONDS = 20.0  # speech the limiter's loudness loss is measured on
 _GAIN_ITERATIONS = 10
-# The program gain moves in steps of this size: a one-cue edit moves the measured gain by about a hundredth
-# of a decibel, so it almost never changes the gain, and every other chapter's PCM (and its encoded MP3
-# chunks) stays bit for bit the same. Deterministic, unlike hysteresis: a cold export of the edited
-# routine gives the same bytes as the re-export. The cost: the speech lands within 0.125 LU of the target.
+_SAMPLE_SECONDS = 20.0  # the speech the gain's search looks at first (the final bracket is on all of it)
+# The program gain moves in steps of this size: a one-cue edit moves the exact crossing by about a hundredth
+# of a decibel, so it rarely changes the step, and every other chapter's PCM (and its mix record and encoded MP3
+# chunks) stays bit for bit the same. Deterministic, unlike hysteresis: a cold export of the edited routine
+# gives the same bytes as the re-export. The cost: the speech lands within 0.125 LU of the target.
 GAIN_STEP_DB = 0.25
 MAX_GAIN_DB = 24.0  # never lift a near-silent clip set into a wall of noise
 ABSOLUTE_GATE_LUFS = -70.0
@@ -77,57 +75,6 @@ def k_weighting(rate: int) -> np.ndarray:
     a0 = 1 + k / q + k * k
     highpass = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
     return np.array([shelf, highpass])
-
-
-SosFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], "tuple[np.ndarray, np.ndarray]"]
-_SOSFILT: list[SosFilter] = []
-
-
-def sosfilt() -> SosFilter:
-    """scipy.signal.sosfilt(sos, values, zi=state) for 1-D float64 values: (filtered, new state)."""
-    if not _SOSFILT:
-        _SOSFILT.append(_load_sosfilt())
-    return _SOSFILT[0]
-
-
-def _load_sosfilt() -> SosFilter:
-    """scipy's compiled filter loop, loaded on its own (0.07 s) rather than through scipy.signal (~1 s).
-
-    It is the loop scipy.signal.sosfilt runs after checking its arguments; the module is registered under
-    its own name, so importing scipy.signal later reuses it. Should a scipy release move it, scipy.signal's
-    public sosfilt is used instead (tests/test_loudness.py checks both agree).
-    """
-    name = "scipy.signal._sosfilt"
-    try:
-        kernel = sys.modules[name]._sosfilt if name in sys.modules else _load_extension(name)._sosfilt
-    except (ImportError, AttributeError, OSError, StopIteration):
-        from scipy import signal
-
-        return lambda sos, values, zi: signal.sosfilt(sos, values, zi=zi)
-
-    def filtered(sos: np.ndarray, values: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        signal_rows = np.array(values, dtype=np.float64, order="C").reshape(1, -1)  # filtered in place
-        state = np.array(zi, dtype=np.float64, order="C").reshape(1, sos.shape[0], 2)
-        kernel(np.asarray(sos, dtype=np.float64), signal_rows, state)
-        return signal_rows[0], state[0]
-
-    return filtered
-
-
-def _load_extension(name: str) -> object:
-    scipy_spec = importlib.util.find_spec("scipy")
-    if scipy_spec is None or not scipy_spec.submodule_search_locations:
-        raise ImportError("scipy is not installed")
-    folder = Path(next(iter(scipy_spec.submodule_search_locations)), *name.split(".")[1:-1])
-    stem = name.rsplit(".", 1)[1]
-    path = next(folder / (stem + suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES if (folder / (stem + suffix)).is_file())
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[name] = module
-    return module
 
 
 class LoudnessMeter:
@@ -241,6 +188,14 @@ def cue_uses(timeline: Timeline) -> Counter[str]:
     return Counter(cue.text for cue in timeline.cues)
 
 
+class LevelStore(Protocol):
+    """Where each clip's measured blocks are kept between runs (see ClipCache.record): JSON records by kind and key."""
+
+    def record(self, kind: str, key: str) -> dict | None: ...
+
+    def store_record(self, kind: str, key: str, record: dict) -> None: ...
+
+
 def program_gain(
     clips: Mapping[str, np.ndarray],
     clip_rate: int,
@@ -248,60 +203,195 @@ def program_gain(
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = CEILING_DBTP,
     stepped: bool = True,
+    *,
+    store: LevelStore | None = None,
+    clip_keys: Mapping[str, str] | None = None,
+    uses: Mapping[str, int] | None = None,
 ) -> float:
     """The linear gain that brings the speech, once limited, to `target_lufs` (each clip weighted by its uses in `timeline`).
 
-    Cheap, without mixing: each distinct clip is measured once, on its own with silence around it, its
-    gating blocks counted as often as the timeline speaks it (the loudness of all the speech back to
-    back). The limiter takes loudness off the peaks, the more the higher they stand above the speech's
-    loudness (the neural voice loses about 5 LU at its gain, espeak about 3). The gain is found by
-    secant steps on the most used 20 s of speech, then all the speech goes through the limiter once
-    at that gain, and the steps are taken again on the sample, shifted by how far the sample was from
-    the whole; the result is put on the GAIN_STEP_DB grid unless `stepped` is false (an estimate built
-    from several gains steps only its result). 1.0 when there is nothing to measure.
+    Cheap, without mixing: each distinct clip is measured on its own, with silence around it, at a gain on the
+    GAIN_STEP_DB grid (its gating blocks after the gain and the limiter, clip_levels), and its blocks are counted
+    as often as the timeline speaks it: the loudness of all the speech back to back, exactly. The limiter takes
+    loudness off the peaks (the neural voice loses about 5 LU, espeak about 3), so loudness rises ever more
+    slowly with gain; the grid is searched until two neighbouring steps straddle the target, and the crossing is
+    found by straight-line interpolation between them. With `stepped` the result is the nearest step to that
+    crossing, else the crossing itself. Nothing in the search depends on a tolerance or on what was measured
+    before: the same clips always give the same gain, and a small edit moves only the crossing, by about a
+    hundredth of a decibel, so the step changes only when the crossing was within that of a step's middle.
+
+    With `store` and `clip_keys` (each text's clip key) a clip's blocks at a step are measured once and kept:
+    after an edit only the new clip is measured, and `clips` is read only for clips not yet measured. `uses`
+    (text -> times spoken) stands for the timeline's counts.
+    1.0 when there is nothing to measure.
     """
-    uses: Mapping[str, int] = cue_uses(timeline) if timeline is not None else Counter(clips.keys())
-    used = [(as_float(clips[text]), count) for text, count in uses.items() if count > 0 and text in clips]
-    sample = _most_used(used, round(_LOSS_SAMPLE_SECONDS * clip_rate))
-    if not math.isfinite(_speech_loudness(sample, clip_rate)):
+    if uses is None:
+        uses = cue_uses(timeline) if timeline is not None else Counter(clips.keys())
+    texts = [text for text, count in uses.items() if count > 0 and text in clips]
+    levels = _Levels(clips, clip_rate, ceiling_dbtp, texts, [float(uses[text]) for text in texts], store, clip_keys)
+    crossing = levels.crossing(target_lufs)
+    levels.save()
+    if crossing is None:
         return 1.0
-    limiter = PeakLimiter(clip_rate, ceiling_dbtp)
-
-    def sample_loudness_at(gain_db: float) -> float:
-        return _speech_loudness(sample, clip_rate, 10 ** (gain_db / 20), limiter)
-
-    gain_db = _solve_gain(sample_loudness_at, target_lufs)
-    if len(sample) < len(used):
-        whole = _speech_loudness(used, clip_rate, 10 ** (gain_db / 20), limiter)
-        offset = whole - sample_loudness_at(gain_db)
-        gain_db = _solve_gain(lambda db: sample_loudness_at(db) + offset, target_lufs, start_db=gain_db)
-    return 10 ** ((stepped_db(gain_db) if stepped else gain_db) / 20)
+    if stepped:
+        return 10 ** (stepped_db(crossing * GAIN_STEP_DB) / 20)
+    return 10 ** (min(crossing * GAIN_STEP_DB, MAX_GAIN_DB) / 20)
 
 
 def stepped_db(gain_db: float) -> float:
-    """A gain in dB on the GAIN_STEP_DB grid (the nearest step, never over MAX_GAIN_DB)."""
-    return min(round(gain_db / GAIN_STEP_DB) * GAIN_STEP_DB, MAX_GAIN_DB)
+    """A gain in dB on the GAIN_STEP_DB grid (the nearest step, halves up, never over MAX_GAIN_DB)."""
+    return min(math.floor(gain_db / GAIN_STEP_DB + 0.5) * GAIN_STEP_DB, MAX_GAIN_DB)
 
 
-def _solve_gain(loudness_at: Callable[[float], float], target_lufs: float, start_db: float = 0.0) -> float:
-    """The gain in dB at which `loudness_at` reaches the target (at most MAX_GAIN_DB), by secant steps from `start_db`."""
-    low_db, low = start_db, loudness_at(start_db)
-    gain_db = min(start_db + target_lufs - low, MAX_GAIN_DB)
-    for _ in range(_GAIN_ITERATIONS):
-        reached = loudness_at(gain_db)
-        if abs(reached - target_lufs) < _GAIN_TOLERANCE_LU or (gain_db >= MAX_GAIN_DB and reached < target_lufs):
-            break
-        # Secant step: loudness rises ever more slowly with gain as the limiter works harder.
-        slope = (reached - low) / (gain_db - low_db) if gain_db != low_db else 1.0
-        low_db, low = gain_db, reached
-        gain_db = min(gain_db + (target_lufs - reached) / max(slope, 0.05), MAX_GAIN_DB)
-    return gain_db
+_MAX_STEP = round(MAX_GAIN_DB / GAIN_STEP_DB)
+_MIN_STEP = -_MAX_STEP  # a clip set far too loud is brought down as far as a quiet one is lifted
+LEVEL_SCHEMA = 1  # bump when a clip's stored blocks for the same key would change
 
 
-def _speech_loudness(
+def level_key(clip_key: str, rate: int, ceiling_dbtp: float) -> str:
+    """The cache key of a clip's measured blocks: the clip, the rate, the limiter's ceiling and this measurement."""
+    fields = [LEVEL_SCHEMA, GAIN_ALGORITHM, clip_key, rate, ceiling_dbtp, GAIN_STEP_DB, _CLIP_PADDING_SECONDS]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+def clip_levels(samples: np.ndarray, rate: int, gain: float, limiter: "PeakLimiter") -> np.ndarray:
+    """The K-weighted mean squares of the 400 ms gating blocks that overlap one clip, alone in silence, after `gain` and the limiter.
+
+    Alone: the filters start from rest and the blocks from the padding's start, so a clip's blocks are the same
+    whatever else the session says, and can be kept by the clip's key.
+    """
+    padding = round(_CLIP_PADDING_SECONDS * rate)
+    values = as_float(samples)
+    silence = np.zeros(padding, dtype=np.float32)
+    limited = limiter.limit(np.concatenate([silence, values * np.float32(gain), silence]))
+    return _blocks_over(limited, rate, padding, values.size)
+
+
+def _blocks_over(limited: np.ndarray, rate: int, padding: int, size: int) -> np.ndarray:
+    """The block mean squares of `limited` (a clip of `size` frames after `padding` of silence) over the clip."""
+    meter = LoudnessMeter(rate)
+    meter.add(limited)
+    powers = meter.block_powers()
+    block_starts = np.arange(powers.size) * rate // 10
+    block_ends = (np.arange(powers.size) + _BLOCK_SEGMENTS) * rate // 10
+    return powers[(block_starts < padding + size) & (block_ends > padding)]
+
+
+class _Levels:
+    """Each clip's blocks at the grid steps the search asks for: from the store, else measured (and kept for save)."""
+
+    def __init__(self, clips, rate, ceiling_dbtp, texts, counts, store, clip_keys) -> None:
+        self._clips, self._rate, self._ceiling = clips, rate, ceiling_dbtp
+        self._texts, self._counts = texts, counts
+        self._limiter: PeakLimiter | None = None
+        self._store = store if clip_keys is not None else None
+        self._keys = {text: level_key(clip_keys[text], rate, ceiling_dbtp) for text in texts} if self._store is not None else {}
+        self._records: dict[str, dict] = {}
+        self._changed: set[str] = set()
+        self._loudness: dict[int, float] = {}
+
+    def _record(self, text: str) -> dict:
+        found = self._records.get(text)
+        if found is None:
+            stored = self._store.record("level", self._keys[text]) if self._store is not None else None
+            found = stored if stored is not None and stored.get("key") == self._keys[text] else {"key": self._keys.get(text), "steps": {}}
+            self._records[text] = found
+        return found
+
+    def blocks(self, text: str, step: int) -> np.ndarray:
+        """The clip's blocks at gain step `step`."""
+        self._measure([text], step)
+        return np.asarray(self._record(text)["steps"][str(step)], dtype=np.float64)
+
+    def _measure(self, texts: list[str], step: int) -> None:
+        """Measure at `step` the clips among `texts` not measured there yet, through one limiter pass.
+
+        The limiter has finite memory, so clips laid end to end with its margins of silence between them come out as
+        each would alone; the meter (whose filters ring on) then reads each one's own stretch, from rest.
+        """
+        missing = [text for text in texts if str(step) not in self._record(text)["steps"]]
+        if not missing:
+            return
+        if self._limiter is None:
+            self._limiter = PeakLimiter(self._rate, self._ceiling)
+        gain = np.float32(10 ** (step * GAIN_STEP_DB / 20))
+        padding = round(_CLIP_PADDING_SECONDS * self._rate)
+        silence = np.zeros(padding, dtype=np.float32)
+        pieces, spans, position = [], [], 0
+        for text in missing:
+            values = as_float(self._clips[text]) * gain
+            pieces += [silence, values, silence]
+            spans.append((position, position + values.size + 2 * padding, values.size))
+            position += values.size + 2 * padding
+        limited = self._limiter.limit(np.concatenate(pieces))
+        for text, (lo, hi, size) in zip(missing, spans):
+            self._record(text)["steps"][str(step)] = _blocks_over(limited[lo:hi], self._rate, padding, size).tolist()
+            self._changed.add(text)
+
+    def loudness(self, step: int, texts: "tuple[int, ...] | None" = None) -> float:
+        """The gated loudness at gain step `step` of all the speech (or of the clips numbered `texts`), each clip's blocks counted by its uses."""
+        cache_key = (step, texts)
+        if cache_key not in self._loudness:
+            chosen = range(len(self._texts)) if texts is None else texts
+            self._measure([self._texts[index] for index in chosen], step)
+            powers, weights = [], []
+            for index in chosen:
+                found = self.blocks(self._texts[index], step)
+                powers.append(found)
+                weights.append(np.full(found.size, self._counts[index]))
+            joined = np.concatenate(powers) if powers else np.zeros(0)
+            self._loudness[cache_key] = gated_loudness(joined, np.concatenate(weights) if weights else np.zeros(0))
+        return self._loudness[cache_key]
+
+    def crossing(self, target: float) -> float | None:
+        """The gain, in (fractional) steps, where the loudness of all the speech crosses `target`; None when there is none.
+
+        Only the final bracket decides it: two neighbouring steps of the whole speech, one under the target and one
+        at or over it (unique, as loudness rises with gain). The search only chooses where to look: first on the
+        most used 20 s of speech (cheap), shifted by how far that sample stands from the whole at one step.
+        """
+        if not self._texts:
+            return None
+        sample = self._sample()
+        if not math.isfinite(self.loudness(0, sample)):
+            return None
+        low, high = _bracket(lambda step: self.loudness(step, sample), target, 0)
+        if len(sample) < len(self._texts):
+            offset = self.loudness(low) - self.loudness(low, sample)
+            low, high = _bracket(lambda step: self.loudness(step, sample) + offset, target, low)
+        low, high = _bracket(self.loudness, target, low)
+        if high == low:
+            return float(low)
+        at_low, at_high = self.loudness(low), self.loudness(high)
+        return low + min(1.0, max(0.0, (target - at_low) / (at_high - at_low))) if at_high > at_low else float(low)
+
+    def _sample(self) -> tuple[int, ...]:
+        """The clips that make up most of the speech, about _SAMPLE_SECONDS in all (by uses times length)."""
+        frames = round(_SAMPLE_SECONDS * self._rate)
+        lengths = [_length(self._clips, text) for text in self._texts]
+        ranked = sorted(range(len(self._texts)), key=lambda i: (-self._counts[i] * lengths[i], i))
+        chosen, total = [], 0
+        for index in ranked:
+            if total >= frames:
+                break
+            chosen.append(index)
+            total += lengths[index]
+        return tuple(sorted(chosen))
+
+    def save(self) -> None:
+        """Keep the clips' newly measured blocks."""
+        if self._store is None:
+            return
+        for text in self._changed:
+            self._store.store_record("level", self._keys[text], self._records[text])
+
+
+def speech_loudness(
     used: list[tuple[np.ndarray, int]], rate: int, gain: float = 1.0, limiter: "PeakLimiter | None" = None
 ) -> float:
-    """Loudness of clips back to back, each counted `uses` times, after an optional gain and limiter.
+    """Loudness of (clip, uses) back to back in one pass, each counted `uses` times, after an optional gain and limiter.
+
+    The full measurement the program gain's stored blocks stand for (tests/test_loudness.py compares them).
 
     The clips are laid end to end with silence around each (wider than a gating block and than the
     limiter's reach), so one filter pass measures them all as if each stood alone.
@@ -309,15 +399,19 @@ def _speech_loudness(
     if not used:
         return float("-inf")
     padding = round(_CLIP_PADDING_SECONDS * rate)
+    segment = rate // 10 if rate % 10 == 0 else 1  # the meter's segments start at k * rate // 10
     pieces, starts, ends, counts = [], [], [], []
     position = 0
     silence = np.zeros(padding, dtype=np.float32)
     for values, count in used:
-        pieces += [silence, values * np.float32(gain), silence]
+        # Each clip starts on a 100 ms segment, as measured alone (clip_levels): where a clip falls on the block grid
+        # moves a routine's reading by up to 0.1 LU, through the blocks at its edges.
+        align = -(values.size + 2 * padding) % segment
+        pieces += [silence, values * np.float32(gain), silence, np.zeros(align, dtype=np.float32)]
         starts.append(position + padding)
         ends.append(position + padding + values.size)
         counts.append(float(count))
-        position += values.size + 2 * padding
+        position += values.size + 2 * padding + align
     joined = np.concatenate(pieces)
     if limiter is not None:
         joined = limiter.limit(joined)
@@ -333,13 +427,32 @@ def _speech_loudness(
     return gated_loudness(powers, weights)
 
 
-def _most_used(used: list[tuple[np.ndarray, int]], frames: int) -> list[tuple[np.ndarray, int]]:
-    """The clips that make up most of the speech, about `frames` long in all."""
-    ranked = sorted(used, key=lambda item: item[1] * item[0].size, reverse=True)
-    chosen, total = [], 0
-    for values, count in ranked:
-        if total >= frames:
-            break
-        chosen.append((values, count))
-        total += values.size
-    return chosen
+def _length(clips: Mapping[str, np.ndarray], text: str) -> int:
+    """A clip's length in frames, from its header when the mapping can tell it (session.Clips) without reading it."""
+    frames = getattr(clips, "frames", None)
+    return int(frames(text)) if frames is not None else len(clips[text])
+
+
+def _bracket(loudness_at: Callable[[int], float], target: float, start: int) -> tuple[int, int]:
+    """Neighbouring gain steps (low, low + 1) with loudness_at(low) < target <= loudness_at(low + 1), walked to from
+    `start` by secant jumps (low == high at the ends of the range)."""
+    step = start
+    for _ in range(_GAIN_ITERATIONS * 4):
+        reached = loudness_at(step)
+        if reached < target:
+            if step >= _MAX_STEP:
+                return step, step
+            ahead = loudness_at(step + 1)
+            if ahead >= target:
+                return step, step + 1
+            slope = max(ahead - reached, 0.05 * GAIN_STEP_DB)
+            step = min(_MAX_STEP, step + 1 + max(0, math.floor((target - ahead) / slope)))
+        else:
+            if step <= _MIN_STEP:
+                return step, step
+            behind = loudness_at(step - 1)
+            if behind < target:
+                return step - 1, step
+            slope = max(reached - behind, 0.05 * GAIN_STEP_DB)
+            step = max(_MIN_STEP, step - 1 - max(0, math.floor((behind - target) / slope)))
+    return step, step  # not reached on real speech: loudness rises with the gain

@@ -115,8 +115,10 @@ class Mixer:
         if missing:
             raise SpeechError(f"no rendered clip for cue {missing[0]!r} ({len(missing)} missing)")
         # Only lengths here (no resampling yet): placement needs them to find what overlaps a block.
+        frames = getattr(clips, "frames", None)  # a mapping that knows lengths from headers (session.Clips) is not read here
+        lengths = {text: frames(text) if frames is not None else len(clips[text]) for text in {cue.text for cue in timeline.cues if placeable(cue.start_ms)}}
         placed = [
-            _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(clips[cue.text]), cue.text, False)
+            _Placed(frame_at(cue.start_ms, self._rate), self._resampled_length(lengths[cue.text]), cue.text, False)
             for cue in timeline.cues
             if placeable(cue.start_ms)
         ]
@@ -171,6 +173,14 @@ class Mixer:
         raw = self._mix(start - before, count + before + after)
         return self.limiter.apply(raw, before, count)
 
+    def sounds(self, start: int, count: int) -> list[tuple[int, str, int, bool]]:
+        """(first frame, cue text or tone kind, frames, is a tone) of every sound heard in frames [start, start + count)."""
+        plan = self._plan
+        lo, hi = max(start, 0), min(start + count, plan.total_frames)
+        first = int(np.searchsorted(plan.starts, lo - plan.longest, side="right"))
+        last = int(np.searchsorted(plan.starts, hi, side="left"))
+        return [(p.start, p.key, p.length, p.is_tone) for p in plan.placed[first:last] if p.start + p.length > lo and hi > lo]
+
     def _mix(self, start: int, count: int) -> np.ndarray:
         if self.bed is None:
             buffer = np.zeros(count, dtype=np.float32)
@@ -210,10 +220,10 @@ class Mixer:
 
             factor = math.gcd(self._rate, self.clip_rate)
             values = signal.resample_poly(values, self._rate // factor, self.clip_rate // factor)
-            values = values[: self._resampled_length(samples)]
+            values = values[: self._resampled_length(len(samples))]
         scaled = (values * np.float32(self.gain)).astype(np.float32)
         scaled.setflags(write=False)
         return scaled
 
-    def _resampled_length(self, samples: np.ndarray) -> int:
-        return -(-len(samples) * self._rate // self.clip_rate)
+    def _resampled_length(self, frames: int) -> int:
+        return -(-frames * self._rate // self.clip_rate)

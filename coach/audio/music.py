@@ -10,6 +10,7 @@ so memory stays flat however long the music is.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import random
@@ -145,7 +146,9 @@ def load_bed(options: MusicOptions, timeline: Timeline, rate: int, stopping: Cal
     def read(index: int, first: int, count: int) -> np.ndarray:
         return readers[index].read(first, count)
 
-    return Bed(timeline, rate, channels, [t.frames for t in tracks], gains, read, options.duck_db)
+    # The decoded files' names carry their content keys (content_key): the bed is keyed by what it plays.
+    identity = json.dumps([[t.path.name, t.frames, t.channels, t.loudness] for t in tracks])
+    return Bed(timeline, rate, channels, [t.frames for t in tracks], gains, read, options.duck_db, identity=identity)
 
 
 class LiveBed:

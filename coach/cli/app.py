@@ -20,7 +20,22 @@ from coach.errors import CoachError, RoutineError, UsageError
 from coach.routine.model import SPEECH_ENGINES
 from coach.interrupts import Terminated
 
-app = typer.Typer(
+class _CommandTable(typer.Typer):
+    """A Typer whose commands are imported when it is first built or looked at (coach.cli.COMMANDS says from where)."""
+
+    @property
+    def registered_commands(self) -> list[Any]:  # type: ignore[override]
+        from coach import cli
+
+        cli.load_commands()
+        return self._registered
+
+    @registered_commands.setter
+    def registered_commands(self, value: list[Any]) -> None:
+        self._registered = value
+
+
+app = _CommandTable(
     name="coach",
     cls=CoachGroup,
     help="A voice-guided audio coach for runners' mobility work.",

@@ -15,7 +15,11 @@ Chunks end on the frame grid, never cross a chapter edge that is on the grid, an
 frame near TARGET_SECONDS among those a minimal pre-roll after a period: a chapter's chunks then depend
 only on that chapter's own audio (and a pre-roll from the end of the one before), so after an edit only
 the chunks whose PCM changed are encoded again; the others come from the segment cache, keyed by their
-PCM with its rolls.
+PCM with its rolls. A chapter whose mix key (coach/output/mixcache.py) has a stored record of its chunks is not
+even rendered: its chunks' segments are taken as the record names them.
+
+Long because the plan, the parallel encode and the chapter records all work on one chunk geometry (rolls, the
+padding period, the frame grid) that must stay the same in each for the joined frames to be a single pass's.
 """
 
 from __future__ import annotations
@@ -92,23 +96,37 @@ def encode_track(
     segments: SegmentStore | None = None,
     on_samples: Callable[[int], None] | None = None,
     cuts: Sequence[int] | None = None,
+    span_keys: Sequence[str | None] | None = None,
 ) -> ChunkedReport:
     """Encode samples [start, end) of `render` to `output` (after `id3_tag`) as one gapless CBR MP3.
 
     `edges` are chapter starts a chunk must not cross; `cuts`, when given, are the chunk boundaries
     to use instead of choosing them (for tests that place joins). `on_samples(n)` is told as each
     chunk is done. With `segments`, chunks found there are not encoded again and new ones are stored.
+    With `span_keys` too (the mix key of each of spans(...), coach/output/mixcache.py), a span whose record
+    of chunks is stored with all its segments is not rendered at all: its chunks are taken as they are.
     """
     if end <= start:
         raise EncoderError("nothing to encode")
     frame = mp3frames.frame_samples(settings.sample_rate)
     delay = lame.encoder_delay(settings)
     channels = settings.channels
-    if cuts is None:
-        planned = plan(render, start, end, edges, frame, settings.sample_rate, channels)
+    records: list[tuple[str, int, list[tuple[Chunk, str]]]] = []  # chapter records to store once their segments are
+    sizes: dict[str | None, int] = {}  # frames of each chunk written, by segment key
+    known: dict[str, int] = {}  # segment key -> its frames, as a chapter record says (its bytes checked by sha256)
+    if cuts is None and span_keys is not None and segments is not None and hasattr(segments, "record"):
+        planned = _recorded(render, start, end, edges, settings, span_keys, segments, records, known)
     else:
-        planned = _given(render, start, end, cuts, frame, settings.sample_rate, channels)
-    processes = 1 if cuts == [] else _processes(jobs, end - start, settings.sample_rate)
+        chosen = plan(render, start, end, edges, frame, settings.sample_rate, channels) if cuts is None else (
+            _given(render, start, end, cuts, frame, settings.sample_rate, channels))
+        planned = ((chunk, pcm, segment_key(settings, chunk, pcm) if segments is not None else None, None) for chunk, pcm in chosen)
+    fresh = end - start  # samples that may need encoding: with records, only the spans that have none
+    if cuts is None and span_keys is not None and segments is not None and hasattr(segments, "record"):
+        bounds = spans(start, end, edges, frame)
+        keys = record_keys(start, end, edges, settings, span_keys)
+        fresh = sum(hi - lo for lo, hi, key in zip(bounds, bounds[1:], keys) if key is None or segments.record("chapter", key) is None)
+    # A pool's start costs about as much as encoding a few seconds: a one-chapter edit may be quicker in this process.
+    processes = 1 if cuts == [] else _processes(jobs, fresh, settings.sample_rate)
     encoded = chunks = 0
     try:
         handle = open(output, "wb")
@@ -133,14 +151,15 @@ def encode_track(
                 else:
                     data, frames = job
                 writer.add(data, frames)
+                sizes[key] = frames
                 if on_samples is not None:
                     on_samples(chunk.end - chunk.start)
 
-            for chunk, pcm in planned:
+            for chunk, pcm, key, found in planned:
                 chunks += 1
-                key = segment_key(settings, chunk, pcm) if segments is not None else None
-                found = segments.segment(key) if segments is not None and key is not None else None
-                frames = _whole_frames(found) if found is not None else 0
+                if found is None and segments is not None and key is not None:
+                    found = segments.segment(key)
+                frames = (known.pop(key, 0) or _whole_frames(found)) if found is not None else 0
                 if found is not None and frames:
                     pending.append((chunk, key, (found, frames)))
                 elif pool is not None:
@@ -162,6 +181,9 @@ def encode_track(
                         break
             while pending:
                 finish_oldest()
+            for record_key, lo, made in records:  # every segment they name is stored now
+                rows = [[c.start - lo, c.end - lo, c.preroll, c.postroll, c.first, c.last, k, sizes[k]] for c, k in made]
+                segments.store_record("chapter", record_key, {"chunks": rows})  # type: ignore[union-attr]
             if writer.frames == 0:
                 raise EncoderError("the MP3 encoder produced no audio")
             header = mp3frames.info_frame(
@@ -247,22 +269,97 @@ def plan(
 ) -> Iterator[tuple[Chunk, np.ndarray]]:
     """The chunks of [start, end), each with its PCM (int16, rolls included, (n,) or (n, channels)): cut at edges
     on the frame grid, else in the quietest frame near the target length."""
+    period = mp3frames.padding_period(rate)
+    window = _Window(render, start, end, channels)
+    bounds = spans(start, end, edges, frame)
+    for lo, hi in zip(bounds, bounds[1:]):
+        yield from _span_chunks(window, start, end, lo, hi, frame, rate, period)
+
+
+def _span_chunks(
+    window: "_Window", start: int, end: int, lo: int, hi: int, frame: int, rate: int, period: int
+) -> Iterator[tuple[Chunk, np.ndarray]]:
+    """The chunks of one span [lo, hi): cut in the quietest frame near the target length."""
     target = round(TARGET_SECONDS * rate / frame) * frame
     search = round(SEARCH_SECONDS * rate / frame) * frame
-    period = mp3frames.padding_period(rate)
-    bounds = [start] + sorted({e for e in edges if start < e < end and (e - start) % frame == 0}) + [end]
+    position = lo
+    while position < hi:
+        if hi - position <= target + search:
+            cut = hi
+        else:
+            aim = position + target
+            cut = _quietest(window, start, aim - search, aim + search, aim, frame, period)
+        yield _chunk(window, start, end, position, cut, frame, period)
+        window.drop_before(cut - (PREROLL_FRAMES + period) * frame)
+        position = cut
+
+
+def spans(start: int, end: int, edges: Sequence[int], frame: int) -> list[int]:
+    """The bounds of the spans plan() cuts [start, end) into first: the edges on the frame grid, with start and end."""
+    return [start] + sorted({e for e in edges if start < e < end and (e - start) % frame == 0}) + [end]
+
+
+def context_frames(rate: int) -> tuple[int, int]:
+    """Frames before and after a span that its chunks' PCM reaches into: the longest pre-roll, the post-roll."""
+    frame = mp3frames.frame_samples(rate)
+    return (PREROLL_FRAMES + mp3frames.padding_period(rate)) * frame, POSTROLL_FRAMES * frame
+
+
+def _recorded(
+    render: Render, start: int, end: int, edges: Sequence[int], settings: lame.LameSettings,
+    span_keys: Sequence[str | None], segments, records: list, known: dict[str, int],
+) -> Iterator[tuple[Chunk, np.ndarray | None, str, bytes | None]]:
+    """plan()'s chunks with their segment keys, a span at a time: a span whose record and segments are all stored is
+    given as they are (no PCM: nothing rendered), the others planned on their own PCM and listed in `records`."""
+    rate, channels = settings.sample_rate, settings.channels
+    frame, period = mp3frames.frame_samples(rate), mp3frames.padding_period(rate)
+    bounds = spans(start, end, edges, frame)
     window = _Window(render, start, end, channels)
-    for lo, hi in zip(bounds, bounds[1:]):
-        position = lo
-        while position < hi:
-            if hi - position <= target + search:
-                cut = hi
-            else:
-                aim = position + target
-                cut = _quietest(window, start, aim - search, aim + search, aim, frame, period)
-            yield _chunk(window, start, end, position, cut, frame, period)
-            window.drop_before(cut - (PREROLL_FRAMES + period) * frame)
-            position = cut
+    for lo, hi, record_key in zip(bounds, bounds[1:], record_keys(start, end, edges, settings, span_keys)):
+        if record_key is not None:
+            stored = _stored_span(segments, record_key, lo, known)
+            if stored is not None:
+                yield from stored
+                continue
+        window.seek(max(start, lo - context_frames(rate)[0]))
+        made = []
+        for chunk, pcm in _span_chunks(window, start, end, lo, hi, frame, rate, period):
+            key = segment_key(settings, chunk, pcm)
+            made.append((chunk, key))
+            yield chunk, pcm, key, None
+        if record_key is not None:
+            records.append((record_key, lo, made))
+
+
+def record_keys(start: int, end: int, edges: Sequence[int], settings: lame.LameSettings, span_keys: Sequence[str | None]) -> list[str | None]:
+    """The cache key of each span's chapter record: its mix key, the encoder, and where the span sits on the padding period."""
+    frame, period = mp3frames.frame_samples(settings.sample_rate), mp3frames.padding_period(settings.sample_rate)
+    bounds = spans(start, end, edges, frame)
+    keys: list[str | None] = []
+    for lo, hi, mix_key in zip(bounds, bounds[1:], span_keys):
+        before = (lo - start) // frame
+        shape = [SEGMENT_SCHEMA, lame.version(), asdict(settings), mix_key, before % period, min(before, PREROLL_FRAMES + period),
+                 lo == start, hi == end, PREROLL_FRAMES, POSTROLL_FRAMES, TARGET_SECONDS, SEARCH_SECONDS]
+        keys.append(hashlib.sha256(json.dumps(shape).encode()).hexdigest() if mix_key is not None else None)
+    return keys
+
+
+def _stored_span(segments, record_key: str, lo: int, known: dict[str, int]) -> list[tuple[Chunk, None, str, bytes]] | None:
+    """A span's chunks from its stored record, each with its stored segment (its frames put in `known`); None unless all are there."""
+    record = segments.record("chapter", record_key)
+    if record is None:
+        return None
+    found = []
+    try:
+        for first, last, preroll, postroll, is_first, is_last, key, frames in record["chunks"]:
+            data = segments.segment(key)
+            if data is None or int(frames) <= 0:
+                return None
+            known[key] = int(frames)
+            found.append((Chunk(lo + first, lo + last, preroll, postroll, bool(is_first), bool(is_last)), None, key, data))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return found or None
 
 
 def _given(
@@ -327,6 +424,12 @@ class _Window:
             out[a - lo : b - lo] = self._pcm[a - self._lo : b - self._lo]
         return out
 
+    def seek(self, position: int) -> None:
+        """Go on from `position` (what was skipped is never rendered), unless the window already reaches it."""
+        if position > self._hi:
+            self._lo = self._hi = position
+            self._pcm = np.zeros(self._shape(0), dtype=np.int16)
+
     def drop_before(self, position: int) -> None:
         """Forget samples before `position`: memory stays at about one chunk."""
         if position > self._lo:
@@ -388,18 +491,34 @@ def encode_mp3(
     jobs: int | None = None,
     segments: SegmentStore | None = None,
     on_samples: Callable[[int], None] | None = None,
+    span_keys: Sequence[str | None] | None = None,
 ) -> ChunkedReport:
     """Encode an MP3 export job from samples [start, end) of `render`: its ID3 tag (text, comment, cover, chapters), then the chunked audio."""
     from coach.output import id3
     from coach.output.encode import id3_frames
 
     tag = id3.tag(id3.text_frames(job.tags) + id3_frames(job))
-    return encode_track(render, start, end, edges, job.output, _settings(job), tag, jobs=jobs, segments=segments, on_samples=on_samples)
+    return encode_track(
+        render, start, end, edges, job.output, _settings(job), tag, jobs=jobs, segments=segments, on_samples=on_samples, span_keys=span_keys
+    )
 
 
-def segment_keys(render: Render, start: int, end: int, edges: Sequence[int], job: "EncodeJob") -> set[str]:
-    """The segment cache keys encode_mp3 would look up for the same arguments, found by planning alone (nothing is encoded)."""
+def segment_keys(
+    render: Render, start: int, end: int, edges: Sequence[int], job: "EncodeJob", span_keys: Sequence[str | None] | None = None,
+    segments=None,
+) -> set[str]:
+    """The segment cache keys encode_mp3 would look up for the same arguments, found by planning alone (nothing is encoded);
+    with `span_keys` and `segments`, the chapter records found there (and the segments they name) instead, when all are."""
     settings = _settings(job)
+    if span_keys is not None and segments is not None:
+        found: set[str] = set()
+        for key in record_keys(start, end, edges, settings, span_keys):
+            record = segments.record("chapter", key) if key is not None else None
+            if record is None:
+                break
+            found |= {key} | {row[6] for row in record.get("chunks", []) if isinstance(row, list) and len(row) > 6}
+        else:
+            return found
     frame = mp3frames.frame_samples(settings.sample_rate)
     chunks = plan(render, start, end, edges, frame, settings.sample_rate, settings.channels)
     return {segment_key(settings, chunk, pcm) for chunk, pcm in chunks}

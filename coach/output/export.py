@@ -169,6 +169,7 @@ def export_track(
     gain: float | None = None,
     on_progress: Progress | None = None,
     segments: SegmentStore | None = None,
+    clip_keys: Mapping[str, str] | None = None,
 ) -> ExportResult:
     """Mix the timeline and encode it to `output` (with split: one file per chapter and an .m3u8 playlist).
 
@@ -179,7 +180,8 @@ def export_track(
     A split replaces the files of an older split that the playlist it overwrites lists, and no others.
     With `options.music`, a ducked bed plays under the session (see coach/audio/bed.py) and the track is at MUSIC_RATE,
     stereo when the music is, at the format's music bitrate.
-    MP3 chunks found in `segments` are not encoded again (see coach/output/chunked.py).
+    MP3 chunks found in `segments` are not encoded again (see coach/output/chunked.py); with `clip_keys` (each cue
+    text's clip key) a chapter whose mix is unchanged (coach/output/mixcache.py) is not even mixed.
     """
     form = output_format(options.format)
     music = options.music
@@ -213,7 +215,7 @@ def export_track(
                 finished, form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels,
                 chapter_pictures=tags.chapter_cards,
             )
-            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts, clip_keys)
             _copy_into(finished, destination.sink)
         device = destination.sink if isinstance(destination.sink, Path) else None
         return ExportResult(
@@ -241,7 +243,7 @@ def export_track(
                 job = EncodeJob(
                     staging.new(piece), form, mixer.sample_rate, rate, piece_tags, (), tags.cover_png, mixer.channels
                 )
-                _encode(mixer, start, end, job, ffmpeg, progress, options, segments, counts)
+                _encode(mixer, start, end, job, ffmpeg, progress, options, segments, counts, clip_keys)
                 if options.transcript:
                     staging.write_text(piece.with_suffix(".lrc"), lrc(timeline, chapter.start_ms, chapter.end_ms))
                 entries.append((piece.name, (end - start) / mixer.sample_rate, chapter.title))
@@ -253,7 +255,7 @@ def export_track(
                 staging.new(target), form, mixer.sample_rate, rate, tags.metadata(), chapters, tags.cover_png, mixer.channels,
                 chapter_pictures=tags.chapter_cards,
             )
-            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts)
+            _encode(mixer, 0, mixer.total_frames, job, ffmpeg, progress, options, segments, counts, clip_keys)
             if options.transcript:
                 staging.write_text(target.with_suffix(".lrc"), lrc(timeline))
             result_path = target
@@ -277,15 +279,20 @@ def _mixer(
     return Mixer(timeline, clips, clip_rate, MUSIC_RATE, gain=gain, ceiling_dbtp=form.ceiling_dbtp, bed=bed)
 
 
-def mp3_segment_keys(timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float) -> set[str]:
-    """The keys of the encoded segments a plain MP3 export of the session (one file, default bitrate, no music) uses: mixed, not encoded."""
+def mp3_segment_keys(
+    timeline: Timeline, clips: Mapping[str, np.ndarray], clip_rate: int, gain: float,
+    clip_keys: Mapping[str, str] | None = None, segments: SegmentStore | None = None,
+) -> set[str]:
+    """The keys of the encoded segments (and chapter records) a plain MP3 export of the session (one file, default
+    bitrate, no music) uses: from its chapter records when `segments` has them all, else mixed, not encoded."""
     from coach.output.chunked import segment_keys
 
     form = output_format("mp3")
     mixer = _mixer(timeline, clips, clip_rate, form, gain, None)
     job = EncodeJob(Path("unused.mp3"), form, mixer.sample_rate, checked_bitrate(form, None), channels=mixer.channels)
     edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in timeline.chapters]
-    return segment_keys(mixer.render, 0, mixer.total_frames, edges, job)
+    keys = _span_keys(mixer, 0, mixer.total_frames, edges, clip_keys) if clip_keys is not None and segments is not None else None
+    return segment_keys(mixer.render, 0, mixer.total_frames, edges, job, keys, segments)
 
 
 def checked_output(output: Path | BinaryIO, options: ExportOptions = ExportOptions()) -> None:
@@ -443,19 +450,32 @@ def _chapter_frames(mixer: Mixer, index: int) -> tuple[int, int]:
 
 def _encode(
     mixer: Mixer, start: int, end: int, job: EncodeJob, ffmpeg: str, progress: "_Progress", options: ExportOptions,
-    segments: SegmentStore | None, counts: list[int],
+    segments: SegmentStore | None, counts: list[int], clip_keys: Mapping[str, str] | None = None,
 ) -> None:
-    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`, counted in `counts`);
-    other formats by one ffmpeg pass."""
+    """Encode frames [start, end) of the mix: MP3 in parallel chunks (cached in `segments`, counted in `counts`; with
+    `clip_keys`, the unchanged chapters' chunks taken from their records unmixed); other formats by one ffmpeg pass."""
     if job.fmt.name == "mp3":
         from coach.output.chunked import encode_mp3
 
         edges = [frame_at(chapter.start_ms, mixer.sample_rate) for chapter in mixer.timeline.chapters]  # as mp3_segment_keys
-        done = encode_mp3(mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance)
+        keys = _span_keys(mixer, start, end, edges, clip_keys) if clip_keys is not None and segments is not None else None
+        done = encode_mp3(
+            mixer.render, start, end, edges, job, jobs=options.jobs, segments=segments, on_samples=progress.advance, span_keys=keys
+        )
         counts[0] += done.encoded
         counts[1] += done.chunks - done.encoded
     else:
         encode(_blocks(mixer, start, end, progress), job, ffmpeg)
+
+
+def _span_keys(mixer: Mixer, start: int, end: int, edges: list[int], clip_keys: Mapping[str, str]) -> list[str | None]:
+    """The mix key of each span the chunked encoder cuts [start, end) into (coach/output/mixcache.py)."""
+    from coach.output import chunked, mp3frames
+    from coach.output.mixcache import chapter_keys
+
+    before, after = chunked.context_frames(mixer.sample_rate)
+    bounds = chunked.spans(start, end, edges, mp3frames.frame_samples(mixer.sample_rate))
+    return chapter_keys(mixer, bounds, clip_keys, before, after)
 
 
 def _blocks(mixer: Mixer, start: int, end: int, progress: "_Progress") -> Iterator[np.ndarray]:

@@ -16,7 +16,10 @@ is the "last used" time `prune --older-than` goes by (atime is unreliable under 
 
 Beside the clips, `gain-<key>.json` files keep each session's program gain (see loudness.program_gain):
 measuring it takes about a second and loads scipy, which a warm `coach play` must not wait for.
-They follow the clips' rules: written atomically, checked on read, pruned and cleared with them.
+They follow the clips' rules: written atomically, checked on read, pruned and cleared with them. So do the
+other JSON records: `level-<key>.json`, a clip's measured gating blocks at the gain steps a program gain looked
+at (so after an edit only the new clip is measured), and `chapter-<key>.json`, what one chapter's mix gave an
+export (its chunks' keys and its loudness, coach/output/mixcache.py).
 Decoded music (`music-<key>.pcm`, see coach/audio/music.py) is cleared with them and pruned by age only: no routine's
 clips say which music it was played with.
 So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
@@ -52,7 +55,8 @@ WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sII4sI")
 _FIXED_CHUNKS = WAV_HEADER.size - 8  # what the RIFF size counts besides the samples
 SLUG_LENGTH = 40
 CLIP_NAME = re.compile(r"^(?P<slug>[a-z0-9-]+)-(?P<hash>[0-9a-f]{16})\.wav$")
-GAIN_NAME = re.compile(r"^gain-(?P<hash>[0-9a-f]{16})\.json$")
+GAIN_NAME = re.compile(r"^(?:gain|level|chapter)-(?P<hash>[0-9a-f]{16})\.json$")  # JSON records: gains, clips' levels, chapters
+RECORD_KINDS = ("level", "chapter")  # the records besides gains (see ClipCache.record)
 MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 CARD_NAME = re.compile(r"^card-(?P<hash>[0-9a-f]{16})\.jpg$")  # chapter cards (coach/output/cards.py), like music: by age
@@ -217,6 +221,21 @@ class ClipCache:
         """Store a program gain under `key`, atomically; CacheError if the disk refuses."""
         payload = json.dumps({"key": key, "gain": float(gain)}).encode()
         self._write_atomically(self.directory / _gain_file_name(key), payload)
+
+    def record(self, kind: str, key: str) -> dict | None:
+        """The JSON record of `kind` (RECORD_KINDS) under `key`, or None when missing or damaged; marks a hit as used now."""
+        if kind not in RECORD_KINDS:
+            raise ValueError(f"unknown record kind {kind!r}")
+        try:
+            record = json.loads(_read_file(self.directory / f"{kind}-{key[:16]}.json", touch=True))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) and record.get("key") == key else None
+
+    def store_record(self, kind: str, key: str, record: dict) -> None:
+        """Store a JSON record (with `key` in it) of `kind` under `key`, atomically; CacheError if the disk refuses."""
+        payload = json.dumps({**record, "key": key}, separators=(",", ":")).encode()
+        self._write_atomically(self.directory / f"{kind}-{key[:16]}.json", payload)
 
     def segment(self, key: str) -> bytes | None:
         """The encoded segment stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
@@ -430,10 +449,10 @@ def _gain_file_name(key: str) -> str:
 
 
 def _read_gain(path: Path, touch: bool = False) -> tuple[str, float] | None:
-    """(key, gain) of a stored gain, or None if the file is missing or not a whole, valid record."""
+    """(key, gain) of a stored gain (for another record, gain 0), or None if the file is missing or not a whole, valid record."""
     try:
         record = json.loads(_read_file(path, touch))
-        key, gain = record["key"], float(record["gain"])
+        key, gain = record["key"], float(record.get("gain", 0.0) if not path.name.startswith("gain-") else record["gain"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return (key, gain) if isinstance(key, str) and gain >= 0 and gain != float("inf") else None

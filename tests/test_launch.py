@@ -1,0 +1,52 @@
+"""The entry point imports only what the command it runs needs (measured with python -X importtime in a fresh process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from coach import cli
+
+SERVER = ("starlette", "uvicorn", "coach.serve", "watchfiles")
+
+
+def imported(*args: str, cache) -> set[str]:
+    """The modules a fresh `coach ARGS...` imports, and its exit code checked."""
+    command = [sys.executable, "-X", "importtime", "-c", "import sys; from coach.launch import main; sys.argv[0] = 'coach'; main()", *args]
+    result = subprocess.run(command, capture_output=True, text=True, env={"COACH_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_the_version_imports_no_command_line_at_all(tmp_path):
+    found = imported("--version", cache=tmp_path)
+    assert not {m for m in found if m.startswith(("typer", "coach.cli", "numpy"))}
+
+
+def test_plan_loads_its_own_command_module_and_not_the_server_the_encoder_or_the_player(tmp_path):
+    found = imported("plan", "post-run", "--engine", "espeak", cache=tmp_path)
+    assert "coach.cli.routines" in found
+    others = {f"coach.cli.{module}" for module in cli.COMMANDS.values()} - {"coach.cli.routines"}
+    assert not found & others
+    heavy = ("coach.output.export", "coach.output.chunked", "coach.output.lame", "lameenc", "miniaudio", "scipy")
+    assert not {m for m in found if m.startswith(SERVER + heavy)}  # (coach.output.mp3frames: the chapter grid)
+
+
+def test_play_loads_the_player_and_not_the_server(tmp_path):
+    found = imported("play", "pre-run", "--engine", "espeak", "--device", "null", "--no-ui", "--at", "19:00", cache=tmp_path)
+    assert "coach.cli.live" in found and "coach.cli.serve" not in found and "coach.cli.track" not in found
+    assert not {m for m in found if m.startswith(SERVER)}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["no-such-command"]])
+def test_help_or_an_unknown_name_loads_every_command(args):
+    assert cli.command_named(args) in (None, "no-such-command")
+
+
+def test_every_command_in_the_table_is_a_command_of_the_app():
+    from typer.main import get_command
+
+    group = get_command(cli.app)
+    assert set(group.commands) == set(cli.COMMANDS)  # noqa: SIM300
