@@ -144,11 +144,13 @@ def main() -> int:
     print(f"real-time factor, 1 process: {speech_seconds / cold_one:.0f} x")
     print()
     print("cold render in a fresh process per engine (engine start and model load included; memory: the process tree's peak)")
-    for name in ("espeak", "piper"):
+    one_worker: dict[str, float] = {}
+    for name in ("hibari", "espeak", "piper"):
         if not engine_installed(name):
             continue
         one = cold_render(name, texts, "1")
         every = cold_render(name, texts, "all")
+        one_worker[name] = one["seconds"]
         for label, figures in (("1 worker", one), (f"all cores ({every['processes']:g} processes)", every)):
             print(
                 f"{name} cold render, {label}: {figures['seconds']:.2f} s, "
@@ -159,6 +161,9 @@ def main() -> int:
             f"{name} parallel speed-up: {one['seconds'] / every['seconds']:.2f} x on {every['processes']:g} processes "
             f"(CPU spent: {every['cpu'] / one['cpu']:.2f} x one worker's; load average {os.getloadavg()[0]:.1f} on {cores} cores)"
         )
+    if "espeak" in one_worker:
+        for name, seconds in one_worker.items():
+            print(f"{name} cold render, 1 worker, against espeak's in this run: {seconds / one_worker['espeak']:.2f} x")
     return 0
 
 

@@ -55,6 +55,7 @@ def test_a_bare_parameter_that_is_no_shared_option_is_refused_at_once():
 # Options with a shared name that mean something else in one command, and say so in its help.
 OWN_MEANING = {
     ("serve", "level"): "every routine's level, not one routine's",
+    ("publish", "level"): "every routine's level, not one routine's",
     ("voices", "engine"): "a filter on the voices listed, not the engine to speak with",
 }
 

@@ -185,8 +185,9 @@ def test_the_gain_from_stored_blocks_equals_a_full_measurement_on_the_built_ins_
     for edit in range(4):
         edited, edited_keys, edited_counts = dict(clips), dict(keys), dict(counts)
         for text in rng.choice(texts, size=1 + edit, replace=False):  # a few cues said another way, or louder
-            scale = rng.uniform(0.6, 1.6)
-            edited[text] = np.clip(clips[text] * scale, -32768, 32767).astype(np.int16)
+            # Louder, but not past full scale: a re-rendered cue is speech from an engine, never a hard-clipped copy.
+            scale = min(rng.uniform(0.6, 1.6), 32767 / max(1, int(np.abs(clips[text].astype(np.int32)).max())))
+            edited[text] = np.round(clips[text] * scale).astype(np.int16)
             edited_keys[text] = f"{keys[text]}-edit-{edit}-{scale}"
         extra = rng.choice(texts)
         edited_counts[extra] += 3  # a cue spoken more often

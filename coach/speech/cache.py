@@ -20,9 +20,7 @@ They follow the clips' rules: written atomically, checked on read, pruned and cl
 other JSON records: `level-<key>.json`, a clip's measured gating blocks at the gain steps a program gain looked
 at (so after an edit only the new clip is measured), and `chapter-<key>.json`, what one chapter's mix gave an
 export (its chunks' keys and its loudness, coach/output/mixcache.py).
-Decoded music (`music-<key>.pcm`, see coach/audio/music.py) is cleared with them and pruned by age only: no routine's
-clips say which music it was played with.
-So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
+Decoded music (`music-<key>.pcm`, coach/audio/music.py) is cleared with them and pruned by age only. So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
 its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again.
 """
 
