@@ -22,6 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from coach.site import pages
 from coach.site.feed import feed_xml
 from coach.serve.library import CARD_NAME, EPISODE_FILES, Library, feed_cover
+from coach.site.episodes import picture_type
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {
@@ -137,7 +138,7 @@ class ServeApp:
                 if episode is None or episode.revision != revision or name not in episode.cards:
                     return _not_found()
                 path = self.library.card_path(episode, name)
-                resource = Resource(media_type="image/jpeg", etag=f'"{episode.cards[name].etag}"', path=path, cache_control=_IMMUTABLE)
+                resource = Resource(media_type=picture_type(name), etag=f'"{episode.cards[name].etag}"', path=path, cache_control=_IMMUTABLE)
                 return await respond(request, resource)
         return _not_found()
 
