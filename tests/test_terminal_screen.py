@@ -379,3 +379,13 @@ def test_frames_with_the_figure_fit_the_terminal_at_every_moment(figured, width,
         assert all(cells(line) <= width for line in frame), [line for line in frame if cells(line) > width]
         shown += bool(braille_lines(frame))
     assert (shown > 0) == (width >= 100 and height >= 30)
+
+
+@settings(max_examples=120, deadline=None)
+@given(width=st.integers(1, 230), height=st.integers(1, 80), where=st.floats(0, 1), paused=st.booleans())
+def test_any_terminal_size_gets_a_frame_within_its_bounds_with_figures_too(figured, width, height, where, paused):
+    timeline, screen = figured
+    frame = screen.render(int(timeline.duration_ms * where), paused, width, height)
+    assert len(frame) <= height
+    assert all(cells(line) <= width for line in frame)
+    assert bool(braille_lines(frame)) <= (width >= 100 and height >= 30)
