@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("plan.py", "render.py", "export.py", "play.py", "serve.py", "publish.py", "music.py", "cards.py", "soak.py")
+BENCHES = ("plan.py", "render.py", "export.py", "play.py", "serve.py", "publish.py", "music.py", "cards.py", "player.py", "soak.py")
 OWN_ARGUMENTS = {"soak.py": ["--minutes", "1"]}  # `make soak` runs it for 10
 
 

@@ -81,6 +81,22 @@ def test_a_users_own_picture_is_on_the_card_and_mirrored_for_the_right_side(tmp_
     assert r > 200 and g < 60 and b < 60  # the picture's red half, on the left for the first side (left)
 
 
+def test_a_users_own_svg_is_shown_as_it_is_and_embedded_flipped_for_the_other_side(tmp_path):
+    from coach.site.episodes import figure_files
+
+    own = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="10" height="10" fill="red"/></svg>'
+    (tmp_path / "mine.svg").write_text(own)
+    text = "title: Mine\nexercises:\n  - name: My stretch\n    sides: [left, right]\n    image: mine.svg\n    steps:\n      - hold: 10s\n"
+    (tmp_path / "r.yaml").write_text(text)
+    routine = parse_routine(text, str(tmp_path / "r.yaml"))
+    figure = routine.exercises[0].figure
+    assert cards.figure_svg(routine, figure, mirrored=False) == own
+    flipped = cards.figure_svg(routine, figure, mirrored=True)
+    assert "scale(-1 1)" in flipped and "data:image/svg+xml;base64," in flipped
+    files = figure_files(routine, _timeline(routine))  # the player's pictures: one per side
+    assert sorted(data.decode() for _name, data in files.values()) == sorted([own, flipped])
+
+
 def _png(image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG")

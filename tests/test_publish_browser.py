@@ -92,6 +92,7 @@ def test_a_kept_session_plays_seeks_and_shows_its_screen_with_the_network_off(br
         assert kept["kept"] and kept["kept"]["revision"] == first["revision"] and kept["error"] is None
         assert kept["kept"]["bytes"] > 500_000 and "Kept on this phone" in kept["status"] and "MB" in kept["status"]
         assert set(first["files"]) <= set(kept_urls(browser))  # audio, moments, chapters, transcripts, cover
+        assert any("/figure-" in url and url.endswith(".svg") for url in first["files"])  # and the player's figures
     finally:
         server.stop()  # no server at all, and the network emulated off: nothing can come from the network
     network(browser, online=False)
@@ -122,6 +123,12 @@ def test_a_kept_session_plays_seeks_and_shows_its_screen_with_the_network_off(br
     moment = MomentIndex(timeline).at(round(shown["t"] * 1000))
     assert not shown["paused"] and hold.start_ms / 1000 + 1.5 < shown["t"] < hold.end_ms / 1000
     assert (shown["title"], shown["side"]) == (moment.title, moment.side)  # the right exercise, from storage
+    figure = browser.execute_async_script(
+        "const done = arguments[0], img = document.getElementById('figure-img');"
+        "const read = () => done({src: img.src, drawn: img.naturalWidth > 0, hidden: document.getElementById('figure').hidden});"
+        "img.complete ? read() : img.addEventListener('load', read, {once: true});"
+    )
+    assert figure["drawn"] and not figure["hidden"] and figure["src"] in kept_urls(browser), figure  # the figure, from storage
     folder = tmp_path_factory.mktemp("publish-screenshots")
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(folder / "offline-player-360x740.png"))

@@ -274,7 +274,9 @@ def test_a_one_cue_edit_writes_only_the_changed_files_and_keeps_the_guid(site):
     names = ("episode.mp3", "cover.png", "chapters.json", "transcript.vtt", "transcript.srt", "moments.json", "episode.json")
     cards = sorted(name.split("/")[3] for name in after if name.startswith(f"episodes/post-run/{new}/card-"))
     assert cards  # a chapter card per exercise, in the new revision's folder as in the old
-    names += tuple(cards)
+    figures = sorted(name.split("/")[3] for name in after if name.startswith(f"episodes/post-run/{new}/figure-"))
+    assert figures  # and the player's figures
+    names += tuple(cards) + tuple(figures)
     assert set(report["written"]) == {f"episodes/post-run/{new}/{name}" for name in names} | {
         "index.html", "feed.xml", "play/post-run.html", "coach-site.json"
     }

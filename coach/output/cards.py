@@ -78,15 +78,16 @@ def is_svg(figure: Figure) -> bool:
 
 
 def figure_svg(routine: Routine, figure: Figure, mirrored: bool = False, width: int = 480, height: int = 360) -> str:
-    """A figure as SVG text: the pose drawn, or the user's picture (an SVG as it is, a PNG or JPEG embedded)."""
+    """A figure as SVG text: the pose drawn, or the user's picture (an SVG as it is, a PNG or JPEG embedded; mirrored
+    for the other side, an SVG embedded too)."""
     if figure.image is None:
         return to_svg(build_scene(side_pose(figure_pose(figure), "right" if mirrored else None), width, height))
     data = _image_bytes(routine, figure)
-    if is_svg(figure):
+    if is_svg(figure) and not mirrored:
         return data.decode("utf-8", errors="replace")
     import base64
 
-    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    kind = "svg+xml" if is_svg(figure) else "png" if data.startswith(b"\x89PNG") else "jpeg"  # an SVG mirrored: embedded
     flip = f' transform="translate({width} 0) scale(-1 1)"' if mirrored else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
             f'<image width="{width}" height="{height}"{flip} href="data:image/{kind};base64,{base64.b64encode(data).decode()}"/></svg>\n')

@@ -24,6 +24,7 @@ from coach.site import pages
 from coach.site.feed import feed_xml
 from coach.serve.library import CARD_NAME, EPISODE_FILES, Library, feed_cover
 from coach.serve.protocol import MAX_HEAD_BYTES
+from coach.site.episodes import picture_type
 from coach.serve.responses import Gone, Resource, respond
 
 STATIC_FILES = {
@@ -150,7 +151,7 @@ class ServeApp:
                 if episode is None or episode.revision != revision or name not in episode.cards:
                     return _not_found()
                 path = self.library.card_path(episode, name)
-                resource = Resource(media_type="image/jpeg", etag=f'"{episode.cards[name].etag}"', path=path, cache_control=_IMMUTABLE)
+                resource = Resource(media_type=picture_type(name), etag=f'"{episode.cards[name].etag}"', path=path, cache_control=_IMMUTABLE)
                 return await respond(request, resource)
         return _not_found()
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from coach.audio.music import MusicOptions
     from coach.output.export import ExportResult
 
-EPISODE_FORMAT = 2  # bump when the published files change shape: every episode is exported again
+EPISODE_FORMAT = 3  # bump when the published files change shape: every episode is exported again
 
 # kind -> (file name in the episode folder, media type). The only files a request can reach.
 EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -41,7 +41,9 @@ EPISODE_FILES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "moments": ("moments.json", "application/json"),
     }
 )
-CARD_NAME = re.compile(r"card-[0-9]{2,3}\.jpg")  # a chapter's card (coach/output/cards.py), named by its chapter number
+# An episode's pictures: a chapter's card (coach/output/cards.py), named by its chapter number, and a position the
+# player shows (one SVG per distinct figure and side), named by its content.
+CARD_NAME = re.compile(r"card-[0-9]{2,3}\.jpg|figure-[0-9a-f]{16}\.svg")
 FEED_COVER_SIZE = 1400  # the smallest square cover Apple Podcasts accepts; the MP3 keeps its smaller one
 
 
@@ -69,7 +71,7 @@ class Episode:
     notes: tuple[tuple[str, str], ...]  # (exercise, safety note)
     chapters: int
     files: Mapping[str, EpisodeFile] = field(default_factory=dict)
-    cards: Mapping[str, EpisodeFile] = field(default_factory=dict)  # card-NN.jpg -> file, for the chapters that show a figure
+    cards: Mapping[str, EpisodeFile] = field(default_factory=dict)  # card-NN.jpg and figure-HASH.svg -> file (CARD_NAME)
 
     def to_record(self) -> dict:
         """The episode as stored in an index."""
@@ -143,12 +145,50 @@ def write_files(
         "chapters": json_bytes(chapters_json(timeline, images=images)),  # img relative to the chapters file
         "vtt": webvtt(timeline).encode(),
         "srt": srt(timeline).encode(),
-        "moments": json_bytes(segments_json(timeline)),
     }
+    figures = figure_files(prepared.routine, timeline)
+    texts["moments"] = json_bytes(with_pictures(segments_json(timeline), figures, images))
     for kind, data in texts.items():
         (folder / EPISODE_FILES[kind][0]).write_bytes(data)
+    for name, svg in figures.values():
+        (folder / name).write_bytes(svg)
     files = {kind: describe(folder / name) for kind, (name, _type) in EPISODE_FILES.items()}
-    return files, {name: describe(folder / name) for name in cards}, result
+    pictures = [*cards, *sorted({name for name, _svg in figures.values()})]
+    return files, {name: describe(folder / name) for name in pictures}, result
+
+
+def figure_files(routine: Routine, timeline) -> dict[str, tuple[str, bytes]]:
+    """One SVG per distinct (figure, mirrored) the timeline shows: {its key: (file name, bytes)}, named by content."""
+    from coach.output.cards import figure_svg
+    from coach.timeline.timeline import figure_json
+
+    found: dict[str, tuple[str, bytes]] = {}
+    for span in timeline.figures:
+        key = _figure_key(figure_json(span.figure), span.mirrored)
+        if key not in found:
+            svg = figure_svg(routine, span.figure, span.mirrored).encode()
+            found[key] = (f"figure-{hashlib.sha256(svg).hexdigest()[:16]}.svg", svg)
+    return found
+
+
+def with_pictures(plan: dict, figures: Mapping[str, tuple[str, bytes]], images: list[str | None]) -> dict:
+    """The moments plan with each segment's `picture` (its figure's SVG file) and each chapter's `img` (its card),
+    both relative to the moments file: the player only shows what it names."""
+    for segment in plan["segments"]:
+        found = figures.get(_figure_key(segment["figure"], segment["mirrored"])) if segment["figure"] is not None else None
+        segment["picture"] = found[0] if found else None
+    for chapter, image in zip(plan["chapters"], images):
+        chapter["img"] = image
+    return plan
+
+
+def _figure_key(figure: object, mirrored: bool) -> str:
+    return json.dumps([figure, mirrored], sort_keys=True)
+
+
+def picture_type(name: str) -> str:
+    """The media type of one of an episode's pictures (a name CARD_NAME matches)."""
+    return "image/svg+xml" if name.endswith(".svg") else "image/jpeg"
 
 
 def episode_for(

@@ -14,6 +14,7 @@ import json
 from html import escape
 
 from coach.clock import elapsed, length
+from coach.output.cards import CARD_SIZE
 from coach.site.feed import card_path, episode_path
 from coach.site.episodes import Episode
 
@@ -119,7 +120,7 @@ def _card(episode: Episode, prefix: str, play_suffix: str) -> str:
 
 
 def player_page(episode: Episode, prefix: str, home: str | None = None) -> str:
-    """The player: big exercise and side, the line spoken, the countdown, what is next, progress, chapters, controls, and "Keep on this phone"."""
+    """The player: the figure of the position, big exercise and side, the line spoken, the countdown, what is next, progress, chapters, controls, and "Keep on this phone"."""
     home = prefix if home is None else home
     data = {
         "moments": prefix + episode_path(episode, "moments"),
@@ -127,7 +128,8 @@ def player_page(episode: Episode, prefix: str, home: str | None = None) -> str:
         "episode": episode.id,
         "revision": episode.revision,
         "title": episode.title,
-        # The chapter cards too: the player shows them, and so does the lock screen, with the network off.
+        "card-size": f"{CARD_SIZE}x{CARD_SIZE}",
+        # The chapter cards and the figures too: the player shows them, and so does the lock screen, with the network off.
         "files": json.dumps([prefix + episode_path(episode, kind) for kind in OFFLINE_KINDS] + [prefix + card_path(episode, name) for name in episode.cards]),
         "shell": json.dumps([home] + [prefix + name for name in SHELL_FILES]),
         "bytes": str(sum(episode.files[kind].size for kind in OFFLINE_KINDS if kind in episode.files) + sum(card.size for card in episode.cards.values())),
@@ -144,6 +146,7 @@ def player_page(episode: Episode, prefix: str, home: str | None = None) -> str:
 <span id="position" class="position"></span>
 </header>
 <section class="now" aria-live="polite">
+<figure id="figure" class="figure" hidden><img id="figure-img" alt="" width="480" height="360"></figure>
 <p id="activity" class="activity"></p>
 <h1 id="title" class="title">{escape(episode.title)}</h1>
 <p id="side" class="side" hidden></p>

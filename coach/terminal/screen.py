@@ -5,7 +5,9 @@ wider and no more than the terminal, so it is tested without a terminal. What it
 `coach.timeline.moment`. The exercise, its side and the countdown (or rep number) are drawn in a built-in
 block font; a letter the font lacks is drawn as itself, in the middle of its place. When the terminal is small, the help line
 and blank lines go first, then the type is scaled down step by step, then long names are
-abbreviated, and last the next-up line goes.
+abbreviated, and last the next-up line goes. Where the terminal has room (FIGURE_MIN_WIDTH x FIGURE_MIN_HEIGHT),
+the moment's figure is drawn in braille (coach/terminal/braille.py) in a column beside the type; where it has
+not, it is left out.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ _FONT: dict[str, tuple[str, ...]] = {
 _FONT_ALIASES = {"’": "'", "‘": "'", "–": "-", "—": "-", "_": "-"}
 
 FULL_BLOCK, UPPER_HALF, LOWER_HALF = "█", "▀", "▄"
+# The figure of the position shows beside the type from this size up (at 80x24 it would crowd the type out).
+FIGURE_MIN_WIDTH, FIGURE_MIN_HEIGHT, FIGURE_GAP = 100, 30, 2
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,30 @@ class Screen:
         if width <= 0 or height <= 0:
             return []
         moment = self.moments.at(position_ms)
+        art = self._figure(moment, width, height)
+        if art is None:
+            return self._frame(moment, paused, width, height)
+        # The figure in a column on the right, below the header; the rest of the frame beside it, narrower.
+        text_width = width - cells(art[0]) - FIGURE_GAP
+        lines = self._frame(moment, paused, text_width, height)
+        lines[0] = self._header(moment, width)
+        for number, row in enumerate(art, start=2):
+            while len(lines) <= number:
+                lines.append("")
+            lines[number] = (_pad(lines[number], text_width + FIGURE_GAP) + row).rstrip()
+        return lines[:height]
+
+    @staticmethod
+    def _figure(moment: Moment, width: int, height: int) -> tuple[str, ...] | None:
+        """The position in braille beside the type, when the terminal has room for both; else None."""
+        if moment.figure is None or width < FIGURE_MIN_WIDTH or height < FIGURE_MIN_HEIGHT:
+            return None
+        from coach.terminal.braille import braille_rows, figure_size  # Pillow loads only when a figure is drawn
+
+        return braille_rows(moment.figure, moment.mirrored, *figure_size(width, height))
+
+    def _frame(self, moment: Moment, paused: bool, width: int, height: int) -> list[str]:
+        """The frame of text alone: the richest layout that fits width x height."""
         parts = _Parts(
             header=self._header(moment, width),
             next_line=clip(self._next(moment), width),

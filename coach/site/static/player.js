@@ -1,26 +1,31 @@
 // The player page: shows what the session's moments.json says is happening at the audio's position.
-// Nothing is derived from cue texts here: each value (exercise, side, line, countdown end, reps, next)
-// is looked up in the segment that contains the current time.
+// Nothing is derived from cue texts here: each value (exercise, side, line, countdown end, reps, next, the
+// figure's picture) is looked up in the segment that contains the current time.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const root = $("player");
   const audio = $("audio");
-  const state = { plan: null, segment: null, chapter: -1, handlers: [], wakeLock: null, frame: 0 };
+  const state = { plan: null, segment: null, chapter: -1, handlers: [], wakeLock: null, frame: 0, picture: null };
   window.coachPlayer = state; // for the page's tests: what was set up, and what is shown
 
   const ACTIVITY = { intro: "Get ready", breath: "Breathe", hold: "Hold", rest: "Rest", switch: "Switch sides", outro: "Well done", end: "Done" };
 
   const { elapsed, remaining, countdown } = window.coachClock; // static/clock.js: coach/clock.py's rules
 
-  function segmentAt(t) {
+  // The plan's pictures (a segment's figure, a chapter's card) are named relative to the moments file.
+  const pictureUrl = (name) => new URL(name, new URL(root.dataset.moments, location.href)).href;
+
+  function segmentAt(t) { return state.plan.segments[segmentIndexAt(t)]; }
+
+  function segmentIndexAt(t) {
     const segments = state.plan.segments;
     let low = 0, high = segments.length - 1;
     while (low < high) { // the last segment starting at or before t
       const middle = (low + high + 1) >> 1;
       if (segments[middle].start <= t) low = middle; else high = middle - 1;
     }
-    return segments[low];
+    return low;
   }
 
   function show(id, text) {
@@ -32,8 +37,10 @@
   function render() {
     if (!state.plan || !state.plan.segments.length) return;
     const t = audio.currentTime || 0;
-    const s = segmentAt(t);
+    const index = segmentIndexAt(t);
+    const s = state.plan.segments[index];
     state.segment = s;
+    showFigure(s, index);
     show("activity", ACTIVITY[s.activity] || "");
     show("title", s.title);
     show("side", s.side);
@@ -55,6 +62,22 @@
     const named = s.title_chapter === undefined ? s.chapter : s.title_chapter;
     show("position", `${named + 1}/${state.plan.chapters.length}`);
     if (named !== state.chapter) chapterChanged(named);
+  }
+
+  // The position large above the exercise: the segment's own SVG (already mirrored on the other side). When it
+  // changes, the next different one is fetched ahead, so the swap on the breath cue does not wait for the network.
+  function showFigure(s, index) {
+    const picture = s.picture || null;
+    $("figure").hidden = !picture;
+    if (picture === state.picture) return;
+    state.picture = picture;
+    if (!picture) return;
+    const img = $("figure-img");
+    img.src = pictureUrl(picture);
+    img.alt = `${s.title}${s.side ? `, ${s.side} side` : ""}`;
+    $("figure").dataset.mirrored = String(!!s.mirrored);
+    const later = state.plan.segments.slice(index + 1).find((other) => other.picture && other.picture !== picture);
+    if (later) new Image().src = pictureUrl(later.picture);
   }
 
   function chapterChanged(index) {
@@ -97,11 +120,15 @@
   function setMetadata() {
     if (!("mediaSession" in navigator) || !state.plan) return;
     const chapter = state.plan.chapters[Math.max(0, state.chapter)];
+    // The lock screen shows the exercise's card (its figure, name and sides), the routine's cover without one.
+    const artwork = [];
+    if (chapter && chapter.img) artwork.push({ src: pictureUrl(chapter.img), sizes: root.dataset.cardSize, type: "image/jpeg" });
+    artwork.push({ src: root.dataset.cover, sizes: "1400x1400", type: "image/png" });
     navigator.mediaSession.metadata = new MediaMetadata({
       title: chapter ? chapter.title : state.plan.title,
       artist: state.plan.title,
       album: "coach",
-      artwork: [{ src: root.dataset.cover, sizes: "1400x1400", type: "image/png" }],
+      artwork,
     });
   }
 
