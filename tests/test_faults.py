@@ -134,9 +134,21 @@ def clips_in(cache: Path) -> int:
 @pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=["KILL", "TERM", "HUP"])
 @pytest.mark.parametrize("after", [1, 60], ids=["first-clips", "mid-way"])
 def test_a_signal_during_a_cold_render_leaves_no_worker_behind(tmp_path, number, after):
-    routine = many_cues(tmp_path / "many.yaml")
+    # espeak: hundreds of cues in a few seconds; how processes end does not depend on the voice (one run in the
+    # natural voice below).
+    signalled_render(tmp_path, number, after, ["--engine", "espeak"], count=250)
+
+
+def test_a_signal_during_a_cold_render_in_the_natural_voice_leaves_no_worker_behind(tmp_path):
+    signalled_render(tmp_path, signal.SIGTERM, 20, ["--engine", "hibari"], count=120)
+
+
+def signalled_render(tmp_path: Path, number: int, after: int, engine: list[str], count: int | None = None) -> None:
+    """Signal a cold render's parent once `after` clips are in; then no worker is left, and a second render
+    finishes with every clip whole."""
+    routine = many_cues(tmp_path / "many.yaml") if count is None else many_cues(tmp_path / "many.yaml", count)
     cache = tmp_path / "speech"
-    process = coach("render", str(routine), "--cache-dir", str(cache), "--jobs", "2", cwd=tmp_path)
+    process = coach("render", str(routine), "--cache-dir", str(cache), "--jobs", "2", *engine, cwd=tmp_path)
     wait_for(lambda: clips_in(cache) >= after or process.poll() is not None, "clips")
     if process.poll() is None:
         os.kill(process.pid, number)  # the parent only: its workers must notice by themselves
@@ -145,7 +157,7 @@ def test_a_signal_during_a_cold_render_leaves_no_worker_behind(tmp_path, number,
     process.stderr.close()
     wait_for(lambda: group_is_gone(process.pid), "the render's worker processes to end")
     assert status in (0, -number, 128 + number), status
-    finish = coach("render", str(routine), "--cache-dir", str(cache), cwd=tmp_path)
+    finish = coach("render", str(routine), "--cache-dir", str(cache), *engine, cwd=tmp_path)
     assert finish.wait() == 0
     finish.stdout.close()
     finish.stderr.close()

@@ -42,14 +42,14 @@ def worst(results: list[tuple[str, str, float]], count: int = 8) -> str:
 
 @pytest.fixture(scope="module")
 def natural(tmp_path_factory, listener) -> list[tuple[str, str, float]]:
-    """A third of both built-ins' cues in the natural voice, as heard (a cue takes the listener about 0.6 s of CPU)."""
+    """A quarter of both built-ins' cues in the natural voice, as heard (a cue takes the listener about 0.6 s of CPU)."""
     cache = tmp_path_factory.mktemp("natural")
-    return [result for name in ("post-run", "pre-run") for result in heard_cues(name, "hibari", cache, listener, every=3)]
+    return [result for name in ("post-run", "pre-run") for result in heard_cues(name, "hibari", cache, listener, every=4)]
 
 
 def test_the_natural_voice_is_heard_as_written(natural):
     recalls = [recall for _, _, recall in natural]
-    assert len(recalls) > 40
+    assert len(recalls) > 30
     # Measured: 0.75-0.8 of the words, and more than 0.9 of the cues half heard or better. The listener has its own
     # limits: it is open vocabulary ("hip openers" comes back as "hit the open areas").
     assert statistics.fmean(recalls) >= 0.7, worst(natural)

@@ -87,7 +87,8 @@ def test_a_streamed_session_plays_exactly_the_prepared_mix_when_synthesis_keeps_
 
 
 def test_a_player_that_catches_up_waits_in_silence_then_plays_on_exactly(tmp_path, pre_run):
-    with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=SlowFakeEngine(0.01)) as live:
+    # 30 ms a cue: slow enough that a player pulling as fast as it can always catches up, on a busy machine too.
+    with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=SlowFakeEngine(0.03)) as live:
         live.start()
         live.gain = 4.0  # loud enough for the limiter to work at every cue, where blocks join the speech to come
         played, cues, player = play_through(live)

@@ -110,7 +110,9 @@ class HibariEngine(SpeechEngine):
             raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
         try:
             # The model path is given, so hibari never looks a voice up (nor downloads one).
-            return Hibari(voice=VOICE, model=str(self.model_path), threads=1)
+            tts = Hibari(voice=VOICE, model=str(self.model_path), threads=1)
+            tts.g2p  # noqa: B018  its tables (0.4 s of CPU) load now, before a render forks, not in every worker
+            return tts
         except Exception as error:  # onnxruntime raises its own exception types for a bad model file
             raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
 
