@@ -75,6 +75,12 @@ NoMusicOption = typer.Option(False, "--no-music", help="No music, even if the ro
 # The options several commands take, each with its one type and typer option. A command lists the ones
 # it takes as bare keyword-only parameters (`*, voice, rate, cache`), which `command` fills in from here,
 # so a flag, its help and its default are written once for every command that has it.
+# `coach serve` and `coach publish` take every routine at its own level unless told one for all.
+EVERY_ROUTINE_LEVEL: Any = typer.Option(
+    None, "--level", metavar="LEVEL",
+    help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",
+)
+
 SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "as_json": (bool, JsonOption),
     "music": (Optional[Path], MusicOption),

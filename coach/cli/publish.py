@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import cache_dir, checked_engine_name, command, print_json
+from coach.cli.app import EVERY_ROUTINE_LEVEL, cache_dir, checked_engine_name, command, print_json
 from coach.cli.serve import serve_level
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
@@ -27,10 +27,7 @@ def publish(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     *,
     voice, rate, cache, engine, music, no_music,  # coach.cli.app.SHARED_OPTIONS
-    level: str = typer.Option(
-        None, "--level", metavar="LEVEL",
-        help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",
-    ),
+    level: str = EVERY_ROUTINE_LEVEL,
 ) -> None:
     """Write the routines as a static site (feed, episodes, pages, offline player); published again, only what changed is written."""
     from coach.publish.site import PublishOptions, publish as build

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import cache_dir, checked_engine_name, command
+from coach.cli.app import EVERY_ROUTINE_LEVEL, cache_dir, checked_engine_name, command
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
 from coach.routine.levels import parse_level
@@ -30,10 +30,7 @@ def serve(
     ),
     *,
     voice, rate, cache, engine, music, no_music,  # coach.cli.app.SHARED_OPTIONS
-    level: Optional[str] = typer.Option(
-        None, "--level", metavar="LEVEL",
-        help="Where to be in every routine's ranges: easy, standard, deep or 0 to 1 [default: each routine's own].",
-    ),
+    level: Optional[str] = EVERY_ROUTINE_LEVEL,
 ) -> None:
     """Publish routines as a podcast feed and a web player on this network; a saved edit republishes."""
     from coach.serve.options import ServeOptions
