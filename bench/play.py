@@ -1,6 +1,6 @@
 """Live playback benchmark: time to first sound with a warm cache, and how far cue starts stray from the wall clock.
 
-Run: .venv/bin/python bench/play.py [--routine NAME]... [--limit-seconds N]    (prints `name: value` lines)
+Run: .venv/bin/python bench/play.py [--routine NAME]... [--engine NAME]... [--engines-only] [--limit-seconds N]    (prints `name: value` lines)
 
 A whole built-in session lasts 20 minutes or more and the NULL backend plays in real time, so by
 default only the first 60 s of each built-in routine is played (--limit-seconds 0 plays it all).
@@ -103,13 +103,16 @@ def clock_against_wall(routine_name: str, cache: Path, limit_seconds: float) -> 
     }
 
 
-def first_sound_by_engine(routines: list[str]) -> None:
+ENGINES = ("hibari", "espeak", "piper")
+
+
+def first_sound_by_engine(routines: list[str], engines: Sequence[str] = ENGINES) -> None:
     """Cold (empty cache) and warm (everything synthesized and measured) first sound, per engine, and for a session
     that starts before its speech is synthesized, how late its cues came."""
     from coach.errors import SpeechError
     from coach.speech import get_engine
 
-    for engine in ("hibari", "espeak", "piper"):
+    for engine in engines:
         try:
             get_engine(engine)
         except SpeechError as error:
@@ -180,13 +183,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routine", action="append", help="a routine file or built-in name (repeatable; default: all built-ins)")
     parser.add_argument("--limit-seconds", type=float, default=60.0, help="play this much of each routine (0: all)")
+    parser.add_argument("--engine", action="append", choices=ENGINES, help="first sound of this engine only (repeatable; default: all)")
+    parser.add_argument("--engines-only", action="store_true", help="only the per-engine first-sound figures")
     args, _ = parser.parse_known_args()
     routines = args.routine or list(sources.builtin_routines())
     limit = args.limit_seconds
     print(f"device: null (miniaudio NULL backend, real time), period {devices.PERIOD_MS} ms")
     print(f"played: {'whole routines' if limit <= 0 else f'first {limit:g} s of each routine'}")
     print(f"import_coach_cli_s: {min(import_seconds() for _ in range(REPEATS)):.3f}")
-    first_sound_by_engine(routines)
+    first_sound_by_engine(routines, args.engine or ENGINES)
+    if args.engines_only:
+        return 0
     with tempfile.TemporaryDirectory(prefix="coach-bench-play-") as folder:
         cache = Path(folder)
         os.environ["COACH_CACHE_DIR"] = str(cache)

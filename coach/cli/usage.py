@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Sequence
 
 import typer
-from typer import _click as click  # the click typer vendors (pyproject pins typer's minor version for it)
+from typer import _click as click  # the click typer vendors (pyproject pins typer's version for it)
 from typer.core import TyperCommand, TyperGroup
 
 from coach.errors import CoachWarning
@@ -158,7 +158,8 @@ def _default_note(param: Any) -> str | None:
 
 
 def _range_note(param: Any) -> str | None:
-    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    bounds = param.type  # a range option's bounds live on its click range type (IntRange, FloatRange)
+    low, high = getattr(bounds, "min", None), getattr(bounds, "max", None)
     if low is not None and high is not None:
         return f"{low} to {high}"
     if low is not None:
