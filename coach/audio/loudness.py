@@ -22,7 +22,7 @@ from coach.timeline.timeline import Timeline
 from coach.audio.sosfilter import sosfilt  # noqa: F401  (read from here by the tests)
 from coach.audio.limiter import CEILING_DBTP, PeakLimiter  # noqa: F401  (CEILING_DBTP: read from here by the stages)
 
-GAIN_ALGORITHM = 4  # bump when program_gain would give another value for the same clips: stored gains go stale
+GAIN_ALGORITHM = 5  # bump when program_gain would give another value for the same clips: stored gains go stale
 TARGET_LUFS = -16.0  # a phone outdoors: the common spoken-word target for podcasts
 _GAIN_ITERATIONS = 10
 _SAMPLE_SECONDS = 20.0  # the speech the gain's search looks at first (the final bracket is on all of it)
@@ -245,7 +245,7 @@ def stepped_db(gain_db: float) -> float:
 
 _MAX_STEP = round(MAX_GAIN_DB / GAIN_STEP_DB)
 _MIN_STEP = -_MAX_STEP  # a clip set far too loud is brought down as far as a quiet one is lifted
-LEVEL_SCHEMA = 1  # bump when a clip's stored blocks for the same key would change
+LEVEL_SCHEMA = 2  # bump when a clip's stored blocks for the same key would change
 
 
 def level_key(clip_key: str, rate: int, ceiling_dbtp: float) -> str:
@@ -263,8 +263,17 @@ def clip_levels(samples: np.ndarray, rate: int, gain: float, limiter: "PeakLimit
     padding = round(_CLIP_PADDING_SECONDS * rate)
     values = as_float(samples)
     silence = np.zeros(padding, dtype=np.float32)
-    limited = limiter.limit(np.concatenate([silence, values * np.float32(gain), silence]))
+    limited = limiter.limit(np.concatenate([silence, values * np.float32(gain), silence, _block_tail(rate)]))
     return _blocks_over(limited, rate, padding, values.size)
+
+
+def _block_tail(rate: int) -> np.ndarray:
+    """Silence that, after a clip's padding, completes the last block overlapping the clip.
+
+    The meter keeps only whole 400 ms blocks, and one that starts just before the clip's end needs 400 ms
+    after it: without this a clip alone lost its last block, which the whole session still counts.
+    """
+    return np.zeros(max(0, round(_BLOCK_SEGMENTS * rate / 10) - round(_CLIP_PADDING_SECONDS * rate)), dtype=np.float32)
 
 
 def _blocks_over(limited: np.ndarray, rate: int, padding: int, size: int) -> np.ndarray:
@@ -316,13 +325,14 @@ class _Levels:
             self._limiter = PeakLimiter(self._rate, self._ceiling)
         gain = np.float32(10 ** (step * GAIN_STEP_DB / 20))
         padding = round(_CLIP_PADDING_SECONDS * self._rate)
-        silence = np.zeros(padding, dtype=np.float32)
+        silence, tail = np.zeros(padding, dtype=np.float32), _block_tail(self._rate)
         pieces, spans, position = [], [], 0
         for text in missing:
             values = as_float(self._clips[text]) * gain
-            pieces += [silence, values, silence]
-            spans.append((position, position + values.size + 2 * padding, values.size))
-            position += values.size + 2 * padding
+            pieces += [silence, values, silence, tail]  # laid out as clip_levels lays out one clip
+            length = values.size + 2 * padding + tail.size
+            spans.append((position, position + length, values.size))
+            position += length
         limited = self._limiter.limit(np.concatenate(pieces))
         for text, (lo, hi, size) in zip(missing, spans):
             self._record(text)["steps"][str(step)] = _blocks_over(limited[lo:hi], self._rate, padding, size).tolist()
@@ -412,7 +422,7 @@ def speech_loudness(
         ends.append(position + padding + values.size)
         counts.append(float(count))
         position += values.size + 2 * padding + align
-    joined = np.concatenate(pieces)
+    joined = np.concatenate(pieces + [_block_tail(rate)])  # between clips the next one's padding does this
     if limiter is not None:
         joined = limiter.limit(joined)
     meter = LoudnessMeter(rate)
