@@ -14,10 +14,11 @@ run: setup
 	@mkdir -p $(dir $(OUT))
 	@.venv/bin/coach export post-run -o $(OUT)
 
-# The tests need the browser (web player) and the neural voice (its tests run too).
+# The tests need the browser (web player) and the neural voice (its tests run too). One worker per core, a
+# test file per worker (its fixtures set up once): many tests wait on real time (the null device, servers).
 test:
 	@tools/setup.sh --test --neural
-	@.venv/bin/python -m pytest -q
+	@.venv/bin/python -m pytest -q -n auto --dist loadfile
 
 bench: neural
 	@.venv/bin/python bench/run.py
