@@ -31,6 +31,9 @@ from coach.terminal.play import DEVICE_PERIODS  # noqa: E402
 from coach.audio.player import CueStarted  # noqa: E402
 
 REPEATS = 3  # time to first sound: best and median of three starts
+# A start as a user's Python makes it: with its compiled modules cached (some machines, this one among them,
+# set PYTHONDONTWRITEBYTECODE, which makes every start compile coach's modules again: 0.1 s or more).
+USER_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: Sequence[str] = ()) -> float:
@@ -42,7 +45,7 @@ def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: 
     command = [sys.executable, "-m", "coach", "play", routine, "--device", "null", "--no-ui", "--cache-dir", str(cache)]
     started = time.perf_counter()
     process = subprocess.Popen(
-        command + ["--engine", engine, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
+        command + ["--engine", engine, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=USER_ENVIRONMENT
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -57,7 +60,7 @@ def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: 
 def import_seconds() -> float:
     """How long `import coach.cli` takes in a fresh interpreter: part of every start."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import coach.cli"], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", "import coach.cli"], check=True, cwd=ROOT, env=USER_ENVIRONMENT)
     return time.perf_counter() - started
 
 
@@ -190,6 +193,7 @@ def main() -> int:
     limit = args.limit_seconds
     print(f"device: null (miniaudio NULL backend, real time), period {devices.PERIOD_MS} ms")
     print(f"played: {'whole routines' if limit <= 0 else f'first {limit:g} s of each routine'}")
+    print("bytecode: cached, as a user's Python keeps it (PYTHONDONTWRITEBYTECODE unset for the starts)")
     print(f"import_coach_cli_s: {min(import_seconds() for _ in range(REPEATS)):.3f}")
     first_sound_by_engine(routines, args.engine or ENGINES)
     if args.engines_only:

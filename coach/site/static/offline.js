@@ -106,16 +106,16 @@
         if (replacing) await forget(replacing, record);
         state.kept = record;
         state.error = null;
+        progress.hidden = true;
+        await showKept();  // before busy ends: whoever waits for it reads the kept state's own line
       } catch (error) {
         state.error = String(error);
         say(`Could not keep this session (${error.message || error}); nothing half-kept stays listed.`);
         keepButton.hidden = false;
-        return;
       } finally {
         progress.hidden = true;
         state.busy = false;
       }
-      await showKept();
     }
 
     async function remove() {
@@ -124,11 +124,11 @@
       try {
         await forget(state.kept);
         state.kept = null;
+        await showKept();
+        say(`Removed from this phone. ${status.textContent}`);
       } finally {
         state.busy = false;
       }
-      await showKept();
-      say(`Removed from this phone. ${status.textContent}`);
     }
 
     keepButton.addEventListener("click", () => keep());
