@@ -260,11 +260,16 @@ def clip_levels(samples: np.ndarray, rate: int, gain: float, limiter: "PeakLimit
     Alone: the filters start from rest and the blocks from the padding's start, so a clip's blocks are the same
     whatever else the session says, and can be kept by the clip's key.
     """
-    padding = round(_CLIP_PADDING_SECONDS * rate)
-    values = as_float(samples)
-    silence = np.zeros(padding, dtype=np.float32)
-    limited = limiter.limit(np.concatenate([silence, values * np.float32(gain), silence, _block_tail(rate)]))
-    return _blocks_over(limited, rate, padding, values.size)
+    values = as_float(samples) * np.float32(gain)
+    limited = limiter.limit(np.concatenate(_alone(values, rate)))
+    return _blocks_over(limited, rate, round(_CLIP_PADDING_SECONDS * rate), values.size)
+
+
+def _alone(values: np.ndarray, rate: int) -> list[np.ndarray]:
+    """One clip laid out as it is measured alone: its padding of silence before, and after it the padding and the
+    silence that completes the last block overlapping the clip."""
+    padding = np.zeros(round(_CLIP_PADDING_SECONDS * rate), dtype=np.float32)
+    return [padding, values, padding, _block_tail(rate)]
 
 
 def _block_tail(rate: int) -> np.ndarray:
@@ -325,12 +330,12 @@ class _Levels:
             self._limiter = PeakLimiter(self._rate, self._ceiling)
         gain = np.float32(10 ** (step * GAIN_STEP_DB / 20))
         padding = round(_CLIP_PADDING_SECONDS * self._rate)
-        silence, tail = np.zeros(padding, dtype=np.float32), _block_tail(self._rate)
         pieces, spans, position = [], [], 0
         for text in missing:
             values = as_float(self._clips[text]) * gain
-            pieces += [silence, values, silence, tail]  # laid out as clip_levels lays out one clip
-            length = values.size + 2 * padding + tail.size
+            laid = _alone(values, self._rate)
+            length = sum(piece.size for piece in laid)
+            pieces += laid
             spans.append((position, position + length, values.size))
             position += length
         limited = self._limiter.limit(np.concatenate(pieces))

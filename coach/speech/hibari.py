@@ -104,6 +104,8 @@ class HibariEngine(SpeechEngine):
             return self._tts
 
     def _load_model(self) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
         try:
             from hibari import Hibari
             from hibari.g2p import G2P
@@ -112,44 +114,20 @@ class HibariEngine(SpeechEngine):
             raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
         # The phonemizer's tables (0.75 s, mostly JSON) load in a thread while onnxruntime builds the session
         # (0.37 s, mostly outside the GIL): 0.3 s sooner to the first cue. They load now, before a render
-        # forks, not in every worker.
-        tables = _InThread(lambda: G2P(british=VOICES[VOICE]["british"]))
-        try:
-            # The model path is given, so hibari never looks a voice up (nor downloads one).
-            tts = Hibari(voice=VOICE, model=str(self.model_path), threads=1)
-            tts._g2p = tables.result()  # what its g2p property would build on first use (hibari is pinned)
-            return tts
-        except Exception as error:  # onnxruntime raises its own exception types for a bad model file
-            raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
-        finally:
-            tables.result(raise_error=False)  # never leave the thread running past a failed load
+        # forks, not in every worker; leaving the block waits for the thread, whatever happened.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-hibari-tables") as pool:
+            tables = pool.submit(G2P, british=VOICES[VOICE]["british"])
+            try:
+                # The model path is given, so hibari never looks a voice up (nor downloads one).
+                tts = Hibari(voice=VOICE, model=str(self.model_path), threads=1)
+                tts._g2p = tables.result()  # what its g2p property would build on first use (hibari is pinned)
+                return tts
+            except Exception as error:  # onnxruntime raises its own exception types for a bad model file
+                raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
 
     def _reset_lock_after_fork(self) -> None:
         # A lock held by another thread at fork time would stay held forever in the child.
         self._lock = threading.Lock()
-
-
-class _InThread:
-    """A call run in a daemon thread; `result()` waits for it and returns its value or raises its exception."""
-
-    def __init__(self, call: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(call,), name="coach-hibari-tables", daemon=True)
-        self._thread.start()
-
-    def _run(self, call: Any) -> None:
-        try:
-            self._value = call()
-        except BaseException as error:  # handed to the waiting thread, which raises it there
-            self._error = error
-
-    def result(self, raise_error: bool = True) -> Any:
-        """The call's value, once it has returned."""
-        self._thread.join()
-        if self._error is not None and raise_error:
-            raise self._error
-        return self._value
 
 
 def tightened_pauses(samples: np.ndarray, longest: int) -> np.ndarray:
