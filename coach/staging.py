@@ -11,17 +11,23 @@ need not be byte-identical (espeak-ng's output varies with what the process spok
 looked at one version must not find another one under the same name. That choice is made under a lock on the
 folder (an flock on the folder itself, so no lock file is left in it) so that two writers never both replace.
 
+A process stopped by Ctrl-C or SIGTERM removes, as it exits, the staged files it had not yet published: the stop
+can land in any line, even between a file's creation and the caller holding its name.
+
 Without fcntl (Windows) a temporary file is stale once it is STALE_SECONDS old, and publishing is not serialized.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from coach import interrupts
 
 try:
     import fcntl
@@ -30,13 +36,16 @@ except ImportError:  # Windows
 
 TEMP_SUFFIX = ".tmp"
 STALE_SECONDS = 3600.0  # without file locks: a temporary file this old belongs to a writer that died
+_unpublished: set[str] = set()  # this process's staged files, not yet renamed into place or removed
 _NO_FOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def locked_temporary(directory: Path, stem: str) -> tuple[int, str]:
     """A new temporary file `.{stem}.*.tmp` in `directory`, open for writing and flocked by this process."""
     while True:
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=TEMP_SUFFIX)
+        with interrupts.held():  # no stop between the file's creation and its being known to the exit's clean-up
+            descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=TEMP_SUFFIX)
+            _unpublished.add(temporary)
         try:
             if fcntl is None:
                 return descriptor, temporary
@@ -59,13 +68,13 @@ def publish(descriptor: int, temporary: str, target: Path, keep: Callable[[Path]
     try:
         os.fchmod(descriptor, 0o644)  # mkstemp's 0600 would hide a shared cache from other users
         if keep is None:
-            os.replace(temporary, target)
+            _replace(temporary, target)
             return True
         with folder_lock(target.parent):
             if os.path.lexists(target) and keep(target):
                 _unlink(temporary)
                 return False
-            os.replace(temporary, target)
+            _replace(temporary, target)
             return True
     finally:
         os.close(descriptor)
@@ -124,9 +133,31 @@ def remove_if_stale(path: Path) -> int:
         os.close(descriptor)
 
 
+def discard(temporary: str) -> None:
+    """Remove a staged file that will not be published (its writer failed)."""
+    _unlink(temporary)
+
+
+def _replace(temporary: str, target: Path) -> None:
+    os.replace(temporary, target)
+    _unpublished.discard(temporary)
+
+
 def _unlink(path: str | Path) -> bool:
+    _unpublished.discard(str(path))
     try:
         os.unlink(path)
     except FileNotFoundError:
         return False
     return True
+
+
+@atexit.register
+def _remove_unpublished() -> None:
+    # Threads have been joined by now (concurrent.futures waits for its workers before atexit runs).
+    for temporary in list(_unpublished):
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+    _unpublished.clear()

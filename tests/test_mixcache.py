@@ -98,14 +98,18 @@ def export_an_edit_that_holds_the_gain(routine: Path, cue: str, output: Path, ca
     """Export SMALL with `cue` said a little longer, trying other endings until the program gain is `first`'s.
 
     An edit moves the gain when the speech sits near a gain step's edge (espeak's clips of one text vary a little
-    between runs, and SMALL has five cues); then, by design, no chunk is kept, which each try checks.
+    between runs, and SMALL has five cues); then, by design, no chunk is kept when the gain is new to the cache,
+    which each try checks (a try back at the gain of an earlier try may rightly reuse that try's chapters).
     """
+    gains_exported = {first["gain_db"]}
     for ending in (", slowly.", ", gently.", ", softly.", " now.", ", please.", " again."):
         routine.write_text(edited(SMALL, cue, f"{cue[:-1]}{ending}"))
         report = cli_export(routine, output, cache, *extra)
         if report["gain_db"] == first["gain_db"]:
             return report
-        assert report["chunks"]["reused"] == 0  # the gain moved: every chunk is encoded at the new one
+        if report["gain_db"] not in gains_exported:
+            assert report["chunks"]["reused"] == 0  # every chunk is encoded at the new gain
+        gains_exported.add(report["gain_db"])
     raise AssertionError(f"every edit of {cue!r} moved the gain from {first['gain_db']} dB")
 
 

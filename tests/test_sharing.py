@@ -134,3 +134,18 @@ def test_a_staged_file_whose_writer_died_is_swept(tmp_path):
     stale = tmp_path / ".clip.abc.tmp"
     stale.write_bytes(b"half")
     assert ClipCache(tmp_path).remove_stale_temporaries() == 1 and not stale.exists()
+
+
+STOPPED_WHILE_STAGING = """
+import sys
+from pathlib import Path
+from coach import staging
+staging.locked_temporary(Path(sys.argv[1]), "clip")  # a Ctrl-C landing before the caller holds the name
+raise KeyboardInterrupt
+"""
+
+
+def test_a_process_stopped_before_it_publishes_leaves_no_staged_file(tmp_path):
+    stopped = subprocess.run([sys.executable, "-c", STOPPED_WHILE_STAGING, str(tmp_path)], capture_output=True, text=True)
+    assert "KeyboardInterrupt" in stopped.stderr and stopped.returncode != 0
+    assert list(tmp_path.iterdir()) == []

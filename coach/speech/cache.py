@@ -272,7 +272,7 @@ class ClipCache:
             raise CacheError(f"cannot write to speech cache {self.directory}: {error.strerror or error}") from error
         finally:
             if temporary is not None:
-                _remove(Path(temporary))
+                staging.discard(temporary)
 
     def stats(self) -> CacheStats:
         """Count and size the clips (and damaged or leftover temporary files) in the directory."""
