@@ -6,16 +6,17 @@ time order, ahead of the playhead, in a background thread (and the render's work
 player mixes only what is settled (Timeline.settled_ms); should synthesis fall behind, it waits in
 silence and counts the wait as lateness.
 
-The loudness gain cannot wait for every clip either. A voice fast enough (the natural voice) synthesizes a
-sample of the routine's cues first, spread over its length, and the gain of the intro and the sample is the
-estimate (within 0.6 dB of the exact gain on every built-in and level, against 1.6-2.6 dB for the first cue
-corrected on espeak); the sample also calibrates the length estimate below. Otherwise it is estimated from the first cue, corrected by
-how the whole routine's speech stands against its first cue, measured on espeak: with espeak's
-clips (fast to make) the exact gain of the whole routine and the gain of its first cue alone differ by
-about what they differ by in any voice, because that difference comes from the routine's words (how
-many short counts against long sentences), not from the voice. Without espeak, the first cue's gain
-alone is the estimate. Once every clip is in, the exact gain is measured and stored, as `coach render`
-would, so the next session starts warm.
+The loudness gain cannot wait for every clip either. Every voice but espeak synthesizes a sample of the
+routine's cues first, spread over its length, and the gain of the intro and the sample is the estimate (within
+0.6 dB of the exact gain on every built-in and level in the natural voice, against 1.6-2.6 dB for the first cue
+alone); the sample also calibrates the length estimate below. A voice too slow to make the sample in
+SAMPLE_BUDGET_SECONDS (piper) has time meanwhile for a proxy: in a process of its own, the same estimate is made
+on espeak's clips (fast to make) and set against espeak's exact gain of the whole routine; the estimate in the
+session's voice is corrected by that ratio, since how a sample stands against the whole comes from the
+routine's words (how many short counts against long sentences), not from the voice. piper needs both: its
+clips of one text differ in loudness from run to run (its model draws noise), so one clip alone may read
+1 dB off. espeak itself needs neither: its whole routine is fast to measure exactly. Once every clip is in, the
+exact gain is measured and stored, as `coach render` would, so the next session starts warm.
 
 The intro says the session's length in minutes before the speech is measured: clips already cached
 count as measured, the rest as their characters at the voice's rate (scaled by how the sample measured).
@@ -85,6 +86,7 @@ class StreamingSession:
     engine: SpeechEngine | None = None  # default: the settings' own
     timeline: Timeline = field(init=False)
     gain: float = field(init=False, default=1.0)
+    gain_measured_on: tuple[str, ...] = field(init=False, default=())  # the texts whose clips in this voice set the gain
     failure: BaseException | None = field(init=False, default=None)
     _clips: dict[str, np.ndarray] = field(init=False, default_factory=dict)
     _seconds: dict[str, float] = field(init=False, default_factory=dict)
@@ -112,23 +114,25 @@ class StreamingSession:
         for text in spoken_texts(first):  # what the cache already holds is measured
             if text != first_intro:
                 self._take_cached(text)
-        sample = self._sample(first, first_intro) if self._samples_first() else []
-        if sample:
-            self._synthesize([text for text in sample if text not in self._clips], jobs=1)
-            self._calibrate(sample)
-        lengths = {**self._seconds, first_intro: self._estimate(first_intro)}
-        minutes = max(1, round(schedule(first, lengths, estimate=self._estimate).duration_ms / 60_000))
-        self.script = compile_routine(self.routine, minutes=minutes)
-        intro = intro_text(self.script)
-        from coach.audio.loudness import CEILING_DBTP, program_gain, stepped_db
-
-        # Without a sample, the proxy is measured while the intro is synthesized.
-        proxy = None if sample else _ProxyGain(self.routine, self.settings, self.cache_dir)
+        sample = self._sample(first, first_intro) if self._speech.name != "espeak" else []
+        # A slow voice's sample takes longer than the proxy: measured meanwhile, it costs the first sound nothing.
+        slow = self._speech.cue_seconds * SAMPLE_CUES > SAMPLE_BUDGET_SECONDS
+        proxy = _ProxyGain(self.routine, self.settings, self.cache_dir, sample) if slow or not sample else None
         try:
+            if sample:
+                self._synthesize([text for text in sample if text not in self._clips], jobs=1)
+                self._calibrate(sample)
+            lengths = {**self._seconds, first_intro: self._estimate(first_intro)}
+            minutes = max(1, round(schedule(first, lengths, estimate=self._estimate).duration_ms / 60_000))
+            self.script = compile_routine(self.routine, minutes=minutes)
+            intro = intro_text(self.script)
+            from coach.audio.loudness import CEILING_DBTP, program_gain, stepped_db
+
             if not self._take_cached(intro):
                 self._synthesize([intro], jobs=1)
             self._reschedule()
-            measured = {text: self._clips[text] for text in (intro, *sample)}
+            self.gain_measured_on = (intro, *sample)
+            measured = {text: self._clips[text] for text in self.gain_measured_on}
             estimate = program_gain(measured, self.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
             if proxy is not None:
                 estimate *= proxy.correction()
@@ -174,12 +178,6 @@ class StreamingSession:
         self.close()
 
     # Synthesis ---------------------------------------------------------------------------------------
-
-    def _samples_first(self) -> bool:
-        """Whether the voice is fast enough to sample the routine before its first sound, and gains by it: on espeak
-        the proxy (espeak itself) is exact."""
-        speech = self._speech
-        return speech.name != "espeak" and speech.cue_seconds * SAMPLE_CUES <= SAMPLE_BUDGET_SECONDS
 
     @staticmethod
     def _sample(script: CueScript, intro: str) -> list[str]:
@@ -255,11 +253,10 @@ class StreamingSession:
 
     def _reschedule(self) -> None:
         """The timeline with what is measured so far; the mixer (if playing) follows it."""
-        self.timeline = schedule(
-            self.script, self._seconds, title=self._title, chapter_grid_ms=self._grid_ms, estimate=self._estimate
-        )
+        timeline = schedule(self.script, self._seconds, title=self._title, chapter_grid_ms=self._grid_ms, estimate=self._estimate)
         if self._mixer is not None:
-            self._mixer.update(self.timeline)
+            self._mixer.update(timeline)
+        self.timeline = timeline  # after the mixer: what the session shows as settled, its player can already mix
 
     def _store_exact_gain(self) -> None:
         """Measure and store the exact gain, and the intro with the true length, so the next session starts warm."""
@@ -271,23 +268,23 @@ class StreamingSession:
 
 
 class _ProxyGain:
-    """How the whole routine's speech stands against its first cue in loudness, measured on espeak's voice (see the
-    module docstring), in a process of its own while this one synthesizes the first cue in the session's voice
+    """How the whole routine's speech stands against its intro and `sample` in loudness, measured on espeak's voice
+    (see the module docstring), in a process of its own while this one synthesizes them in the session's voice
     (in a thread, its Python would take turns with the synthesis and slow the first sound by a second)."""
 
-    def __init__(self, routine: Routine, settings: SpeechSettings, cache_dir: Path):
+    def __init__(self, routine: Routine, settings: SpeechSettings, cache_dir: Path, sample: list[str]):
         from coach.processes import pool_context
 
         context = pool_context()
         self._reader, writer = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_measure_proxy, args=(writer, routine, settings, cache_dir, os.getpid()), name="coach-proxy-gain"
+            target=_measure_proxy, args=(writer, routine, settings, cache_dir, sample, os.getpid()), name="coach-proxy-gain"
         )
         self._process.start()
         writer.close()
 
     def correction(self) -> float:
-        """The whole routine's gain over its first cue's, in espeak's voice (1.0 where espeak cannot say)."""
+        """The whole routine's gain over its intro's and sample's, in espeak's voice (1.0 where espeak cannot say)."""
         try:
             ratio = float(self._reader.recv())
         except (EOFError, OSError, ValueError):
@@ -302,8 +299,10 @@ class _ProxyGain:
         self._reader.close()
 
 
-def _measure_proxy(writer: Connection, routine: Routine, settings: SpeechSettings, cache_dir: Path, parent: int) -> None:
-    """The proxy process: espeak's whole-routine gain over its first cue's gain, sent through `writer` (1.0 on failure)."""
+def _measure_proxy(
+    writer: Connection, routine: Routine, settings: SpeechSettings, cache_dir: Path, sample: list[str], parent: int
+) -> None:
+    """The proxy process: espeak's whole-routine gain over its intro's and sample's, sent through `writer` (1.0 on failure)."""
     from coach import session
     from coach.audio.loudness import CEILING_DBTP, program_gain
     from coach.processes import become_helper
@@ -313,15 +312,16 @@ def _measure_proxy(writer: Connection, routine: Routine, settings: SpeechSetting
     ratio = 1.0
     try:
         proxy = SpeechSettings(voice=None, rate=settings.rate, engine="espeak")
-        # One core fewer than there are: one synthesizes the first cue meanwhile.
+        # One core fewer than there are: one synthesizes in the session's voice meanwhile.
         prepared = session.prepare(routine, proxy, cache_dir, jobs=max(1, available_cores() - 1))
         clips = prepared.clip_arrays()
-        first = prepared.timeline.cues[0].text  # espeak's intro: the same words, its own length in minutes
+        intro = prepared.timeline.cues[0].text  # espeak's intro: the same words, its own length in minutes
+        measured = {text: clips[text] for text in (intro, *sample) if text in clips}
         whole = program_gain(clips, prepared.clip_rate, prepared.timeline, ceiling_dbtp=CEILING_DBTP, stepped=False)
-        alone = program_gain({first: clips[first]}, prepared.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
+        alone = program_gain(measured, prepared.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
         ratio = whole / alone
     except (CoachError, OSError):
-        pass  # no espeak here: the first cue's gain stands alone
+        pass  # no espeak here: the estimate in the session's voice stands alone
     finally:
         writer.send(ratio)
         writer.close()

@@ -121,13 +121,11 @@ def test_skipping_to_a_chapter_not_settled_yet_goes_there_once_it_is(tmp_path, p
 
 
 def test_once_synthesized_the_next_session_starts_warm_with_the_true_length(tmp_path, pre_run):
-    fake = FakeEngine()  # its clips are 0.06 s a character: longer than a voice's, so the intro's estimate is off
-    fake.cue_seconds = 0.4  # and too slow to sample first, which would correct the estimate
+    fake = FakeEngine()  # its clips are 0.06 s a character: longer than a voice's, so the estimate is only calibrated
     with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=fake) as live:
         live.start()
         assert live.wait(60)
-    minutes = round(live.timeline.duration_ms / 60_000)
-    assert "about 16 minutes" in live.timeline.cues[0].text and minutes == 15
+    assert round(live.timeline.duration_ms / 60_000) == 15
     prepared = session.prepare(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=fake)
     assert prepared.report.synthesized == []  # every clip is cached, the intro with the true length included
     assert "about 15 minutes" in prepared.timeline.cues[0].text
@@ -211,7 +209,7 @@ def _event(cue: dict):
     return CueEvent(round(cue["start"] * 1000), round(cue["end"] * 1000), cue["text"], 0)
 
 
-def test_without_espeak_to_measure_the_routine_the_first_cue_sets_the_gain_alone(tmp_path, pre_run, monkeypatch):
+def test_without_espeak_to_measure_the_routine_the_voices_own_sample_sets_the_gain_alone(tmp_path, pre_run, monkeypatch):
     from coach.errors import SpeechError
     from coach.audio.loudness import program_gain, stepped_db
 
@@ -224,9 +222,10 @@ def test_without_espeak_to_measure_the_routine_the_first_cue_sets_the_gain_alone
 
     monkeypatch.setattr(session, "prepare", no_espeak)  # the measuring process is forked: it inherits this
     slow = FakeEngine()
-    slow.cue_seconds = 0.4  # as slow as piper: too slow to sample first, so the espeak proxy is asked
+    slow.cue_seconds = 0.4  # as slow as piper: the espeak proxy is asked, as the sample is synthesized
     with StreamingSession(pre_run, SpeechSettings(), tmp_path, jobs=1, engine=slow) as live:
         live.start()
-        intro = live.timeline.cues[0].text
-        alone = program_gain({intro: live._clips[intro]}, live.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
+        measured = {text: live._clips[text] for text in live.gain_measured_on}
+        assert len(measured) == 5  # the intro and the sample
+        alone = program_gain(measured, live.clip_rate, ceiling_dbtp=CEILING_DBTP, stepped=False)
     assert live.gain == pytest.approx(10 ** (stepped_db(20 * math.log10(alone)) / 20))
