@@ -81,7 +81,7 @@ def figure_svg(routine: Routine, figure: Figure, mirrored: bool = False, width: 
     """A figure as SVG text: the pose drawn, or the user's picture (an SVG as it is, a PNG or JPEG embedded; mirrored
     for the other side, an SVG embedded too)."""
     if figure.image is None:
-        return to_svg(build_scene(side_pose(figure_pose(figure), "right" if mirrored else None), width, height))
+        return _drawn_svg(figure.pose, figure.angles, mirrored, width, height)
     data = _image_bytes(routine, figure)
     if is_svg(figure) and not mirrored:
         return data.decode("utf-8", errors="replace")
@@ -91,6 +91,12 @@ def figure_svg(routine: Routine, figure: Figure, mirrored: bool = False, width: 
     flip = f' transform="translate({width} 0) scale(-1 1)"' if mirrored else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
             f'<image width="{width}" height="{height}"{flip} href="data:image/{kind};base64,{base64.b64encode(data).decode()}"/></svg>\n')
+
+
+@functools.lru_cache(maxsize=256)
+def _drawn_svg(pose: str | None, angles: tuple[tuple[str, str, float], ...], mirrored: bool, width: int, height: int) -> str:
+    # `coach serve` publishes again on every save: each position is drawn once per process, not once per save.
+    return to_svg(build_scene(side_pose(pose_with(pose, angles), "right" if mirrored else None), width, height))
 
 
 def figure_png(routine: Routine, figure: Figure, mirrored: bool = False, width: int = 480, height: int = 360) -> bytes | None:

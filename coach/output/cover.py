@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 import hashlib
 import struct
 import zlib
@@ -12,6 +13,7 @@ import numpy as np
 COVER_SIZE = 600
 
 
+@functools.lru_cache(maxsize=64)  # a server exports a routine again on every save, under the same title
 def cover_png(title: str, size: int = COVER_SIZE) -> bytes:
     """A square cover for `title` as PNG bytes; the same title always gives the same picture."""
     return png_bytes(cover_image(title, size))
