@@ -31,6 +31,7 @@ from coach import session  # noqa: E402
 from coach.routine import sources
 from memory import peak_mb  # noqa: E402  (bench/memory.py, beside this file)
 from routines import synthetic_routine  # noqa: E402  (bench/routines.py)
+from starts import USER_ENVIRONMENT  # noqa: E402  (bench/starts.py)
 
 REPEATS = 3  # best of three for the warm export and the floor: the machine is shared
 STAGE_REPEATS = 5  # turns of ffmpeg alone and the encode stage (a few seconds each): best of each
@@ -39,7 +40,7 @@ STAGE_REPEATS = 5  # turns of ffmpeg alone and the encode stage (a few seconds e
 def export_in_child(routine: str, output: Path, cache: Path) -> dict:
     """Run one export in a fresh interpreter; its timings and peak memory as a dict."""
     command = [sys.executable, __file__, "--child", routine, str(output), str(cache)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=USER_ENVIRONMENT)
     if result.returncode:
         raise RuntimeError(f"export of {routine} failed: {result.stderr.strip().splitlines()[-1:]}")
     return json.loads(result.stdout)
@@ -51,7 +52,7 @@ def command_seconds(routine: str, output: Path, cache: Path) -> float:
     best = float("inf")
     for _ in range(REPEATS):
         started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env=USER_ENVIRONMENT)
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -223,7 +224,7 @@ def bench_edit_command(scratch: Path, engine: str | None = None) -> None:
     for edit in range(EDITS):
         routine.write_text(edit_one_cue(original, edit, f"slowly {edit}"), encoding="utf-8")
         started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=USER_ENVIRONMENT)
         seconds.append(time.perf_counter() - started)
         report = json.loads(done.stdout)
         gains.append(report["gain_db"])

@@ -25,6 +25,7 @@ from coach import session  # noqa: E402
 from memory import peak_mb  # noqa: E402  (bench/memory.py, beside this file)
 from routines import synthetic_routine  # noqa: E402  (bench/routines.py)
 from play import first_sound_seconds  # noqa: E402  (bench/play.py)
+from starts import USER_ENVIRONMENT  # noqa: E402  (bench/starts.py)
 
 REPEATS = 3
 MUSIC_MINUTES = 10  # one file, looped six times under the synthetic hour
@@ -46,7 +47,7 @@ def make_music(path: Path, minutes: float) -> Path:
 def export_in_child(routine: str, output: Path, cache: Path, music: Path | None) -> dict:
     """One export in a fresh interpreter: its timings and peak memory."""
     command = [sys.executable, __file__, "--child", routine, str(output), str(cache), str(music or "")]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=USER_ENVIRONMENT)
     if result.returncode:
         raise RuntimeError(f"export of {routine} failed: {result.stderr.strip().splitlines()[-3:]}")
     return json.loads(result.stdout)

@@ -29,11 +29,9 @@ from coach import session, streaming
 from coach.routine import sources
 from coach.terminal.play import DEVICE_PERIODS  # noqa: E402
 from coach.audio.player import CueStarted  # noqa: E402
+from starts import USER_ENVIRONMENT  # noqa: E402  (bench/starts.py)
 
 REPEATS = 3  # time to first sound: best and median of three starts
-# A start as a user's Python makes it: with its compiled modules cached (some machines, this one among them,
-# set PYTHONDONTWRITEBYTECODE, which makes every start compile coach's modules again: 0.1 s or more).
-USER_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def first_sound_seconds(routine: str, cache: Path, engine: str = "auto", extra: Sequence[str] = ()) -> float:

@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from starts import USER_ENVIRONMENT  # (bench/starts.py, beside this file)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHELL = ("static/style.css", "static/clock.js", "static/player.js", "static/offline.js", "static/icon.svg")
 
@@ -24,7 +26,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="coach-bench-player-") as folder:
         site = Path(folder)
         command = [sys.executable, "-m", "coach", "publish", "post-run", str(site), "--base-url", "https://example.org/", "--engine", "espeak", "--json"]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=USER_ENVIRONMENT)
         if result.returncode:
             raise SystemExit(f"coach publish failed: {result.stderr.strip()}")
         [episode] = site.glob("episodes/post-run/*/")

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from starts import USER_ENVIRONMENT  # (bench/starts.py, beside this file)
+
 ROOT = Path(__file__).resolve().parent.parent
 EDITED_LINE = "First position, focused on the quadriceps."
 
@@ -19,7 +21,7 @@ def publish(routines: Path, site: Path) -> tuple[float, dict]:
     """Seconds of one `coach publish` of `routines` into `site`, and its JSON report."""
     command = [sys.executable, "-m", "coach", "publish", str(routines), str(site), "--base-url", "https://example.org/coach/", "--json"]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=USER_ENVIRONMENT)
     elapsed = time.perf_counter() - started
     if result.returncode:
         raise SystemExit(f"coach publish failed: {result.stderr.strip()}")

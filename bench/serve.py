@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from starts import USER_ENVIRONMENT  # (bench/starts.py, beside this file)
+
 ROOT = Path(__file__).resolve().parent.parent
 RANGE_BYTES = 1 << 20  # what a phone's player asks for at a time, roughly
 PASSES = 3  # whole-file passes per client in the throughput runs
@@ -27,7 +29,7 @@ class Server:
     def __init__(self, *args: str):
         self.started = time.perf_counter()
         command = [sys.executable, "-m", "coach", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=USER_ENVIRONMENT)
         for line in self.process.stdout:
             found = re.match(r"\s+feed\s+(\S+)", line)
             if found:
