@@ -3,7 +3,7 @@
 from coach.figure.draw import Pose, Prop, build_scene, side_pose, to_png, to_svg
 from coach.figure.poses import POSES
 
-__all__ = ["POSES", "Pose", "Prop", "build_scene", "pose_with", "side_pose", "to_png", "to_svg", "render"]
+__all__ = ["POSES", "Pose", "Prop", "build_scene", "pose_with", "posed", "side_pose", "to_png", "to_svg", "render"]
 
 
 def pose_with(name: str | None, angles: tuple[tuple[str, str, float], ...] = ()) -> Pose:
@@ -17,6 +17,11 @@ def pose_with(name: str | None, angles: tuple[tuple[str, str, float], ...] = ())
     for joint, dof, value in angles:
         changed.setdefault(joint, {})[dof] = value
     return dataclasses.replace(base, name=name or "custom", angles=changed, floor=base.floor if name else ())
+
+
+def posed(name: str | None, angles: tuple[tuple[str, str, float], ...] = (), mirrored: bool = False) -> Pose:
+    """A figure's pose as shown: the library's pose with its angles set over it, mirrored for the right side."""
+    return side_pose(pose_with(name, angles), "right" if mirrored else None)
 
 
 def render(pose: Pose, side: str | None = None, fmt: str = "svg", width: int = 480, height: int = 360):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from coach import staging
 from coach.errors import Diagnostic, RoutineError
-from coach.figure import Pose, build_scene, pose_with, side_pose, to_png, to_svg
+from coach.figure import Pose, build_scene, posed, pose_with, to_png, to_svg
 from coach.figure.draw import to_image
 from coach.routine.model import Figure, Routine, routine_figures
 from coach.timeline.moment import MomentIndex
@@ -96,13 +96,13 @@ def figure_svg(routine: Routine, figure: Figure, mirrored: bool = False, width: 
 @functools.lru_cache(maxsize=256)
 def _drawn_svg(pose: str | None, angles: tuple[tuple[str, str, float], ...], mirrored: bool, width: int, height: int) -> str:
     # `coach serve` publishes again on every save: each position is drawn once per process, not once per save.
-    return to_svg(build_scene(side_pose(pose_with(pose, angles), "right" if mirrored else None), width, height))
+    return to_svg(build_scene(posed(pose, angles, mirrored), width, height))
 
 
 def figure_png(routine: Routine, figure: Figure, mirrored: bool = False, width: int = 480, height: int = 360) -> bytes | None:
     """A figure as PNG bytes (None for the user's own SVG, which Pillow cannot draw); a picture mirrored for the other side."""
     if figure.image is None:
-        return to_png(build_scene(side_pose(figure_pose(figure), "right" if mirrored else None), width, height))
+        return to_png(build_scene(posed(figure.pose, figure.angles, mirrored), width, height))
     if is_svg(figure):
         return None
     image = _opened(routine, figure)
@@ -193,7 +193,7 @@ def _drawn_card(routine: Routine, figure: Figure, mirrored: bool, title: str, si
     size = CARD_SIZE
     img = Image.new("RGB", (size, size), "#ffffff")
     if figure.image is None:
-        art = to_image(build_scene(side_pose(figure_pose(figure), "right" if mirrored else None), size, _FIGURE_HEIGHT), supersample=2)
+        art = to_image(build_scene(posed(figure.pose, figure.angles, mirrored), size, _FIGURE_HEIGHT), supersample=2)
     elif not is_svg(figure):
         art = _opened(routine, figure)
         if mirrored:

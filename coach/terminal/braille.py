@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from coach.figure import build_scene, pose_with, side_pose
+from coach.figure import build_scene, posed
 from coach.figure.draw import HEIGHT, WIDTH, to_image
 from coach.routine.model import Figure
 
@@ -41,7 +41,7 @@ def _drawn(pose: str | None, angles: tuple, mirrored: bool, columns: int, rows: 
     """Cached per (figure, mirrored, size): a frame is drawn 20 times a second, a figure once."""
     from PIL import Image
 
-    scene = build_scene(side_pose(pose_with(pose, angles), "right" if mirrored else None), WIDTH, HEIGHT)
+    scene = build_scene(posed(pose, angles, mirrored), WIDTH, HEIGHT)
     drawn = to_image(scene, supersample=2).convert("L")
     # The picture's margins cost dots a terminal cannot spare: cut to what is drawn, then fit it, centred.
     box = drawn.point(lambda value: 255 if value < 245 else 0).getbbox() or (0, 0, drawn.width, drawn.height)
