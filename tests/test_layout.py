@@ -14,7 +14,7 @@ PACKAGE = ROOT / "coach"
 # Floors from the bottom up: a module may import its own floor's modules and those below it, never above.
 # speech and audio share a floor and neither imports the other; the front ends share one (see the test below).
 FLOORS = [
-    {"coach", "coach.errors", "coach.clock", "coach.interrupts", "coach.processes", "coach.staging", "coach.figure"},
+    {"coach", "coach.errors", "coach.clock", "coach.interrupts", "coach.processes", "coach.staging", "coach.extensions", "coach.figure"},
     {"coach.routine"},
     {"coach.timeline"},
     {"coach.speech", "coach.audio"},

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from coach.extensions import load_extension
 
 SosFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], "tuple[np.ndarray, np.ndarray]"]
 _SOSFILT: list[SosFilter] = []
@@ -28,10 +26,9 @@ def _load_sosfilt() -> SosFilter:
     its own name, so importing scipy.signal later reuses it. Should a scipy release move it, scipy.signal's
     public sosfilt is used instead (tests/test_loudness.py checks both agree).
     """
-    name = "scipy.signal._sosfilt"
     try:
-        kernel = sys.modules[name]._sosfilt if name in sys.modules else _load_extension(name)._sosfilt
-    except (ImportError, AttributeError, OSError, StopIteration):
+        kernel = load_extension("scipy.signal._sosfilt")._sosfilt
+    except (ImportError, AttributeError, OSError):
         from scipy import signal
 
         return lambda sos, values, zi: signal.sosfilt(sos, values, zi=zi)
@@ -43,19 +40,3 @@ def _load_sosfilt() -> SosFilter:
         return signal_rows[0], state[0]
 
     return filtered
-
-
-def _load_extension(name: str) -> object:
-    scipy_spec = importlib.util.find_spec("scipy")
-    if scipy_spec is None or not scipy_spec.submodule_search_locations:
-        raise ImportError("scipy is not installed")
-    folder = Path(next(iter(scipy_spec.submodule_search_locations)), *name.split(".")[1:-1])
-    stem = name.rsplit(".", 1)[1]
-    path = next(folder / (stem + suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES if (folder / (stem + suffix)).is_file())
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[name] = module
-    return module

@@ -20,8 +20,11 @@ They follow the clips' rules: written atomically, checked on read, pruned and cl
 other JSON records: `level-<key>.json`, a clip's measured gating blocks at the gain steps a program gain looked
 at (so after an edit only the new clip is measured), and `chapter-<key>.json`, what one chapter's mix gave an
 export (its chunks' keys and its loudness, coach/output/mixcache.py).
-Decoded music (`music-<key>.pcm`, coach/audio/music.py) is cleared with them and pruned by age only. So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
-its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again.
+So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
+its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again. Decoded music
+(`music-<key>.pcm`, coach/audio/music.py), chapter cards (`card-<key>.jpg`) and a voice's tables, kept in a form
+faster to read than its package's (`tables-<key>.bin`, coach/speech/hibari_load.py, checked like a segment), are
+cleared with the clips and pruned by age only.
 """
 
 from __future__ import annotations
@@ -58,8 +61,11 @@ RECORD_KINDS = ("level", "chapter")  # the records besides gains (see ClipCache.
 MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 CARD_NAME = re.compile(r"^card-(?P<hash>[0-9a-f]{16})\.jpg$")  # chapter cards (coach/output/cards.py), like music: by age
+TABLES_NAME = re.compile(r"^tables-(?P<hash>[0-9a-f]{16})\.bin$")  # a speech engine's tables (coach/speech/hibari_load.py): by age
 SEGMENT_MAGIC = b"coach-segment-1\n"
+TABLES_MAGIC = b"coach-tables-1\n"
 TEMP_SUFFIX = staging.TEMP_SUFFIX
+_OTHER_KINDS = (GAIN_NAME, MUSIC_NAME, SEGMENT_NAME, CARD_NAME, TABLES_NAME)  # the cache's files besides the clips
 
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the source checkout, when coach runs from one
@@ -82,16 +88,8 @@ def default_directory() -> Path:
 
 def clip_key(text: str, profile: VoiceProfile) -> str:
     """The sha256 hex key of a clip: normalized text plus everything that changes how it sounds."""
-    fields = [
-        CACHE_SCHEMA,
-        normalize_text(text),
-        profile.engine,
-        profile.version,
-        profile.voice,
-        profile.rate,
-        AUDIO_FORMAT,
-        profile.sample_rate,
-    ]
+    fields = [CACHE_SCHEMA, normalize_text(text), profile.engine, profile.version, profile.voice, profile.rate]
+    fields += [AUDIO_FORMAT, profile.sample_rate]
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -237,20 +235,27 @@ class ClipCache:
 
     def segment(self, key: str) -> bytes | None:
         """The encoded segment stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
-        path = self.directory / _segment_file_name(key)
-        found = _read_segment(path)
-        if found is None or found[0] != key:
-            return None
-        try:
-            os.utime(path)
-        except OSError:
-            pass
-        return found[1]
+        return self._checked(_segment_file_name(key), SEGMENT_MAGIC, key)
 
     def store_segment(self, key: str, data: bytes) -> None:
         """Store an encoded segment under `key`, atomically, with a checksum; CacheError if the disk refuses."""
+        self._store_checked(_segment_file_name(key), SEGMENT_MAGIC, key, data)
+
+    def tables(self, key: str) -> bytes | None:
+        """An engine's tables stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
+        return self._checked(f"tables-{key[:16]}.bin", TABLES_MAGIC, key)
+
+    def store_tables(self, key: str, data: bytes) -> None:
+        """Store an engine's tables under `key`, atomically, with a checksum; CacheError if the disk refuses."""
+        self._store_checked(f"tables-{key[:16]}.bin", TABLES_MAGIC, key, data)
+
+    def _checked(self, name: str, magic: bytes, key: str) -> bytes | None:
+        found = _read_checked(self.directory / name, magic, touch=True)
+        return found[1] if found is not None and found[0] == key else None
+
+    def _store_checked(self, name: str, magic: bytes, key: str, data: bytes) -> None:
         digest = hashlib.sha256(data).digest()
-        self._write_atomically(self.directory / _segment_file_name(key), SEGMENT_MAGIC + key.encode("ascii") + digest + data)
+        self._write_atomically(self.directory / name, magic + key.encode("ascii") + digest + data)
 
     def _write_atomically(self, path: Path, payload: bytes, keep: Callable[[Path], bool] | None = None) -> None:
         self._ensure_directory()
@@ -279,8 +284,8 @@ class ClipCache:
         clips = size = damaged = temporary = 0
         seconds = 0.0
         for path in self._files():
-            if GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name):
-                continue  # bookkeeping, decoded music and encoded chunks, not clips
+            if any(kind.match(path.name) for kind in _OTHER_KINDS):
+                continue  # bookkeeping, decoded music, encoded chunks, cards and a voice's tables, not clips
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
@@ -303,7 +308,7 @@ class ClipCache:
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
-            if MUSIC_NAME.match(path.name) or CARD_NAME.match(path.name):
+            if MUSIC_NAME.match(path.name) or CARD_NAME.match(path.name) or TABLES_NAME.match(path.name):
                 if cutoff is not None and _mtime(path) < cutoff:
                     freed += _remove(path)
                 continue
@@ -319,7 +324,7 @@ class ClipCache:
             if gain:
                 whole = _read_gain(path) is not None
             elif segment:
-                whole = _read_segment(path) is not None
+                whole = _read_checked(path, SEGMENT_MAGIC) is not None
             else:
                 whole = _check_clip(path) is not None
             counted = not (gain or segment)
@@ -337,7 +342,7 @@ class ClipCache:
             if CLIP_NAME.match(path.name):
                 freed += _remove(path)
                 removed += 1
-            elif GAIN_NAME.match(path.name) or MUSIC_NAME.match(path.name) or SEGMENT_NAME.match(path.name) or CARD_NAME.match(path.name):
+            elif any(kind.match(path.name) for kind in _OTHER_KINDS):
                 freed += _remove(path)
             else:
                 freed += self._remove_if_stale(path)
@@ -353,15 +358,11 @@ class ClipCache:
             names = sorted(os.listdir(self.directory))
         except OSError as error:
             raise CacheError(f"cannot read speech cache {self.directory}: {error.strerror or error}") from error
+        ours = (CLIP_NAME, *_OTHER_KINDS)
         return [
             self.directory / name
             for name in names
-            if CLIP_NAME.match(name)
-            or GAIN_NAME.match(name)
-            or MUSIC_NAME.match(name)
-            or SEGMENT_NAME.match(name)
-            or CARD_NAME.match(name)
-            or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+            if any(kind.match(name) for kind in ours) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
         ]
 
     def _locked_temporary(self, path: Path) -> tuple[int, str]:
@@ -460,15 +461,15 @@ def _segment_file_name(key: str) -> str:
     return f"segment-{key[:16]}.bin"
 
 
-def _read_segment(path: Path) -> tuple[str, bytes] | None:
-    """(key, data) of a stored segment, or None if the file is missing or its checksum does not match."""
+def _read_checked(path: Path, magic: bytes, touch: bool = False) -> tuple[str, bytes] | None:
+    """(key, data) of a file stored as `magic`, key, sha256, data; None if it is missing or its checksum does not match."""
     try:
-        content = _read_file(path)
+        content = _read_file(path, touch)
     except OSError:
         return None
-    head = len(SEGMENT_MAGIC)
+    head = len(magic)
     key, digest, data = content[head : head + 64], content[head + 64 : head + 96], content[head + 96 :]
-    if content[:head] != SEGMENT_MAGIC or not data or hashlib.sha256(data).digest() != digest:
+    if content[:head] != magic or not data or hashlib.sha256(data).digest() != digest:
         return None
     return key.decode("ascii", "replace"), data
 

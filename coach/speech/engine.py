@@ -117,8 +117,11 @@ class SpeechEngine(ABC):
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         """Raw engine output for normalized, non-empty text with a resolved voice: int16 mono samples."""
 
-    def load(self) -> None:
-        """Load what the engine needs before its first cue (a model), once per process; most engines start loaded."""
+    def load(self, cache: Any = None) -> None:
+        """Load what the engine needs before its first cue (a model), once per process; most engines start loaded.
+
+        An engine may keep what it derives from its package in `cache` (a ClipCache), to load faster the next time.
+        """
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         """The voices offered, optionally only those speaking `language` (`en` includes `en-us`)."""

@@ -10,18 +10,23 @@ any process. The model loads on the first cue (about 0.4 s), once per process, o
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import threading
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coach.errors import SpeechError
 from coach.speech.engine import INT16_FULL_SCALE, SILENCE_LEVEL, SpeechEngine, VoiceInfo, file_sha256
 
+if TYPE_CHECKING:
+    from coach.speech.cache import ClipCache
+
 VOICE = "heart"
+BRITISH = False  # hibari.voices.VOICES["heart"]["british"] (a test holds them together): the G2P's accent
 PINNED_VERSION = "0.2.1"  # as pyproject.toml pins it: the model hash below belongs to this release
 MODEL_SHA256 = "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"
 INSTALL_HINT = f"reinstall it with: pip install 'hibari-tts=={PINNED_VERSION}' (or `make setup` in a checkout)"
@@ -79,9 +84,9 @@ class HibariEngine(SpeechEngine):
             return VOICE
         raise self.unknown_voice(voice)
 
-    def load(self) -> None:
-        """Load the model into this process, unless it is already loaded."""
-        self._loaded()
+    def load(self, cache: ClipCache | None = None) -> None:
+        """Load the model into this process, unless it is already loaded; the phonemizer's tables kept in `cache`."""
+        self._loaded(cache)
 
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
         tts = self._loaded()
@@ -94,36 +99,53 @@ class HibariEngine(SpeechEngine):
         samples = np.round(np.clip(audio, -1.0, 1.0) * INT16_FULL_SCALE).astype(np.int16)
         return tightened_pauses(samples, int(LONGEST_PAUSE * self.sample_rate))
 
-    def _loaded(self) -> Any:
+    def _loaded(self, cache: ClipCache | None = None) -> Any:
         from coach import interrupts
 
         with self._lock:
             if self._tts is None:
                 with interrupts.held():  # a stop mid-import would fail the import: it reads as a broken install
-                    self._tts = self._load_model()
+                    self._tts = self._load_model(cache)
             return self._tts
 
-    def _load_model(self) -> Any:
+    def _load_model(self, cache: ClipCache | None) -> Any:
         from concurrent.futures import ThreadPoolExecutor
 
+        from coach.speech.hibari_load import import_hibari, load_g2p
+
+        # A thread has onnxruntime build the model's session (0.4 s, mostly outside the GIL) while this one imports
+        # hibari and reads the phonemizer's tables (0.3 s kept in the cache, 0.7 s from JSON; coach/speech/hibari_load.py):
+        # the model is ready when the slower is done, not after both. All before a render forks, so workers
+        # inherit it; leaving the block waits for the thread, whatever happened.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-hibari-session") as pool:
+            session = pool.submit(self._inference_session)
+            try:
+                Hibari = import_hibari().Hibari
+                g2p = load_g2p(self.model_path.parent, british=BRITISH, cache=cache)
+            except ImportError as error:
+                raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
+            with open(self.model_path.parent / "vocab.json", encoding="utf-8") as handle:
+                vocab = json.load(handle)
+            # Set up as Hibari.__init__ would (hibari is pinned; a test compares the two), with the session and the
+            # G2P made above: the model path is given, so hibari never looks a voice up (nor downloads one).
+            tts = Hibari.__new__(Hibari)
+            tts.voice, tts.model_path, tts.vocab, tts._g2p = VOICE, str(self.model_path), vocab, g2p
+            tts.sess = session.result()
+        return tts
+
+    def _inference_session(self) -> Any:
+        """onnxruntime's session of the bundled model, on one thread, as hibari makes it."""
         try:
-            from hibari import Hibari
-            from hibari.g2p import G2P
-            from hibari.voices import VOICES
+            import onnxruntime
         except ImportError as error:
             raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
-        # The phonemizer's tables (0.75 s, mostly JSON) load in a thread while onnxruntime builds the session
-        # (0.37 s, mostly outside the GIL): 0.3 s sooner to the first cue. They load now, before a render
-        # forks, not in every worker; leaving the block waits for the thread, whatever happened.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-hibari-tables") as pool:
-            tables = pool.submit(G2P, british=VOICES[VOICE]["british"])
-            try:
-                # The model path is given, so hibari never looks a voice up (nor downloads one).
-                tts = Hibari(voice=VOICE, model=str(self.model_path), threads=1)
-                tts._g2p = tables.result()  # what its g2p property would build on first use (hibari is pinned)
-                return tts
-            except Exception as error:  # onnxruntime raises its own exception types for a bad model file
-                raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: its warnings are not the user's to act on
+        try:
+            return onnxruntime.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types for a bad model file
+            raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
 
     def _reset_lock_after_fork(self) -> None:
         # A lock held by another thread at fork time would stay held forever in the child.

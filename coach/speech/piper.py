@@ -19,12 +19,15 @@ import sys
 import threading
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coach.errors import SpeechError
 from coach.speech.engine import INT16_FULL_SCALE, SpeechEngine, VoiceInfo, file_sha256
+
+if TYPE_CHECKING:
+    from coach.speech.cache import ClipCache
 
 INSTALL_HINT = "install it with: pip install 'coach[neural]' (or `make neural` in a checkout)"
 # The rate (words per minute) at which the voice's own pace matches espeak-ng's at that rate, measured
@@ -76,7 +79,7 @@ class PiperEngine(SpeechEngine):
             return self.default_voice
         raise self.unknown_voice(voice)
 
-    def load(self) -> None:
+    def load(self, cache: ClipCache | None = None) -> None:
         """Load the model into this process (about half a second), unless it is already loaded."""
         self._loaded()
 

@@ -130,7 +130,7 @@ def _synthesize(
     if not texts:
         return {}
     # Loaded before any fork, so forked workers share the parent's model instead of each loading one.
-    speech.load()
+    speech.load(cache)
     if processes <= 1:
         made: dict[str, ClipRef] = {}
         for text in texts:
