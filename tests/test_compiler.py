@@ -324,3 +324,16 @@ def test_warning_for_a_side_label_outside_the_usual_set_at_its_position_unless_l
     ]
     listed = Routine(title="T", exercises=(exercise,), side_names=("rigth",))
     assert routine_warnings(listed) == []
+
+
+def test_a_routine_compiled_again_gives_the_kept_script_and_an_equal_routine_its_own():
+    import dataclasses
+
+    reach = routine(Exercise(name="Reach", steps=(Say("Reach up."), Hold(seconds=30))))
+    script = compile_routine(reach)
+    assert compile_routine(reach) is script
+    assert compile_routine(reach, minutes=estimated_minutes(reach)) is script  # the length it estimated
+    longer = compile_routine(reach, minutes=40)
+    assert longer is not script and "about 40 minutes" in texts(longer)[0]
+    twin = dataclasses.replace(reach)
+    assert compile_routine(twin) == script and compile_routine(twin) is not script
