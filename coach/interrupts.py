@@ -6,6 +6,10 @@ the clean-up. Inside the import of a compiled module (the neural voice's runtime
 fails the import, which then reads as a broken install. Code doing such a step runs it under `held()`;
 the front end's handlers call `deliver()`, which raises at once, or at the end of the held section, and
 Python's own Ctrl-C handler is swapped for one that does the same while a section is held.
+
+Signals are handled in the main thread, so only its held sections hold them: a section another thread holds
+(a clip staged by a live session's speech thread) neither delays the main thread's stop nor catches it, which
+would raise it in that thread and leave the session playing.
 """
 
 from __future__ import annotations
@@ -25,17 +29,19 @@ class Terminated(Exception):
         super().__init__(signal.Signals(signal_number).name)
 
 
-_depth = 0
+_depth = 0  # how deep the main thread is in held sections
 _waiting: list[BaseException] = []
 
 
 @contextmanager
 def held() -> Iterator[None]:
-    """Run a block with stop requests held; one that came meanwhile is raised as the block ends."""
+    """Run a block with stop requests held; one that came meanwhile is raised as the block ends (main thread only)."""
     global _depth
-    # Only the main thread may set handlers, and only Python's default Ctrl-C handler is ours to stand in for.
-    swap = _depth == 0 and threading.current_thread() is threading.main_thread()
-    swap = swap and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if threading.current_thread() is not threading.main_thread():
+        yield  # no signal is raised in this thread: nothing to hold
+        return
+    # Only Python's default Ctrl-C handler is ours to stand in for.
+    swap = _depth == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     if swap:
         signal.signal(signal.SIGINT, _hold_ctrl_c)
     _depth += 1

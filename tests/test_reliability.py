@@ -333,3 +333,41 @@ def test_a_ctrl_c_in_a_held_section_is_raised_as_the_section_ends():
             steps.append("the held step finished")
     assert steps == ["the held step finished"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_section_another_thread_holds_neither_delays_nor_catches_the_main_threads_stop():
+    import os
+    import signal
+    import threading
+
+    from coach import interrupts
+
+    inside, leave = threading.Event(), threading.Event()
+    caught: list[BaseException] = []
+
+    def hold_in_the_background() -> None:
+        try:
+            with interrupts.held():  # as a live session's speech thread stages a clip
+                inside.set()
+                leave.wait(10)
+        except BaseException as error:  # noqa: BLE001 - what the old code raised here, in the wrong thread
+            caught.append(error)
+
+    # As the command line's SIGTERM handler does (coach.cli.app), and Ctrl-C's in a held section.
+    previous = signal.signal(signal.SIGTERM, lambda number, _frame: interrupts.deliver(interrupts.Terminated(number)))
+    background = threading.Thread(target=hold_in_the_background)
+    background.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(interrupts.Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(100_000):  # the handler runs between bytecodes of this thread
+                pass
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts.held():
+                os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        leave.set()
+        background.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert caught == []
