@@ -125,10 +125,10 @@ def first_sound_by_engine(routines: list[str], engines: Sequence[str] = ENGINES)
                 first = first_sound_seconds(name, cache, engine)
                 routine = session.load(name)
                 settings = session.speech_settings(routine, engine=engine)
-                print(f"{engine}.{name}.first_start_first_sound_s (an empty cache: what a voice keeps there built too): {first:.3f}")
+                print(f"{engine}.{name}.first_start_first_sound_s (an empty cache: what a voice keeps there made too): {first:.3f}")
                 cold = []
                 for _ in range(REPEATS):  # what a new or edited routine meets: nothing of it cached
-                    _forget_all_but_tables(cache)
+                    _forget_all_but_voice_data(cache)
                     streamed = streaming.worth_streaming(routine, settings, cache)
                     cold.append(first_sound_seconds(name, cache, engine))
                 how = "speech synthesized ahead of the playhead" if streamed else "all synthesized first"
@@ -149,10 +149,10 @@ def first_sound_by_engine(routines: list[str], engines: Sequence[str] = ENGINES)
                 print(f"{engine}.{name}.cold_session_gain_error_db (the estimate it started at against the exact gain measured after): {figures['gain_error_db']:+.2f}")
 
 
-def _forget_all_but_tables(cache: Path) -> None:
-    """Empty the cache but for a voice's kept tables (coach/speech/hibari_load.py), which outlive every routine's clips."""
+def _forget_all_but_voice_data(cache: Path) -> None:
+    """Empty the cache but for what a voice keeps there (coach/speech/hibari_tables.py), which outlives every routine's clips."""
     for path in cache.iterdir():
-        if not path.name.startswith("tables-"):
+        if not path.name.startswith("voice-"):
             path.unlink()
 
 

@@ -285,20 +285,20 @@ def test_decoded_music_is_cleared_with_the_clips_and_pruned_by_age_only(cache):
     assert not music.exists()
 
 
-def test_a_voices_kept_tables_are_checked_cleared_with_the_clips_and_pruned_by_age_only(cache):
+def test_what_a_voice_keeps_is_checked_cleared_with_the_clips_and_pruned_by_age_only(cache):
     key = "b" * 64
-    cache.store_tables(key, b"tables")
-    (blob,) = cache.directory.glob("tables-*.bin")
-    assert cache.tables(key) == b"tables" and cache.tables("c" * 64) is None
-    assert cache.prune(keep=set()).removed == 0 and cache.tables(key) == b"tables"  # no routine's clips name them
+    cache.store_voice_data(key, b"tables")
+    (blob,) = cache.directory.glob("voice-*.bin")
+    assert cache.voice_data(key) == b"tables" and cache.voice_data("c" * 64) is None
+    assert cache.prune(keep=set()).removed == 0 and cache.voice_data(key) == b"tables"  # no routine's clips name them
     assert cache.stats().damaged == 0  # not taken for a damaged clip
     blob.write_bytes(blob.read_bytes()[:-1] + b"!")
-    assert cache.tables(key) is None  # damaged: read from the voice's package again
-    cache.store_tables(key, b"tables")
+    assert cache.voice_data(key) is None  # damaged: read from the voice's package again
+    cache.store_voice_data(key, b"tables")
     old = time.time() - 40 * 86400
     os.utime(blob, (old, old))
     cache.prune(unused_days=30)
     assert not blob.exists()
-    cache.store_tables(key, b"tables")
+    cache.store_voice_data(key, b"tables")
     cache.clear()
     assert list(cache.directory.iterdir()) == []

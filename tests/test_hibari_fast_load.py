@@ -1,4 +1,5 @@
-"""hibari loaded quickly (coach/speech/hibari_load.py): the kept phonemizer tables and the bound FFT change nothing heard."""
+"""hibari loaded quickly (coach/speech/hibari_tables.py, hibari_runtime.py): the kept tables, the kept optimized model
+and the bound FFT change nothing heard."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from coach.speech.cache import ClipCache
-from coach.speech.hibari_load import POCKETFFT, fft_stand_in, load_g2p, tables_key
+from coach.speech.hibari_runtime import POCKETFFT, fft_stand_in
+from coach.speech.hibari_tables import load_g2p, tables_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [
@@ -53,9 +55,9 @@ def _run(code: str, cache: Path) -> dict:
 def test_coach_loads_hibari_to_speak_every_sample_as_hibari_itself_does(tmp_path):
     cache = tmp_path / "cache"
     reference = _run(AS_HIBARI_LOADS_IT, cache)
-    first = _run(AS_COACH_LOADS_IT, cache)  # reads the JSON and keeps the tables
-    assert list(cache.glob("tables-*.bin"))
-    second = _run(AS_COACH_LOADS_IT, cache)  # reads the kept tables
+    first = _run(AS_COACH_LOADS_IT, cache)  # reads the JSON and the model, and keeps the tables and the optimized model
+    assert len(list(cache.glob("voice-*.bin"))) == 2
+    second = _run(AS_COACH_LOADS_IT, cache)  # from what it kept
     assert first["digests"] == second["digests"] == reference["digests"]
     assert first["attributes"] == reference["attributes"]  # set up as Hibari.__init__ sets itself up
     assert reference["scipy.fft imported"] and not first["scipy.fft imported"] and not second["scipy.fft imported"]
@@ -67,7 +69,7 @@ def test_the_kept_tables_give_the_same_phonemes_and_a_damaged_blob_is_read_again
     cache = ClipCache(tmp_path)
     own = G2P(british=False)
     built = load_g2p(ASSETS, british=False, cache=cache)
-    (blob,) = tmp_path.glob("tables-*.bin")
+    (blob,) = tmp_path.glob("voice-*.bin")
     kept = load_g2p(ASSETS, british=False, cache=cache)
     texts = [*TEXTS, "Ninety-ninety hip switches: 90/90, at 1:30, from 5 to 8 reps."]
     assert [kept(text) for text in texts] == [built(text) for text in texts] == [own(text) for text in texts]
@@ -76,18 +78,18 @@ def test_the_kept_tables_give_the_same_phonemes_and_a_damaged_blob_is_read_again
     data = bytearray(blob.read_bytes())
     data[len(data) // 2] ^= 0xFF
     blob.write_bytes(bytes(data))
-    assert cache.tables(tables_key(ASSETS, british=False)) is None  # the checksum sees it
+    assert cache.voice_data(tables_key(ASSETS, british=False)) is None  # the checksum sees it
     again = load_g2p(ASSETS, british=False, cache=cache)
     assert [again(text) for text in texts] == [own(text) for text in texts]
-    assert cache.tables(tables_key(ASSETS, british=False)) is not None  # and it is kept whole again
+    assert cache.voice_data(tables_key(ASSETS, british=False)) is not None  # and it is kept whole again
 
 
 def test_the_tables_are_kept_per_python_and_hibari_assets(tmp_path, monkeypatch):
-    from coach.speech import hibari_load
+    from coach.speech import hibari_tables
 
     key = tables_key(ASSETS, british=False)
     assert tables_key(ASSETS, british=True) != key
-    monkeypatch.setattr(hibari_load, "TABLES_SCHEMA", hibari_load.TABLES_SCHEMA + 1)
+    monkeypatch.setattr(hibari_tables, "TABLES_SCHEMA", hibari_tables.TABLES_SCHEMA + 1)
     assert tables_key(ASSETS, british=False) != key
     copied = tmp_path / "assets"
     copied.mkdir()
@@ -128,3 +130,35 @@ def test_the_accent_coach_loads_is_the_bundled_voices():
     from coach.speech.hibari import BRITISH, VOICE
 
     assert VOICES[VOICE]["british"] is BRITISH
+
+
+def test_a_lazy_table_answers_as_the_dict_it_keeps():
+    from coach.speech.hibari_tables import LazyTable, kept_form, tables_from
+
+    table = {f"word{number}": f"w{number}" for number in range(5000)} | {"naïve": "nɑˈiv", "": "empty"}
+    tables = tables_from(kept_form({"lexicon": table, "tagger": {"tags": ["NN"], "weights": dict(table), "small": {"a": 1}}}))
+    lazy = tables["lexicon"]
+    assert isinstance(lazy, LazyTable) and isinstance(tables["tagger"]["weights"], LazyTable)
+    assert tables["tagger"]["tags"] == ["NN"] and tables["tagger"]["small"] == {"a": 1}
+    assert lazy.get("word42") == "w42" and lazy["naïve"] == "nɑˈiv" and lazy.get("") == "empty"
+    assert lazy.get("missing") is None and lazy.get("missing", 0) == 0 and lazy.get(42) is None
+    assert "word4999" in lazy and "word5000" not in lazy and 7 not in lazy
+    with pytest.raises(KeyError):
+        lazy["missing"]
+    assert dict(lazy) == table and len(lazy) == len(table)
+
+
+def test_a_kept_model_that_does_not_load_is_optimized_again(tmp_path):
+    import onnxruntime
+
+    from coach.speech.hibari import HibariEngine
+    from coach.speech.hibari_runtime import inference_session, optimized_model_key
+
+    engine, cache = HibariEngine(), ClipCache(tmp_path)
+    key = optimized_model_key(engine.model_hash, onnxruntime.__version__)
+    cache.store_voice_data(key, b"not a model")  # whole (its checksum holds) but not a graph
+    session = inference_session(engine.model_path, engine.model_hash, cache)
+    assert [output.name for output in session.get_outputs()]
+    kept = cache.voice_data(key)
+    assert kept is not None and kept != b"not a model"
+    assert [output.name for output in inference_session(engine.model_path, engine.model_hash, cache).get_outputs()]

@@ -22,9 +22,9 @@ at (so after an edit only the new clip is measured), and `chapter-<key>.json`, w
 export (its chunks' keys and its loudness, coach/output/mixcache.py).
 So do `segment-<key>.bin` files: MP3 chunks as encoded by an export (see coach/output/chunked.py), each with
 its full key and the sha256 of its bytes, so a damaged one is seen as missing and encoded again. Decoded music
-(`music-<key>.pcm`, coach/audio/music.py), chapter cards (`card-<key>.jpg`) and a voice's tables, kept in a form
-faster to read than its package's (`tables-<key>.bin`, coach/speech/hibari_load.py, checked like a segment), are
-cleared with the clips and pruned by age only.
+(`music-<key>.pcm`, coach/audio/music.py), chapter cards (`card-<key>.jpg`) and what a voice derives from its
+package to load faster (`voice-<key>.bin`, checked like a segment: a phonemizer's tables, an optimized model; see
+coach/speech/hibari_tables.py and hibari_runtime.py) are cleared with the clips and pruned by age only.
 """
 
 from __future__ import annotations
@@ -61,11 +61,11 @@ RECORD_KINDS = ("level", "chapter")  # the records besides gains (see ClipCache.
 MUSIC_NAME = re.compile(r"^music-(?P<hash>[0-9a-f]{16})\.pcm$")  # decoded music (coach/audio/music.py)
 SEGMENT_NAME = re.compile(r"^segment-(?P<hash>[0-9a-f]{16})\.bin$")
 CARD_NAME = re.compile(r"^card-(?P<hash>[0-9a-f]{16})\.jpg$")  # chapter cards (coach/output/cards.py), like music: by age
-TABLES_NAME = re.compile(r"^tables-(?P<hash>[0-9a-f]{16})\.bin$")  # a speech engine's tables (coach/speech/hibari_load.py): by age
+VOICE_DATA_NAME = re.compile(r"^voice-(?P<hash>[0-9a-f]{16})\.bin$")  # what a voice keeps (speech/hibari_tables.py): by age
 SEGMENT_MAGIC = b"coach-segment-1\n"
-TABLES_MAGIC = b"coach-tables-1\n"
+VOICE_DATA_MAGIC = b"coach-voice-1\n"
 TEMP_SUFFIX = staging.TEMP_SUFFIX
-_OTHER_KINDS = (GAIN_NAME, MUSIC_NAME, SEGMENT_NAME, CARD_NAME, TABLES_NAME)  # the cache's files besides the clips
+_OTHER_KINDS = (GAIN_NAME, MUSIC_NAME, SEGMENT_NAME, CARD_NAME, VOICE_DATA_NAME)  # the cache's files besides the clips
 
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the source checkout, when coach runs from one
@@ -241,13 +241,13 @@ class ClipCache:
         """Store an encoded segment under `key`, atomically, with a checksum; CacheError if the disk refuses."""
         self._store_checked(_segment_file_name(key), SEGMENT_MAGIC, key, data)
 
-    def tables(self, key: str) -> bytes | None:
-        """An engine's tables stored under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
-        return self._checked(f"tables-{key[:16]}.bin", TABLES_MAGIC, key)
+    def voice_data(self, key: str) -> bytes | None:
+        """What a voice kept under `key` (a sha256 hex), or None when missing or damaged; marks a hit as used now."""
+        return self._checked(f"voice-{key[:16]}.bin", VOICE_DATA_MAGIC, key)
 
-    def store_tables(self, key: str, data: bytes) -> None:
-        """Store an engine's tables under `key`, atomically, with a checksum; CacheError if the disk refuses."""
-        self._store_checked(f"tables-{key[:16]}.bin", TABLES_MAGIC, key, data)
+    def store_voice_data(self, key: str, data: bytes) -> None:
+        """Keep a voice's data under `key`, atomically, with a checksum; CacheError if the disk refuses."""
+        self._store_checked(f"voice-{key[:16]}.bin", VOICE_DATA_MAGIC, key, data)
 
     def _checked(self, name: str, magic: bytes, key: str) -> bytes | None:
         found = _read_checked(self.directory / name, magic, touch=True)
@@ -285,7 +285,7 @@ class ClipCache:
         seconds = 0.0
         for path in self._files():
             if any(kind.match(path.name) for kind in _OTHER_KINDS):
-                continue  # bookkeeping, decoded music, encoded chunks, cards and a voice's tables, not clips
+                continue  # bookkeeping, decoded music, encoded chunks, cards and what a voice keeps, not clips
             if path.name.endswith(TEMP_SUFFIX):
                 temporary += 1
                 continue
@@ -308,7 +308,7 @@ class ClipCache:
         cutoff = None if unused_days is None else time.time() - unused_days * 86400
         removed = freed = kept = 0
         for path in self._files():
-            if MUSIC_NAME.match(path.name) or CARD_NAME.match(path.name) or TABLES_NAME.match(path.name):
+            if MUSIC_NAME.match(path.name) or CARD_NAME.match(path.name) or VOICE_DATA_NAME.match(path.name):
                 if cutoff is not None and _mtime(path) < cutoff:
                     freed += _remove(path)
                 continue

@@ -69,6 +69,7 @@ class HibariEngine(SpeechEngine):
                 f"(sha256 {model_hash[:12]}..., expected {MODEL_SHA256[:12]}...); {INSTALL_HINT}"
             )
         self.default_voice = VOICE
+        self.model_hash = model_hash
         self.version = f"{runtime} (model sha256:{model_hash[:16]}, seed {SEED}, pauses <= {LONGEST_PAUSE} s)"
         self._tts: Any = None
         self._lock = threading.Lock()
@@ -111,14 +112,15 @@ class HibariEngine(SpeechEngine):
     def _load_model(self, cache: ClipCache | None) -> Any:
         from concurrent.futures import ThreadPoolExecutor
 
-        from coach.speech.hibari_load import import_hibari, load_g2p
+        from coach.speech.hibari_runtime import import_hibari
+        from coach.speech.hibari_tables import load_g2p
 
-        # A thread has onnxruntime build the model's session (0.4 s, mostly outside the GIL) while this one imports
-        # hibari and reads the phonemizer's tables (0.3 s kept in the cache, 0.7 s from JSON; coach/speech/hibari_load.py):
-        # the model is ready when the slower is done, not after both. All before a render forks, so workers
-        # inherit it; leaving the block waits for the thread, whatever happened.
+        # A thread has onnxruntime build the model's session (0.06 s from the optimized graph kept in the cache, else
+        # 0.4 s, mostly outside the GIL; coach/speech/hibari_runtime.py) while this one imports hibari and reads the
+        # phonemizer's tables (0.05 s kept in the cache, 0.7 s from JSON; coach/speech/hibari_tables.py).
+        # All before a render forks, so workers inherit it; leaving the block waits for the thread, whatever happened.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-hibari-session") as pool:
-            session = pool.submit(self._inference_session)
+            session = pool.submit(self._inference_session, cache)
             try:
                 Hibari = import_hibari().Hibari
                 g2p = load_g2p(self.model_path.parent, british=BRITISH, cache=cache)
@@ -133,17 +135,14 @@ class HibariEngine(SpeechEngine):
             tts.sess = session.result()
         return tts
 
-    def _inference_session(self) -> Any:
-        """onnxruntime's session of the bundled model, on one thread, as hibari makes it."""
+    def _inference_session(self, cache: ClipCache | None) -> Any:
+        """onnxruntime's session of the bundled model (its optimized graph kept in `cache`)."""
+        from coach.speech.hibari_runtime import inference_session
+
         try:
-            import onnxruntime
+            return inference_session(self.model_path, self.model_hash, cache)
         except ImportError as error:
             raise SpeechError(f"the hibari voice is incomplete ({error}); {INSTALL_HINT}") from error
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: its warnings are not the user's to act on
-        try:
-            return onnxruntime.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own exception types for a bad model file
             raise SpeechError(f"cannot load the hibari model {self.model_path}: {error}; {INSTALL_HINT}") from error
 
