@@ -18,8 +18,11 @@ clips of one text differ in loudness from run to run (its model draws noise), so
 1 dB off. espeak itself needs neither: its whole routine is fast to measure exactly. Once every clip is in, the
 exact gain is measured and stored, as `coach render` would, so the next session starts warm.
 
-The intro says the session's length in minutes before the speech is measured: clips already cached
-count as measured, the rest as their characters at the voice's rate (scaled by how the sample measured).
+The intro says the session's length in minutes before the speech is measured: clips already cached count as
+measured, the rest as their characters at the voice's rate, by the voice's own fit. That fit rounds to the true
+length on every built-in and level in the natural voice; scaled by how the four-cue sample measured, it was a
+minute off on five of the six, so the sample calibrates only where later cues are expected, and the intro is
+synthesized with the sample (in threads, coach.speech.render) rather than after it.
 """
 
 from __future__ import annotations
@@ -119,17 +122,14 @@ class StreamingSession:
         slow = self._speech.cue_seconds * SAMPLE_CUES > SAMPLE_BUDGET_SECONDS
         proxy = _ProxyGain(self.routine, self.settings, self.cache_dir, sample) if slow or not sample else None
         try:
-            if sample:
-                self._synthesize([text for text in sample if text not in self._clips], jobs=1)
-                self._calibrate(sample)
-            lengths = {**self._seconds, first_intro: self._estimate(first_intro)}
-            minutes = max(1, round(schedule(first, lengths, estimate=self._estimate).duration_ms / 60_000))
-            self.script = compile_routine(self.routine, minutes=minutes)
+            # The intro says the length as the voice's fit estimates it, so it is spoken with the sample, not after it.
+            self.script = compile_routine(self.routine, minutes=self._minutes(first, first_intro))
             intro = intro_text(self.script)
             from coach.audio.loudness import CEILING_DBTP, program_gain, stepped_db
 
-            if not self._take_cached(intro):
-                self._synthesize([intro], jobs=1)
+            missing = [text for text in (intro, *sample) if text not in self._clips and not self._take_cached(text)]
+            self._synthesize(missing, jobs=self.jobs if self._speech.thread_safe else 1)  # threads: see coach.speech.render
+            self._calibrate(sample)
             self._reschedule()
             self.gain_measured_on = (intro, *sample)
             measured = {text: self._clips[text] for text in self.gain_measured_on}
@@ -187,8 +187,13 @@ class StreamingSession:
             return texts
         return list(dict.fromkeys(texts[round(i * (len(texts) - 1) / (SAMPLE_CUES - 1))] for i in range(SAMPLE_CUES)))
 
+    def _minutes(self, script: CueScript, intro: str) -> int:
+        """The session's length in whole minutes: clips measured so far, the rest (and the intro) estimated."""
+        lengths = {**self._seconds, intro: self._estimate(intro)}
+        return max(1, round(schedule(script, lengths, estimate=self._estimate).duration_ms / 60_000))
+
     def _calibrate(self, sample: list[str]) -> None:
-        """Scale the length estimate by how the sample's clips measured against it."""
+        """Scale the length estimate of cues not synthesized yet by how the sample's clips measured against it."""
         self._scale = 1.0
         estimated = sum(self._estimate(text) for text in sample)
         measured = sum(self._seconds[text] for text in sample)

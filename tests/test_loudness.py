@@ -169,6 +169,10 @@ def test_the_gain_from_stored_blocks_equals_a_full_measurement_on_the_built_ins_
     full = _full_loudness(clips, counts, rate, gain)
     assert full == pytest.approx(TARGET_LUFS, abs=GAIN_STEP_DB / 2 + 0.05)  # the nearest step to the exact crossing
     assert program_gain(clips, rate, prepared.timeline) == gain  # the same without a store: nothing depends on it
+    # Without a store the search starts where the unlimited speech would reach the target: the same crossing exactly.
+    assert program_gain(clips, rate, prepared.timeline, stepped=False) == program_gain(
+        clips, rate, prepared.timeline, stepped=False, store=_Records(), clip_keys=keys
+    )
     measured = store.stored
     # Measured together through one limiter pass, each clip's blocks are exactly those of the clip alone.
     from coach.audio.loudness import clip_levels, level_key

@@ -253,3 +253,35 @@ def test_ctrl_c_stops_a_render_promptly_and_leaves_only_whole_clips(tmp_path, jo
     stats = ClipCache(directory).stats()
     assert 0 < stats.clips < 3000  # stopped, not finished (a swallowed Ctrl-C would let all 3000 render)
     assert (stats.damaged, stats.temporary) == (0, 0)
+
+
+class _ThreadSafeFake(FakeEngine):
+    """A fake that may speak in threads (as hibari does), noting which thread spoke each text."""
+
+    thread_safe = True
+    cue_seconds = 0.05  # a neural voice's: a worker pays from one cue
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: dict[str, str] = {}
+
+    def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:
+        import threading
+
+        self.threads[text] = threading.current_thread().name
+        return super()._synthesize(text, voice, rate)
+
+
+def test_a_few_cues_of_a_thread_safe_engine_are_spoken_in_threads_and_land_in_the_callers_thread(cache):
+    import threading
+
+    engine, landed = _ThreadSafeFake(), []
+    texts = ["Reach up.", "Hold it there.", "Breathe out slowly.", "Switch sides."]
+    report = render(texts, SpeechSettings(), cache, engine=engine, jobs=2, on_clip=lambda text, clip: landed.append(threading.current_thread().name))
+    assert report.processes == 2 and sorted(report.synthesized) == sorted(texts)
+    assert all(name.startswith("coach-speech") for name in engine.threads.values())
+    assert landed == [threading.current_thread().name] * 4
+    alone = render(texts, SpeechSettings(), ClipCache(cache.directory / "alone"), engine=_ThreadSafeFake(), jobs=1)
+    assert {text: clip.read().tobytes() for text, clip in report.clips.items()} == {
+        text: clip.read().tobytes() for text, clip in alone.clips.items()
+    }

@@ -104,6 +104,9 @@ class SpeechEngine(ABC):
     # a constant (a least-squares fit to the built-ins' clips at 170 wpm; each engine with its own fit).
     seconds_per_character_at_one_wpm: float = 8.75
     seconds_per_clip: float = 0.45
+    # An engine whose synthesis keeps no state between calls and leaves the GIL while its model runs can speak a
+    # few cues in threads, sooner than a pool of processes starts (espeak-ng keeps its state in globals: not it).
+    thread_safe: bool = False
 
     @abstractmethod
     def all_voices(self) -> list[VoiceInfo]:

@@ -49,6 +49,7 @@ class HibariEngine(SpeechEngine):
     seconds_per_character_at_one_wpm, seconds_per_clip = 9.76, 0.57  # fitted at 170 wpm (see SpeechEngine)
     cue_seconds = 0.05  # a 3-second cue on one core of this machine (about 60x real time with start-up)
     sample_rate = 24000
+    thread_safe = True  # onnxruntime's run is, and leaves the GIL; hibari keeps no state between calls
 
     def __init__(self) -> None:
         # Only looked up here: importing hibari loads onnxruntime, which a warm `coach play` never needs.
