@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -51,6 +50,8 @@ from coach.speech.engine import SpeechEngine
 from coach.timeline.timeline import Timeline
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from coach.audio.mixer import Mixer
     from coach.audio.music import MusicOptions
     from coach.audio.player import Player

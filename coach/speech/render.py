@@ -18,13 +18,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 from coach.speech.cache import ClipCache, ClipRef, clip_key
 from coach.errors import SpeechError, UsageError
-from coach.processes import become_helper, pool_context
 from coach.speech.engine import SpeechEngine, SpeechSettings, VoiceProfile, check_text
 from coach.speech.registry import get_engine
 
@@ -149,6 +146,8 @@ def _synthesize(
 def _synthesize_in_threads(
     texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, threads: int, progress: _Progress
 ) -> dict[str, ClipRef]:
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # only where it renders: a warm start has no use for it
+
     made: dict[str, ClipRef] = {}
     # Leaving the block waits for the cues under way (each stored whole), a Ctrl-C's included; the rest are cancelled.
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="coach-speech") as pool:
@@ -168,6 +167,11 @@ def _synthesize_in_threads(
 def _synthesize_in_pool(
     texts: list[str], speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, processes: int, progress: _Progress
 ) -> dict[str, ClipRef]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from coach.processes import pool_context
+
     longest = max(1, min(MAX_CHUNK, round(CHUNK_SECONDS / speech.cue_seconds)))
     size = max(1, min(longest, -(-len(texts) // (processes * CHUNKS_PER_PROCESS))))
     chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
@@ -195,6 +199,8 @@ _worker: tuple[SpeechEngine, VoiceProfile, ClipCache] | None = None
 
 def _start_worker(speech: SpeechEngine, profile: VoiceProfile, cache: ClipCache, parent: int) -> None:
     """Worker initializer: keep the engine for every chunk, and behave as a helper process (become_helper)."""
+    from coach.processes import become_helper
+
     global _worker
     become_helper(parent)
     _worker = (speech, profile, cache)
