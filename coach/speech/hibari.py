@@ -87,7 +87,7 @@ class HibariEngine(SpeechEngine):
         raise self.unknown_voice(voice)
 
     def load(self, cache: ClipCache | None = None) -> None:
-        """Load the model into this process, unless it is already loaded; the phonemizer's tables kept in `cache`."""
+        """Load the model into this process, unless loaded, from what it keeps in `cache` (its tables and graph)."""
         self._loaded(cache)
 
     def _synthesize(self, text: str, voice: str, rate: int) -> np.ndarray:

@@ -106,11 +106,7 @@ class LazyTable(Mapping):
         self._decoded: list[dict | None] = [None] * len(buckets)
 
     def _bucket(self, key: str) -> dict:
-        index = _bucket_of(key, len(self._kept))
-        found = self._decoded[index]
-        if found is None:  # two threads may both decode one bucket: the same dict either way
-            found = self._decoded[index] = marshal.loads(self._kept[index])
-        return found
+        return self._bucket_at(_bucket_of(key, len(self._kept)))
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value of `key`, or `default`: as dict.get."""
@@ -132,9 +128,10 @@ class LazyTable(Mapping):
         return sum(len(self._bucket_at(index)) for index in range(len(self._kept)))
 
     def _bucket_at(self, index: int) -> dict:
-        if self._decoded[index] is None:
-            self._decoded[index] = marshal.loads(self._kept[index])
-        return self._decoded[index]  # type: ignore[return-value]
+        found = self._decoded[index]
+        if found is None:  # two threads may both decode one bucket: the same dict either way
+            found = self._decoded[index] = marshal.loads(self._kept[index])
+        return found
 
 
 def _buckets(table: dict) -> list[bytes]:
