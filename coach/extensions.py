@@ -1,8 +1,11 @@
-"""One compiled module of an installed package, loaded on its own, without running its package's __init__ files.
+"""Modules of other packages loaded for less than their import costs: one compiled module on its own, or a
+module that only loads when first used.
 
 Some of scipy's subpackages take far longer to import than the one compiled loop coach needs from them
 (scipy.signal about 1 s for its filter loop, scipy.fft 0.25 s for pocketfft): the loop's extension file is loaded
-directly and registered under its own name, so a later import of the whole subpackage reuses it.
+directly and registered under its own name, so a later import of the whole subpackage reuses it. And some
+packages import at their top a module only one of their features uses (miniaudio: urllib.request, 40 ms of
+http, email and ssl, for internet radio): a stand-in takes its place and imports it on first use.
 """
 
 from __future__ import annotations
@@ -12,6 +15,36 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+
+class _Deferred(ModuleType):
+    """A module's stand-in: the first attribute asked of it imports the module, which then replaces it."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+def import_lazily(name: str) -> ModuleType:
+    """The module `name`, or a stand-in for it that imports it when one of its attributes is first used.
+
+    Not importlib's LazyLoader: on Python 3.11 an `import name` statement reads the module's __spec__, which makes
+    a LazyLoader module load at once.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise ImportError(f"no module named {name}")
+    stand_in = _Deferred(name)
+    stand_in.__spec__ = spec
+    sys.modules[name] = stand_in
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, stand_in)
+    return stand_in
 
 
 def load_extension(name: str) -> ModuleType:

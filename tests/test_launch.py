@@ -38,6 +38,22 @@ def test_play_loads_the_player_and_not_the_server(tmp_path):
     found = imported("play", "pre-run", "--engine", "espeak", "--device", "null", "--no-ui", "--at", "19:00", cache=tmp_path)
     assert "coach.cli.live" in found and "coach.cli.serve" not in found and "coach.cli.track" not in found
     assert not {m for m in found if m.startswith(SERVER)}
+    assert "http.client" not in found  # miniaudio's internet radio (urllib.request) stays unloaded
+
+
+def test_a_module_imported_lazily_loads_on_its_first_use_and_then_is_the_module_itself():
+    script = """if True:
+        import sys
+        from coach.extensions import import_lazily
+        import_lazily("urllib.request")
+        import urllib.request
+        assert "http.client" not in sys.modules
+        from urllib.request import Request
+        assert "http.client" in sys.modules and sys.modules["urllib.request"].Request is Request
+        assert urllib.request is sys.modules["urllib.request"] and type(urllib.request).__name__ == "module"
+    """
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["no-such-command"]])

@@ -6,9 +6,11 @@ import ctypes
 from dataclasses import dataclass
 from typing import Any
 
-import miniaudio
-
 from coach.errors import AudioDeviceError, UsageError
+from coach.extensions import import_lazily
+
+import_lazily("urllib.request")  # miniaudio imports it for internet radio only: 40 ms before the first sound
+import miniaudio  # noqa: E402
 
 NULL_DEVICE = "null"
 NULL_DESCRIPTION = "no sound card: plays in real time to nothing"
