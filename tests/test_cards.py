@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from coach import session
-from coach.cli import app
+from coach.cli.app import app
 from coach.output import cards
 from coach.routine.loader import parse_routine
 from coach.timeline.compiler import compile_routine

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from PIL import Image
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.figure import POSES
 from coach.figure.sheet import CELL_H, CELL_W, LABEL_H
 

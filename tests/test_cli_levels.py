@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 
 runner = CliRunner()
 

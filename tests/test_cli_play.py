@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from coach.audio import devices
 from coach import session
-from coach.cli import app
-from coach.cli.live import resume_hint
+from coach.cli.app import app
+from coach.cli.playing import resume_hint
 from coach.routine.selection import exercise_index
 from coach.timeline.compiler import compile_routine
 from coach.timeline.cues import Speak

@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.clock import plan_time as clock
 
 runner = CliRunner()

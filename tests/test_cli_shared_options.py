@@ -10,7 +10,7 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.cli.app import SHARED_OPTIONS, shared_options
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from coach import __version__
-from coach.cli import app
+from coach.cli.app import app
 from coach.cli.app import counted
 from coach.cli.usage import debug_first
 from coach.errors import UsageError

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coach.routine import loader
-from coach.cli import app
+from coach.cli.app import app
 from coach.timeline.compiler import KNOWN_SIDES
 from coach.output.encode import FORMATS
 from coach.routine.phrases import DEFAULT_PHRASES, TEXT_FIELDS

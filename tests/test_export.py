@@ -22,7 +22,7 @@ from mutagen.oggvorbis import OggVorbis
 from scipy import signal
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.output.chunked import encode_mp3
 from coach.output.cover import COVER_SIZE, cover_image, cover_png
 from coach.output.encode import FFMPEG_MISSING, EncodeJob, _command, checked_bitrate, encode, ffmetadata, id3_frames, output_format

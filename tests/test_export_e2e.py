@@ -18,7 +18,7 @@ from scipy.signal import resample_poly
 from typer.testing import CliRunner
 
 from coach import session
-from coach.cli import app
+from coach.cli.app import app
 from coach.routine.levels import level_title
 
 runner = CliRunner()

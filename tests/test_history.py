@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach import history
-from coach.cli import app
+from coach.cli.app import app
 from coach.history import SessionRecord
 
 COACH = [sys.executable, "-m", "coach"]

@@ -64,5 +64,7 @@ def test_help_or_an_unknown_name_loads_every_command(args):
 def test_every_command_in_the_table_is_a_command_of_the_app():
     from typer.main import get_command
 
-    group = get_command(cli.app)
+    from coach.cli.app import app
+
+    group = get_command(app)
     assert set(group.commands) == set(cli.COMMANDS)  # noqa: SIM300

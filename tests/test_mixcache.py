@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from coach import session
-from coach.cli import app
+from coach.cli.app import app
 from coach.output.export import ExportOptions
 from coach.routine import sources
 from coach.speech import SpeechSettings

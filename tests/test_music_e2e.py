@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.audio.bed import LEVEL_LUFS
-from coach.cli import app
+from coach.cli.app import app
 from test_export_e2e import true_peak_dbtp
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.errors import RoutineError
 from coach.routine.loader import parse_routine
 from coach.routine.model import Figure, routine_figures

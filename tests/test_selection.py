@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
+from coach.cli.app import app
 from coach.timeline.compiler import compile_routine
 from coach.timeline.cues import Speak
 from coach.errors import UsageError
@@ -77,7 +77,8 @@ def test_a_selection_that_names_nothing_is_one_line_and_exit_2(sel, args, messag
 
 
 def test_the_resume_hint_keeps_the_level_and_the_selection():
-    from coach.cli.live import _passed_options
+    from coach.cli.playing import PlayRequest, _passed_options
 
-    passed = _passed_options(None, None, None, "null", True, level="0.25", only=["couch", "3"], skip=["2"])
+    request = PlayRequest(device="null", no_ui=True, level="auto", only=("couch", "3"), skip=("2",))
+    passed = _passed_options(request, level="0.25")
     assert passed == ["--device", "null", "--level", "0.25", "--only", "couch", "--only", "3", "--skip", "2", "--no-ui"]

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.speech.cache import ClipCache, clip_key
-from coach.cli import app
+from coach.cli.app import app
 from coach.errors import SpeechError
 from coach.speech.render import render
 from coach.speech import SpeechSettings, get_engine

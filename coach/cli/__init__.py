@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import sys
 
-from coach.cli.app import app  # noqa: F401  (the typer application; its commands load when it is first built)
-
 COMMANDS: dict[str, str] = {
     "history": "history",
     "play": "live",
@@ -60,4 +58,6 @@ def main() -> None:
     name = command_named(sys.argv[1:])
     if name in COMMANDS and not _loaded:
         _wanted = {COMMANDS[name]}
+    from coach.cli.app import app  # the typer application; its commands load when it is first built
+
     app(prog_name="coach")

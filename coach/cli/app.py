@@ -5,20 +5,16 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, List, Optional
 
 import typer
 
-from coach import interrupts
 from coach import __version__
-from coach.cli.choice import LevelOption, OnlyOption, SkipOption
-from coach.cli.usage import CoachCommand, CoachGroup, error_line
-from coach.errors import CoachError, RoutineError, UsageError
-from coach.routine.model import SPEECH_ENGINES
-from coach.interrupts import Terminated
+from coach.cli.guard import exit_code_of
+from coach.cli.usage import CoachCommand, CoachGroup
+from coach.errors import UsageError
 
 class _CommandTable(typer.Typer):
     """A Typer whose commands are imported when it is first built or looked at (coach.cli.COMMANDS says from where)."""
@@ -66,6 +62,21 @@ CacheDirOption = typer.Option(
     show_default="$COACH_CACHE_DIR, else one per user: see `coach cache stats`",
     help="Speech cache directory.",
 )
+LevelOption = typer.Option(
+    None,
+    "--level",
+    metavar="LEVEL",
+    help="Where to be in the routine's ranges: easy, standard, deep, 0 (low end) to 1 (high end), or auto "
+    "(from your history: up a step after 3 full sessions) [default: the routine's pace.level, else standard].",
+)
+OnlyOption = typer.Option(
+    None, "--only", metavar="EXERCISE", help="Do only this exercise (number or name, as --from); repeat for more."
+)
+SkipOption = typer.Option(
+    None, "--skip", metavar="EXERCISE", help="Leave out this exercise (number or name, as --from); repeat for more."
+)
+
+
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 MusicOption = typer.Option(
     None, "--music", metavar="PATH", help="Music under the voice: a file, or a folder played in name order; overrides the routine."
@@ -112,20 +123,6 @@ def shared_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def cache_dir(option: Optional[Path]) -> Path:
-    """The cache directory: the option, else the user's one cache (see coach.speech.cache.default_directory)."""
-    from coach.speech.cache import default_directory
-
-    return option if option is not None else default_directory()
-
-
-def checked_engine_name(name: str | None) -> str | None:
-    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
-    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
-        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
-    return name
-
-
 def print_json(payload: Any) -> None:
     """Print one JSON object on stdout."""
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -164,28 +161,6 @@ def _global_options(
     _debug = debug
 
 
-def _raise_terminated(number: int, _frame: object) -> None:
-    interrupts.deliver(Terminated(number))
-
-
-def _stop_on_termination() -> dict[int, Any]:
-    """SIGTERM and SIGHUP (a closed terminal) stop a command the way Ctrl-C does: clean-up runs, nothing is left."""
-    previous: dict[int, Any] = {}
-    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is None:
-            continue
-        try:
-            previous[number] = signal.signal(number, _raise_terminated)
-        except ValueError:  # not the main thread: the host program owns the signals
-            break
-    return previous
-
-
-def _restore_handlers(previous: dict[int, Any]) -> None:
-    for number, handler in previous.items():
-        signal.signal(number, handler)
-
-
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command (its bare keyword-only parameters: shared options) whose library errors become
     `coach: error: ...` lines and exit codes."""
@@ -195,28 +170,9 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
 
         @functools.wraps(function)
         def guarded(*call_args: Any, **call_kwargs: Any) -> Any:
-            previous = _stop_on_termination()
-            try:
-                return function(*call_args, **call_kwargs)
-            except RoutineError as error:
-                if _debug:
-                    raise
-                for diagnostic in error.diagnostics:
-                    sys.stderr.write(f"{diagnostic}\n")
-                raise typer.Exit(error.exit_code) from None
-            except CoachError as error:
-                if _debug:
-                    raise
-                sys.stderr.write(error_line(str(error)) + "\n")
-                raise typer.Exit(error.exit_code) from None
-            except KeyboardInterrupt:
-                sys.stderr.write("coach: interrupted\n")
-                raise typer.Exit(130) from None
-            except Terminated as stop:
-                sys.stderr.write(f"coach: stopped by {stop}\n")
-                raise typer.Exit(128 + stop.signal_number) from None
-            finally:
-                _restore_handlers(previous)
+            code = exit_code_of(lambda: function(*call_args, **call_kwargs), debug=_debug)
+            if code:
+                raise typer.Exit(code)
 
         return app.command(*args, cls=CoachCommand, **kwargs)(guarded)
 

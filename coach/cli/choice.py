@@ -1,30 +1,16 @@
-"""Which session of a routine to run today: `--level` (the point in its ranges), `--only` and `--skip`."""
+"""What the options every command shares choose, without typer: which session of a routine to run today (`--level`,
+the point in its ranges, `--only` and `--skip`), the speech engine and the cache."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import List, Optional, Sequence
-
-import typer
 
 from coach.errors import UsageError
 from coach.routine.levels import at_level, default_level, parse_level
-from coach.routine.model import Routine
+from coach.routine.model import SPEECH_ENGINES, Routine
 from coach.routine.selection import exercise_index, selected
-
-LevelOption = typer.Option(
-    None,
-    "--level",
-    metavar="LEVEL",
-    help="Where to be in the routine's ranges: easy, standard, deep, 0 (low end) to 1 (high end), or auto "
-    "(from your history: up a step after 3 full sessions) [default: the routine's pace.level, else standard].",
-)
-OnlyOption = typer.Option(
-    None, "--only", metavar="EXERCISE", help="Do only this exercise (number or name, as --from); repeat for more."
-)
-SkipOption = typer.Option(
-    None, "--skip", metavar="EXERCISE", help="Leave out this exercise (number or name, as --from); repeat for more."
-)
 
 
 def concrete_level(argument: str, level: Optional[str]) -> Optional[str]:
@@ -68,3 +54,17 @@ def _indexes(names: Sequence[str], wanted: Sequence[str], option: str) -> set[in
         except UsageError as error:
             raise UsageError(str(error).replace("--from", option, 1)) from None
     return found
+
+
+def cache_dir(option: Optional[Path]) -> Path:
+    """The cache directory: the option, else the user's one cache (see coach.speech.cache.default_directory)."""
+    from coach.speech.cache import default_directory
+
+    return option if option is not None else default_directory()
+
+
+def checked_engine_name(name: str | None) -> str | None:
+    """An engine name given on the command line (None: not given); UsageError (exit 2) if coach has no such engine."""
+    if name is not None and name != "auto" and name not in SPEECH_ENGINES:
+        raise UsageError(f"--engine: unknown engine '{name}' (choose from auto, {', '.join(SPEECH_ENGINES)})")
+    return name

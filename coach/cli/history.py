@@ -10,11 +10,8 @@ import typer
 from coach import history
 from coach.cli.app import command, print_json
 from coach.clock import plan_time as clock
-from coach.errors import HistoryError, UsageError
 from coach.history import SessionRecord
 from coach.routine.levels import level_name
-from coach.routine.model import Routine
-from coach.timeline.timeline import Timeline
 
 
 @command("history")
@@ -67,13 +64,3 @@ def _record_json(record: SessionRecord) -> dict:
     found = dict(record.__dict__)
     found["frequency"] = list(record.frequency) if record.frequency else None
     return found
-
-
-def record_session(
-    argument: str, routine: Routine, timeline: Timeline, span_ms: tuple[int, int], completed: bool
-) -> None:
-    """Add the session to the history; a history that cannot be written costs a warning, not the session."""
-    try:
-        history.append(history.session_record(argument, routine, timeline, span_ms, completed))
-    except (HistoryError, UsageError) as error:
-        sys.stderr.write(f"coach: warning: session not recorded: {error}\n")

@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import EVERY_ROUTINE_LEVEL, cache_dir, checked_engine_name, command, print_json
+from coach.cli.app import EVERY_ROUTINE_LEVEL, command, print_json
+from coach.cli.choice import cache_dir, checked_engine_name
 from coach.cli.serve import serve_level
 from coach.clock import plan_time as clock
 from coach.errors import UsageError

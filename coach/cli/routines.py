@@ -10,9 +10,9 @@ import typer
 
 from coach import session
 from coach.routine import sources
-from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json
-from coach.cli.usage import error_line
-from coach.cli.choice import chosen, concrete_level
+from coach.cli.app import command, counted, print_json
+from coach.cli.guard import error_line
+from coach.cli.choice import cache_dir, checked_engine_name, chosen, concrete_level
 from coach.clock import plan_time as clock
 from coach.timeline.compiler import compile_routine, routine_warnings, stretch_warnings
 from coach.errors import CoachError, RoutineError, SpeechError

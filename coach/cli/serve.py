@@ -9,7 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from coach.cli.app import EVERY_ROUTINE_LEVEL, cache_dir, checked_engine_name, command
+from coach.cli.app import EVERY_ROUTINE_LEVEL, command
+from coach.cli.choice import cache_dir, checked_engine_name
 from coach.clock import plan_time as clock
 from coach.errors import UsageError
 from coach.routine.levels import parse_level

@@ -12,7 +12,8 @@ import typer
 
 from coach import session
 from coach.speech.cache import ClipCache
-from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json, warn
+from coach.cli.app import command, counted, print_json, warn
+from coach.cli.choice import cache_dir, checked_engine_name
 from coach.cli.progress import SynthesisBar
 from coach.errors import SpeechError, UsageError
 from coach.speech import SpeechEngine, default_engine_name, fallback_engine_name, get_engine

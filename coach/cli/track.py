@@ -10,8 +10,8 @@ from typing import Optional
 import typer
 
 from coach import session
-from coach.cli.app import cache_dir, checked_engine_name, command, counted, print_json
-from coach.cli.choice import chosen, concrete_level
+from coach.cli.app import command, counted, print_json
+from coach.cli.choice import cache_dir, checked_engine_name, chosen, concrete_level
 from coach.cli.progress import SynthesisBar
 from coach.clock import plan_time as clock
 from coach.output.encode import FORMATS

@@ -7,7 +7,6 @@ boxed while coach's are one `coach: error:` line. These classes keep typer's par
 from __future__ import annotations
 
 import sys
-import warnings
 from enum import Enum
 from typing import Any, Sequence
 
@@ -15,29 +14,7 @@ import typer
 from typer import _click as click  # the click typer vendors (pyproject pins typer's version for it)
 from typer.core import TyperCommand, TyperGroup
 
-from coach.errors import CoachWarning
-
-ERROR_PREFIX = "coach: error: "
-WARNING_PREFIX = "coach: warning: "
-
-
-def error_line(message: str) -> str:
-    """The one line every error is shown as: `coach: error: message`."""
-    return f"{ERROR_PREFIX}{message}"
-
-
-def show_coach_warnings() -> None:
-    """Show the library's warnings as one `coach: warning:` line each; other warnings keep Python's own form."""
-    python_shows = warnings.showwarning
-
-    def show(message: Warning | str, category: type[Warning], *where: Any, **details: Any) -> None:
-        if issubclass(category, CoachWarning):
-            sys.stderr.write(f"{WARNING_PREFIX}{message}\n")
-        else:
-            python_shows(message, category, *where, **details)
-
-    warnings.showwarning = show
-
+from coach.cli.guard import error_line, show_coach_warnings
 
 class CoachCommand(TyperCommand):
     """A command whose help names each value in words and shows its default; its usage line reads `ROUTINE`, not `{ROUTINE}`."""

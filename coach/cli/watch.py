@@ -10,9 +10,10 @@ import typer
 
 from coach import session
 from coach.routine import sources
-from coach.cli.app import cache_dir, checked_engine_name, command, counted
+from coach.cli.app import command, counted
+from coach.cli.choice import cache_dir, checked_engine_name
 from coach.clock import plan_time as clock
-from coach.cli.usage import error_line
+from coach.cli.guard import error_line
 from coach.timeline.cues import spoken_texts
 from coach.errors import CoachError, RoutineError, UsageError
 from coach.watch import changed_texts, saves
