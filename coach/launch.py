@@ -14,6 +14,12 @@ def main() -> None:
         sys.stdout.write(f"coach {__version__}\n")
         return
     try:
+        if sys.argv[1:2] == ["play"]:  # a plain play starts without typer (coach/cli/quick.py)
+            from coach.cli.quick import run_quick
+
+            code = run_quick(sys.argv[1:])
+            if code is not None:
+                raise SystemExit(code)
         from coach.cli import main as run
     except KeyboardInterrupt:
         sys.stderr.write("coach: interrupted\n")

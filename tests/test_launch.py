@@ -36,9 +36,67 @@ def test_plan_loads_its_own_command_module_and_not_the_server_the_encoder_or_the
 
 def test_play_loads_the_player_and_not_the_server(tmp_path):
     found = imported("play", "pre-run", "--engine", "espeak", "--device", "null", "--no-ui", "--at", "19:00", cache=tmp_path)
-    assert "coach.cli.live" in found and "coach.cli.serve" not in found and "coach.cli.track" not in found
+    assert "coach.cli.playing" in found and not found & {"coach.cli.live", "coach.cli.serve", "coach.cli.track"}
     assert not {m for m in found if m.startswith(SERVER)}
     assert "http.client" not in found  # miniaudio's internet radio (urllib.request) stays unloaded
+    assert not {m for m in found if m.startswith(("typer", "click", "rich"))}  # a plain play is read by coach/cli/quick.py
+
+
+def test_the_quick_play_reads_the_options_of_the_typer_command_and_only_them():
+    from typer.main import get_command
+
+    from coach.cli import quick
+    from coach.cli.app import app
+    from coach.cli.playing import PlayRequest
+
+    table = {**quick.VALUED, **quick.REPEATED, **quick.SWITCHES}
+    seen = {}
+    for param in get_command(app).commands["play"].params:
+        if param.param_type_name == "argument" or param.name in ("help", "debug"):
+            continue
+        flag = next(opt for opt in param.opts if opt.startswith("--"))
+        seen[flag] = param.name
+        assert param.is_flag == (flag in quick.SWITCHES) and param.multiple == (flag in quick.REPEATED), flag
+        if param.name == "rate":
+            assert (param.type.min, param.type.max) == quick.RATE_RANGE
+    assert {flag: table[flag] for flag in seen} == seen and set(table) == set(seen)
+    paths = {name for name, kind in PlayRequest.__annotations__.items() if "Path" in str(kind)}
+    assert paths == quick.PATHS and set(PlayRequest.__annotations__) == {*table.values(), "routine_arg"}
+
+
+PLAIN_PLAYS = [
+    ["play", "post-run"],
+    ["play", "--no-ui", "pre-run", "--device=null", "--at", "1:30", "--rate", "170", "--engine", "espeak", "--debug"],
+    ["play", "my routine.yaml", "--only", "couch", "--only=3", "--skip", "2", "--level", "deep", "--voice", "heart",
+     "--cache-dir", "/tmp/c", "--music", "bed.mp3", "--from", "2", "--no-music", "--list-devices"],
+]
+
+
+@pytest.mark.parametrize("args", PLAIN_PLAYS)
+def test_a_plain_play_is_read_quickly_as_typer_reads_it(args, monkeypatch):
+    from typer.testing import CliRunner
+
+    import coach.cli.live
+    from coach.cli.app import app
+    from coach.cli.playing import PlayRequest
+    from coach.cli.quick import quick_request
+
+    asked = []
+    monkeypatch.setattr(coach.cli.live, "play_session", lambda request: asked.append(request) or 0)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    fields, _debug = quick_request(args)
+    assert asked == [PlayRequest(**fields)]
+
+
+@pytest.mark.parametrize("args", [
+    ["play"], ["play", "--help"], ["play", "-h"], ["play", "a", "b"], ["play", "a", "--rate", "20"], ["play", "a", "--rate", "x"],
+    ["play", "a", "--bogus"], ["play", "a", "--at"], ["play", "a", "--voice", "--no-ui"], ["play", "a", "--no-ui=1"], ["plan", "a"],
+])  # fmt: skip
+def test_anything_but_a_plain_play_is_left_to_typer(args):
+    from coach.cli.quick import quick_request
+
+    assert quick_request(args) is None
 
 
 def test_a_module_imported_lazily_loads_on_its_first_use_and_then_is_the_module_itself():
