@@ -162,3 +162,21 @@ def test_a_kept_model_that_does_not_load_is_optimized_again(tmp_path):
     kept = cache.voice_data(key)
     assert kept is not None and kept != b"not a model"
     assert [output.name for output in inference_session(engine.model_path, engine.model_hash, cache).get_outputs()]
+
+
+@pytest.mark.parametrize(("distribution", "package"), [("hibari-tts", "hibari"), ("PyYAML", "yaml"), ("numpy", "numpy")])
+def test_an_installed_version_read_beside_its_package_is_the_one_importlib_metadata_reads(distribution, package):
+    import importlib.util
+    from importlib import metadata
+
+    from coach.speech.engine import installed_version
+
+    beside = Path(importlib.util.find_spec(package).origin).parent.parent
+    assert installed_version(distribution, beside) == metadata.version(distribution)
+
+
+def test_a_distribution_not_installed_has_no_version(tmp_path):
+    from coach.speech.engine import installed_version
+
+    with pytest.raises(ImportError):
+        installed_version("no-such-distribution", tmp_path)

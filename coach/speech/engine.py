@@ -233,3 +233,23 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def installed_version(distribution: str, beside: Path) -> str:
+    """The installed version of `distribution`, read from its METADATA in the folder `beside` (the folder its package
+    is in), else through importlib.metadata (which imports email: 20-30 ms before a warm first sound).
+
+    ImportError (importlib.metadata's PackageNotFoundError) if it is not installed at all.
+    """
+    stem = distribution.replace("-", "_").lower()
+    found = [folder for folder in beside.glob("*.dist-info") if folder.name.lower().startswith(stem + "-")]
+    if len(found) == 1:
+        for line in (found[0] / "METADATA").read_text(encoding="utf-8").splitlines():
+            if line.startswith("Version:"):
+                return line.removeprefix("Version:").strip()
+            if not line:
+                break
+    from importlib import metadata
+
+    return metadata.version(distribution)
+

@@ -13,14 +13,13 @@ import importlib.util
 import json
 import os
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coach.errors import SpeechError
-from coach.speech.engine import INT16_FULL_SCALE, SILENCE_LEVEL, SpeechEngine, VoiceInfo, file_sha256
+from coach.speech.engine import INT16_FULL_SCALE, SILENCE_LEVEL, SpeechEngine, VoiceInfo, file_sha256, installed_version
 
 if TYPE_CHECKING:
     from coach.speech.cache import ClipCache
@@ -60,9 +59,9 @@ class HibariEngine(SpeechEngine):
             raise SpeechError(f"onnxruntime, which the hibari voice runs on, is not installed; {INSTALL_HINT}")
         self.model_path = Path(spec.origin).parent / "assets" / "hibari.onnx"
         try:
-            runtime = metadata.version("hibari-tts")
+            runtime = installed_version("hibari-tts", Path(spec.origin).parent.parent)
             model_hash = file_sha256(self.model_path)
-        except (OSError, metadata.PackageNotFoundError) as error:
+        except (OSError, ImportError) as error:
             raise SpeechError(f"the hibari voice is incompletely installed ({error}); {INSTALL_HINT}") from error
         if model_hash != MODEL_SHA256:
             raise SpeechError(
