@@ -348,8 +348,8 @@ class ClipCache:
                 freed += self._remove_if_stale(path)
         return PruneResult(removed, freed, 0)
 
-    def _files(self) -> list[Path]:
-        """This cache's files (clips and our temporary files), never anything else in the directory."""
+    def _files(self, temporaries_only: bool = False) -> list[Path]:
+        """This cache's files (clips and our temporary files, or only those), never anything else in the directory."""
         if not self.directory.exists():
             return []
         if not self.directory.is_dir():
@@ -358,11 +358,11 @@ class ClipCache:
             names = sorted(os.listdir(self.directory))
         except OSError as error:
             raise CacheError(f"cannot read speech cache {self.directory}: {error.strerror or error}") from error
-        ours = (CLIP_NAME, *_OTHER_KINDS)
+        ours = () if temporaries_only else (CLIP_NAME, *_OTHER_KINDS)
         return [
             self.directory / name
             for name in names
-            if any(kind.match(name) for kind in ours) or (name.startswith(".") and name.endswith(TEMP_SUFFIX))
+            if (name.startswith(".") and name.endswith(TEMP_SUFFIX)) or any(kind.match(name) for kind in ours)
         ]
 
     def _locked_temporary(self, path: Path) -> tuple[int, str]:
@@ -372,7 +372,7 @@ class ClipCache:
     def remove_stale_temporaries(self) -> int:
         """Remove temporary files left by writers that died (a killed render); the number removed."""
         removed = 0
-        for path in self._files():
+        for path in self._files(temporaries_only=True):  # every prepare asks: a clip's name is not looked at
             if self._remove_if_stale(path):
                 removed += 1
         return removed
