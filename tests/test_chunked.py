@@ -292,7 +292,7 @@ def test_coach_export_after_an_edit_re_encodes_only_that_chapter_and_matches_a_c
 
     from typer.testing import CliRunner
 
-    from coach.cli import app
+    from coach.cli.app import app
 
     runner = CliRunner()
     routine, cache = tmp_path / "three.yaml", tmp_path / "cache"
@@ -357,7 +357,7 @@ def test_cache_prune_routine_keeps_exactly_the_segments_of_its_current_mp3_expor
 
     from typer.testing import CliRunner
 
-    from coach.cli import app
+    from coach.cli.app import app
 
     runner = CliRunner()
     routine, cache = tmp_path / "three.yaml", tmp_path / "cache"
