@@ -89,9 +89,14 @@ def test_numbers_ranges_times_and_sides_are_heard_in_their_sentences(natural):
     assert heard_right / wanted >= 0.93, worst(keyed)
 
 
+def share_heard_whole(results: list[Heard]) -> float:
+    return sum(result.recall == 1.0 for result in results) / len(results)
+
+
 def test_the_natural_voice_is_heard_far_better_than_espeak(tmp_path_factory, listener, natural):
-    # Measured on all of pre-run: espeak 75 % of the cues heard and 84 % of the words ("Inhale" as "in jail");
-    # the natural voice 97.5 % and 98 %.
-    robotic = heard_in_the_export("pre-run", "espeak", tmp_path_factory.mktemp("espeak"), listener, every=3)
-    natural_heard = share_heard(natural["pre-run"])
-    assert natural_heard >= share_heard(robotic) + 0.15, (natural_heard, share_heard(robotic), worst(robotic))
+    # Measured on all of pre-run: 90 % of the natural voice's cues heard whole, espeak's 53 % with the bundled
+    # espeak ("Inhale" as "in jail"); most of espeak's cues are half heard, so its share heard depends on which
+    # espeak it is (75-85 %), while a whole cue stays far apart.
+    robotic = heard_in_the_export("pre-run", "espeak", tmp_path_factory.mktemp("espeak"), listener, every=2)
+    natural_whole = share_heard_whole(natural["pre-run"])
+    assert natural_whole >= share_heard_whole(robotic) + 0.2, (natural_whole, share_heard_whole(robotic), worst(robotic))
