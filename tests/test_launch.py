@@ -48,6 +48,7 @@ def test_the_quick_play_reads_the_options_of_the_typer_command_and_only_them():
     from coach.cli import quick
     from coach.cli.app import app
     from coach.cli.playing import PlayRequest
+    from coach.routine.limits import MAX_RATE, MIN_RATE
 
     table = {**quick.VALUED, **quick.REPEATED, **quick.SWITCHES}
     seen = {}
@@ -58,7 +59,7 @@ def test_the_quick_play_reads_the_options_of_the_typer_command_and_only_them():
         seen[flag] = param.name
         assert param.is_flag == (flag in quick.SWITCHES) and param.multiple == (flag in quick.REPEATED), flag
         if param.name == "rate":
-            assert (param.type.min, param.type.max) == quick.RATE_RANGE
+            assert (param.type.min, param.type.max) == (MIN_RATE, MAX_RATE)
     assert {flag: table[flag] for flag in seen} == seen and set(table) == set(seen)
     paths = {name for name, kind in PlayRequest.__annotations__.items() if "Path" in str(kind)}
     assert paths == quick.PATHS and set(PlayRequest.__annotations__) == {*table.values(), "routine_arg"}

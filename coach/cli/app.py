@@ -15,6 +15,7 @@ from coach import __version__
 from coach.cli.guard import exit_code_of
 from coach.cli.usage import CoachCommand, CoachGroup
 from coach.errors import UsageError
+from coach.routine.limits import MAX_RATE, MIN_RATE
 
 class _CommandTable(typer.Typer):
     """A Typer whose commands are imported when it is first built or looked at (coach.cli.COMMANDS says from where)."""
@@ -46,7 +47,7 @@ VoiceOption = typer.Option(
     None, "--voice", metavar="NAME", show_default="the routine's", help="Speech voice id (see `coach voices`)."
 )
 RateOption = typer.Option(
-    None, "--rate", metavar="WPM", min=80, max=450, show_default="the routine's", help="Speech rate in words per minute."
+    None, "--rate", metavar="WPM", min=MIN_RATE, max=MAX_RATE, show_default="the routine's", help="Speech rate in words per minute."
 )
 EngineOption = typer.Option(
     None,
@@ -75,8 +76,6 @@ OnlyOption = typer.Option(
 SkipOption = typer.Option(
     None, "--skip", metavar="EXERCISE", help="Leave out this exercise (number or name, as --from); repeat for more."
 )
-
-
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 MusicOption = typer.Option(
     None, "--music", metavar="PATH", help="Music under the voice: a file, or a folder played in name order; overrides the routine."

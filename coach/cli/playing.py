@@ -11,6 +11,7 @@ from typing import Sequence
 
 from coach import history, session, streaming
 from coach.cli.choice import cache_dir, checked_engine_name, chosen, concrete_level
+from coach.cli.guard import WARNING_PREFIX
 from coach.cli.progress import SynthesisBar
 from coach.clock import elapsed as format_clock
 from coach.errors import HistoryError, UsageError
@@ -130,7 +131,7 @@ def _passed_options(request: PlayRequest, level: str | None) -> list[str]:
         if value is not None:
             passed += [flag, str(value)]
     for flag, values in (("--only", request.only), ("--skip", request.skip)):
-        for value in values or ():
+        for value in values:
             passed += [flag, value]
     if request.no_ui:
         passed.append("--no-ui")
@@ -167,4 +168,4 @@ def record_session(
     try:
         history.append(history.session_record(argument, routine, timeline, span_ms, completed))
     except (HistoryError, UsageError) as error:
-        sys.stderr.write(f"coach: warning: session not recorded: {error}\n")
+        sys.stderr.write(f"{WARNING_PREFIX}session not recorded: {error}\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from coach.cli.guard import exit_code_of, show_coach_warnings
+from coach.routine.limits import MAX_RATE, MIN_RATE
 
 VALUED = {
     "--from": "start_from", "--at": "at", "--device": "device", "--music": "music", "--voice": "voice",
@@ -20,7 +21,6 @@ VALUED = {
 REPEATED = {"--only": "only", "--skip": "skip"}
 SWITCHES = {"--list-devices": "list_devices", "--no-ui": "no_ui", "--no-music": "no_music"}
 PATHS = {"music", "cache"}
-RATE_RANGE = (80, 450)  # --rate's bounds in typer (coach/cli/app.py)
 
 
 def quick_request(args: Sequence[str]) -> tuple[dict[str, object], bool] | None:
@@ -57,7 +57,7 @@ def quick_request(args: Sequence[str]) -> tuple[dict[str, object], bool] | None:
     fields["routine_arg"] = positional[0]
     if "rate" in fields:
         rate = str(fields["rate"])
-        if not rate.isdigit() or not RATE_RANGE[0] <= int(rate) <= RATE_RANGE[1]:
+        if not rate.isdigit() or not MIN_RATE <= int(rate) <= MAX_RATE:
             return None
         fields["rate"] = int(rate)
     for name in PATHS & fields.keys():

@@ -16,6 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from coach.cli.guard import error_line, show_coach_warnings
 
+
 class CoachCommand(TyperCommand):
     """A command whose help names each value in words and shows its default; its usage line reads `ROUTINE`, not `{ROUTINE}`."""
 

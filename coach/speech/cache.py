@@ -362,7 +362,7 @@ class ClipCache:
         return [
             self.directory / name
             for name in names
-            if (name.startswith(".") and name.endswith(TEMP_SUFFIX)) or any(kind.match(name) for kind in ours)
+            if staging.is_temporary(name) or any(kind.match(name) for kind in ours)
         ]
 
     def _locked_temporary(self, path: Path) -> tuple[int, str]:

@@ -18,8 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 from coach.errors import SpeechError, UnspeakableText
+from coach.routine.limits import MAX_RATE, MIN_RATE
 
-RATE_RANGE = (80, 450)  # words per minute an engine is asked for; the CLI enforces the same bounds
+RATE_RANGE = (MIN_RATE, MAX_RATE)  # words per minute an engine is asked for: what a routine and the CLI accept
 MAX_LEADING_SILENCE = 0.010
 MAX_TRAILING_SILENCE = 0.100
 INT16_FULL_SCALE = 32767  # a neural engine's float samples in [-1, 1] scale to int16 by this
