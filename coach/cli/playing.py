@@ -66,22 +66,23 @@ def play(request: PlayRequest) -> int:
     devices.check_output(output)  # before rendering speech: a missing device should not cost a wait
     from coach.audio.music import music_options
 
-    bed = music_options(routine, cache_dir(request.cache), request.music, request.no_music)
+    directory = cache_dir(request.cache)
+    bed = music_options(routine, directory, request.music, request.no_music)
 
     settings = session.checked_settings(routine, request.voice, request.rate, checked_engine_name(request.engine))
     full_screen = not request.no_ui and sys.stdout.isatty()
     from_start = request.start_from is None and at_ms is None
-    prepared = session.prepare_cached(routine, settings, cache_dir(request.cache))
-    if prepared is None and from_start and bed is None and streaming.worth_streaming(routine, settings, cache_dir(request.cache)):
+    prepared = session.prepare_cached(routine, settings, directory)
+    if prepared is None and from_start and bed is None and streaming.worth_streaming(routine, settings, directory):
         # Speak at once and synthesize the rest ahead of the playhead (coach/streaming.py).
-        with streaming.StreamingSession(routine, settings, cache_dir(request.cache)) as live:
+        with streaming.StreamingSession(routine, settings, directory) as live:
             live.start()
             ended = play_live(live, output, LiveOptions(full_screen=full_screen))
         start_ms = 0
     else:
         if prepared is None:
             with SynthesisBar() as bar:
-                prepared = session.prepare(routine, settings, cache_dir(request.cache), on_progress=bar)
+                prepared = session.prepare(routine, settings, directory, on_progress=bar)
         start_ms = _start_ms(prepared.timeline, chapter, at_ms, request.at)
         ended = play_live(prepared, output, LiveOptions(start_ms=start_ms, full_screen=full_screen, music=bed))
     timeline = ended.timeline
