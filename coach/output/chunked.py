@@ -12,7 +12,8 @@ frames byte for byte. A Xing/LAME header for the whole track (coach/output/mp3fr
 exactly the encoded samples.
 
 Chunks end on the frame grid, never cross a chapter edge that is on the grid, and end in the quietest
-frame near TARGET_SECONDS among those a minimal pre-roll after a period: a chapter's chunks then depend
+frame near TARGET_SECONDS among those a minimal pre-roll after a period, at a place the audio fixes
+(coach/output/cuts.py), so that cuts after an edit move with the audio: a chapter's chunks then depend
 only on that chapter's own audio (and a pre-roll from the end of the one before), so after an edit only
 the chunks whose PCM changed are encoded again; the others come from the segment cache, keyed by their
 PCM with its rolls. A chapter whose mix key (coach/output/mixcache.py) has a stored record of its chunks is not
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from coach.output import lame, mp3frames
+from coach.output import cuts, lame, mp3frames
 from coach.errors import EncoderError, OutputError
 from coach.processes import become_helper, pool_context
 
@@ -48,8 +49,10 @@ PREROLL_FRAMES = 4  # the frames of audio before a chunk its encoder starts from
 POSTROLL_FRAMES = 2  # the frames after it: with one, its last frame still differs from a single pass (the psychoacoustic look-ahead)
 TARGET_SECONDS = 20.0  # a chunk's length: small enough for a one-cue edit to re-encode little, big enough that rolls cost <1 %
 SEARCH_SECONDS = 5.0  # a cut moves up to this far either way to land in the quietest frame
+REACH_SECONDS = 60.0  # a silence is followed this far beyond the search window to find its extent (see coach/output/cuts.py)
 _MAX_PENDING = 16  # chunks encoded but not yet written, per process: their frames, a few hundred KB each
 SEGMENT_SCHEMA = 2  # bump when a segment's bytes for the same key would change
+PLAN_SCHEMA = 2  # bump when the chunks plan() cuts the same audio into would change (it names a chapter's record)
 
 Render = Callable[[int, int], np.ndarray]  # (first sample, count) -> float samples in [-1, 1]
 
@@ -288,9 +291,9 @@ def _span_chunks(
             cut = hi
         else:
             aim = position + target
-            cut = _quietest(window, start, aim - search, aim + search, aim, frame, period)
+            cut = _quietest(window, start, (lo, hi), aim - search, aim + search, aim, frame, rate)
         yield _chunk(window, start, end, position, cut, frame, period)
-        window.drop_before(cut - (PREROLL_FRAMES + period) * frame)
+        window.drop_before(cut - round(REACH_SECONDS * rate / frame) * frame - (PREROLL_FRAMES + period) * frame)
         position = cut
 
 
@@ -339,7 +342,7 @@ def record_keys(start: int, end: int, edges: Sequence[int], settings: lame.LameS
     for lo, hi, mix_key in zip(bounds, bounds[1:], span_keys):
         before = (lo - start) // frame
         shape = [SEGMENT_SCHEMA, lame.version(), asdict(settings), mix_key, before % period, min(before, PREROLL_FRAMES + period),
-                 lo == start, hi == end, PREROLL_FRAMES, POSTROLL_FRAMES, TARGET_SECONDS, SEARCH_SECONDS]
+                 lo == start, hi == end, PREROLL_FRAMES, POSTROLL_FRAMES, TARGET_SECONDS, SEARCH_SECONDS, PLAN_SCHEMA]
         keys.append(hashlib.sha256(json.dumps(shape).encode()).hexdigest() if mix_key is not None else None)
     return keys
 
@@ -384,18 +387,20 @@ def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int
     return chunk, window.get(own_start - preroll, own_end + postroll)
 
 
-def _quietest(window: "_Window", start: int, lo: int, hi: int, aim: int, frame: int, period: int) -> int:
-    """The cut in [lo, hi] whose two neighbouring frames hold the least energy (nearest `aim` on a tie), among the
-    frame boundaries PREROLL_FRAMES after a whole padding period from `start` (so its pre-roll is the shortest)."""
-    samples = window.get(lo - frame, hi + frame).astype(np.float32).reshape(-1, frame * window.channels)
-    energy = np.einsum("ij,ij->i", samples, samples)  # one sum per frame (of every channel)
-    around = energy[:-1] + energy[1:]  # candidate k sits between frame k and k + 1 of the window
-    candidates = lo + np.arange(around.size) * frame
-    allowed = ((candidates - start) // frame - PREROLL_FRAMES) % period == 0
-    if not allowed.any():
-        raise ValueError(f"a search window of {hi - lo} samples holds no cut on a {period}-frame period")
-    order = np.lexsort((np.abs(candidates - aim), around, ~allowed))
-    return int(candidates[order[0]])
+def _quietest(window: "_Window", start: int, span: tuple[int, int], lo: int, hi: int, aim: int, frame: int, rate: int) -> int:
+    """The cut in [lo, hi] in the quietest audio (coach/output/cuts.py), among the frame boundaries PREROLL_FRAMES after
+    a whole padding period from `start` (so its pre-roll is the shortest); quiet runs are followed up to REACH_SECONDS
+    beyond the window, within the span."""
+    period = mp3frames.padding_period(rate)
+    reach = round(REACH_SECONDS * rate / frame) * frame
+    first = max(span[0], lo - reach)  # the boundaries looked at: from first to last, on the frame grid
+    last = first + (min(span[1], hi + reach) - first) // frame * frame
+    levels = cuts.boundary_levels(window.get(first - frame, last + frame), frame)
+    positions = first + np.arange(levels.size) * frame
+    allowed = ((positions - start) // frame - PREROLL_FRAMES) % period == 0
+    chosen = cuts.choose(levels, allowed, slice((lo - first) // frame, (hi - first) // frame + 1), (aim - first) // frame,
+                         spacing=2 * round(SEARCH_SECONDS * rate / frame))
+    return int(positions[chosen])
 
 
 class _Window:
