@@ -211,7 +211,7 @@ def prepare(
     except UnspeakableText as error:
         raise RoutineError([unspeakable_problem(script, routine, error)]) from None
     lengths = {text: clip.seconds for text, clip in body_report.clips.items()}
-    minutes = _minutes(schedule(script, {**lengths, intro: 0.0}, **schedule_grids(_clip_rate(body_report))).duration_ms)
+    minutes = _minutes(schedule(script, {**lengths, intro: 0.0}).duration_ms)
     for _attempt in range(2):
         script = compile_routine(routine, minutes=minutes)
         try:
@@ -358,16 +358,11 @@ def _render(
 
 
 def _schedule(script: CueScript, report: RenderReport, routine: Routine) -> Timeline:
+    from coach.output.mp3frames import chapter_grid_ms
+
     seconds = {text: clip.seconds for text, clip in report.clips.items()}
-    return schedule(script, seconds, title=level_title(routine), **schedule_grids(_clip_rate(report)))
-
-
-def schedule_grids(rate: int) -> dict[str, int]:
-    """The schedule's MP3 frame grids at `rate`, for chapters and cue holds: an edit then re-encodes only the chunks
-    whose audio it changes (see coach/output/chunked.py)."""
-    from coach.output.mp3frames import chapter_grid_ms, cue_grid_ms
-
-    return {"chapter_grid_ms": chapter_grid_ms(rate), "cue_grid_ms": cue_grid_ms(rate)}
+    # Chapters on the MP3 frame grid: an edit re-encodes only the chunks of its own chapter (see coach/output/chunked.py).
+    return schedule(script, seconds, title=level_title(routine), chapter_grid_ms=chapter_grid_ms(_clip_rate(report)))
 
 
 def _clip_rate(report: RenderReport) -> int:

@@ -109,9 +109,9 @@ class StreamingSession:
         self._cache.remove_stale_temporaries()
         self._pronouncer = Pronouncer(self.routine.pronounce)
         self.clip_rate = self._profile.sample_rate
-        from coach.session import schedule_grids
+        from coach.output.mp3frames import chapter_grid_ms
 
-        self._grids = schedule_grids(self.clip_rate)
+        self._grid_ms = chapter_grid_ms(self.clip_rate)
         self._title = level_title(self.routine)
         first = compile_routine(self.routine)
         first_intro = intro_text(first)
@@ -191,8 +191,7 @@ class StreamingSession:
     def _minutes(self, script: CueScript, intro: str) -> int:
         """The session's length in whole minutes: clips measured so far, the rest (and the intro) estimated."""
         lengths = {**self._seconds, intro: self._estimate(intro)}
-        timeline = schedule(script, lengths, estimate=self._estimate, **self._grids)
-        return max(1, round(timeline.duration_ms / 60_000))
+        return max(1, round(schedule(script, lengths, estimate=self._estimate).duration_ms / 60_000))
 
     def _calibrate(self, sample: list[str]) -> None:
         """Scale the length estimate of cues not synthesized yet by how the sample's clips measured against it."""
@@ -260,7 +259,7 @@ class StreamingSession:
 
     def _reschedule(self) -> None:
         """The timeline with what is measured so far; the mixer (if playing) follows it."""
-        timeline = schedule(self.script, self._seconds, title=self._title, estimate=self._estimate, **self._grids)
+        timeline = schedule(self.script, self._seconds, title=self._title, chapter_grid_ms=self._grid_ms, estimate=self._estimate)
         if self._mixer is not None:
             self._mixer.update(timeline)
         self.timeline = timeline  # after the mixer: what the session shows as settled, its player can already mix

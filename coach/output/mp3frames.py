@@ -78,16 +78,6 @@ def chapter_grid_ms(sample_rate: int) -> int:
     return per_frame // math.gcd(per_frame, sample_rate)
 
 
-CUE_GRID_MAX_MS = 40  # a cue held this much longer than it speaks is not heard: the gap before the next is longer
-
-
-def cue_grid_ms(sample_rate: int) -> int:
-    """The step a spoken cue's hold is rounded up to (see timeline.scheduler.schedule): the chapter grid where it is
-    one short frame (24 ms at 24,000 and 48,000 Hz, 36 at 16,000), else 0, none (1280 ms at 22,050 Hz is too long)."""
-    grid = chapter_grid_ms(sample_rate)
-    return grid if grid <= CUE_GRID_MAX_MS else 0
-
-
 def padding_period(sample_rate: int) -> int:
     """Frames after which a CBR stream's pattern of padded frames starts again, at any whole kbit/s: one chapter grid (49 at 22,050 and 44,100 Hz).
 

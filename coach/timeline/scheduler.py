@@ -86,17 +86,10 @@ def _pad_points(script: CueScript) -> dict[int, int]:
     return points
 
 
-def held_ms(length_ms: int, slot_ms: int, cue_grid_ms: int = 0) -> int:
-    """How long a spoken cue holds the cursor: its slot, or its length rounded up to the cue grid if longer."""
-    if cue_grid_ms > 0:
-        length_ms += -length_ms % cue_grid_ms
-    return max(length_ms, slot_ms)
-
-
-def _advance_ms(item: object, seconds_of: Callable[[str], float], cue_grid_ms: int) -> int:
+def _advance_ms(item: object, seconds_of: Callable[[str], float]) -> int:
     """How far the cursor moves over a script item."""
     if isinstance(item, Speak) and not item.overlay:
-        return held_ms(clip_ms(seconds_of(item.text)), round(item.slot * 1000), cue_grid_ms)
+        return max(clip_ms(seconds_of(item.text)), round(item.slot * 1000))
     if isinstance(item, Pause):
         return round(item.seconds * 1000)
     return 0
@@ -108,15 +101,12 @@ def schedule(
     title: str = "",
     chapter_grid_ms: int = 0,
     estimate: Callable[[str], float] | None = None,
-    cue_grid_ms: int = 0,
 ) -> Timeline:
     """The timeline of `script`, each Speak lasting its clip's measured length (KeyError if one is missing).
 
     With `chapter_grid_ms`, every chapter starts on a multiple of it: a silence goes before the rest that
     leads into it (see _pad_points, mp3frames.chapter_grid_ms), so an edit in one chapter moves the
-    later ones by whole MP3 frames. With `cue_grid_ms` (mp3frames.cue_grid_ms) too, a cue longer than its
-    slot holds the cursor for a whole number of grid steps (a silence of under one frame after it), so an
-    edit of one cue moves the rest of its chapter by whole frames, and its audio encodes as before.
+    later ones by whole MP3 frames.
 
     With `estimate`, a text without a measured length lasts what `estimate` says, and the timeline's
     `settled_ms` says how far it is final: up to the first place an estimate could move anything (the
@@ -149,7 +139,7 @@ def schedule(
             lead_in = script[index : pad_points[index]]
             if settled is None and unmeasured(lead_in):
                 settled = cursor  # the pad's length depends on a clip still to come
-            lead = sum(_advance_ms(x, seconds_of, cue_grid_ms) for x in lead_in)
+            lead = sum(_advance_ms(x, seconds_of) for x in lead_in)
             cursor += -(cursor + lead) % chapter_grid_ms  # silence that puts the next chapter on the grid
         if isinstance(item, Chapter):
             structure.close_all(cursor)
@@ -160,13 +150,12 @@ def schedule(
                 settled = cursor
             length = clip_ms(seconds_of(item.text))
             slot = 0 if item.overlay else round(item.slot * 1000)
-            held = held_ms(length, slot, cue_grid_ms)
-            slot_end = cursor + held if slot > 0 else 0
+            slot_end = cursor + max(length, slot) if slot > 0 else 0
             cues.append(CueEvent(cursor, cursor + length, item.text, chapter, item.overlay, slot_end))
             if not item.overlay:
                 if length > slot > 0:
                     stretched.append(Stretch(item.where, item.text, slot, length))
-                cursor += held
+                cursor += max(length, slot)
         elif isinstance(item, Pause):
             length = round(item.seconds * 1000)
             if item.kind != "gap" and item.continues and spans and spans[-1].kind == item.kind and spans[-1].end_ms == cursor:
