@@ -285,15 +285,15 @@ def _span_chunks(
     """The chunks of one span [lo, hi): cut in the quietest frame near the target length."""
     target = round(TARGET_SECONDS * rate / frame) * frame
     search = round(SEARCH_SECONDS * rate / frame) * frame
+    reach = round(REACH_SECONDS * rate / frame) * frame
     position = lo
     while position < hi:
         if hi - position <= target + search:
             cut = hi
         else:
-            aim = position + target
-            cut = _quietest(window, start, (lo, hi), aim - search, aim + search, aim, frame, rate)
+            cut = _quietest(window, start, (lo, hi), position + target, search, reach, frame, period)
         yield _chunk(window, start, end, position, cut, frame, period)
-        window.drop_before(cut - round(REACH_SECONDS * rate / frame) * frame - (PREROLL_FRAMES + period) * frame)
+        window.drop_before(cut - reach - (PREROLL_FRAMES + period) * frame)
         position = cut
 
 
@@ -387,19 +387,20 @@ def _chunk(window: "_Window", start: int, end: int, own_start: int, own_end: int
     return chunk, window.get(own_start - preroll, own_end + postroll)
 
 
-def _quietest(window: "_Window", start: int, span: tuple[int, int], lo: int, hi: int, aim: int, frame: int, rate: int) -> int:
-    """The cut in [lo, hi] in the quietest audio (coach/output/cuts.py), among the frame boundaries PREROLL_FRAMES after
-    a whole padding period from `start` (so its pre-roll is the shortest); quiet runs are followed up to REACH_SECONDS
-    beyond the window, within the span."""
-    period = mp3frames.padding_period(rate)
-    reach = round(REACH_SECONDS * rate / frame) * frame
+def _quietest(
+    window: "_Window", start: int, span: tuple[int, int], aim: int, search: int, reach: int, frame: int, period: int
+) -> int:
+    """The cut within `search` samples of `aim` in the quietest audio (coach/output/cuts.py), among the frame boundaries
+    PREROLL_FRAMES after a whole padding period from `start` (so its pre-roll is the shortest); quiet runs are followed
+    up to `reach` samples beyond the window, within the span."""
+    lo, hi = aim - search, aim + search
     first = max(span[0], lo - reach)  # the boundaries looked at: from first to last, on the frame grid
     last = first + (min(span[1], hi + reach) - first) // frame * frame
     levels = cuts.boundary_levels(window.get(first - frame, last + frame), frame)
     positions = first + np.arange(levels.size) * frame
     allowed = ((positions - start) // frame - PREROLL_FRAMES) % period == 0
     chosen = cuts.choose(levels, allowed, slice((lo - first) // frame, (hi - first) // frame + 1), (aim - first) // frame,
-                         spacing=2 * round(SEARCH_SECONDS * rate / frame))
+                         spacing=2 * search // frame)
     return int(positions[chosen])
 
 
